@@ -1,0 +1,1 @@
+"""Platform services every business module stands on: settings, database, tenancy, auth, audit."""

@@ -1,0 +1,1 @@
+"""Standard layouts and code tables (data files) and the conformance checker."""
