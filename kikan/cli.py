@@ -1,5 +1,339 @@
-"""The `kikan` command line entry point."""
+"""The `kikan` command line: the operator interface scripts depend on.
+
+Verbs are stable (`db upgrade`, `tenant create`, `audit verify`, `demo`, `serve` …); change them
+only with a deprecation path. Errors print a Japanese message and exit non-zero:
+1 = check failed (e.g. a broken audit chain), 2 = bad input or state, 3 = database unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
 
-app = typer.Typer(no_args_is_help=True, help="Kikan (基幹) 運用コマンド")
+from kikan.platform import audit, auth, tenancy
+from kikan.platform.crypto import CryptoConfigError, KeyRing
+from kikan.platform.db import HOST_SCOPE
+from kikan.platform.errors import KikanError
+from kikan.platform.logs import configure_logging
+from kikan.platform.settings import Settings, get_settings
+from kikan.platform.uow import Database, Scope
+
+app = typer.Typer(no_args_is_help=True, help="Kikan（基幹）運用コマンド", rich_markup_mode="rich")
+db_app = typer.Typer(no_args_is_help=True, help="データベースの管理")
+tenant_app = typer.Typer(no_args_is_help=True, help="団体（テナント）の管理")
+staff_app = typer.Typer(no_args_is_help=True, help="職員アカウントの管理")
+operator_app = typer.Typer(no_args_is_help=True, help="ホスト運用者の管理")
+audit_app = typer.Typer(no_args_is_help=True, help="アクセスログ")
+keys_app = typer.Typer(no_args_is_help=True, help="個人番号暗号鍵の管理")
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(staff_app, name="staff")
+app.add_typer(operator_app, name="operator")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+CLI_ACTOR_TERMINAL = "cli"
+
+
+def _actor() -> audit.Actor:
+    user = os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
+    return audit.Actor(kind="operator", id=f"cli:{user}", terminal=CLI_ACTOR_TERMINAL)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn expected failures into a Japanese message and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KikanError as exc:
+            err.print(f"[red]エラー:[/] {exc.detail}")
+            raise typer.Exit(2) from None
+        except CryptoConfigError as exc:
+            err.print(f"[red]エラー:[/] {exc}")
+            raise typer.Exit(2) from None
+        except OperationalError:
+            err.print(
+                "[red]エラー:[/] データベースに接続できません。KIKAN_DATABASE_URL と"
+                "データベースの稼働状況を確認してください。"
+            )
+            raise typer.Exit(3) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _db() -> Database:
+    return Database(_settings().effective_database_url)
+
+
+@app.callback()
+def main() -> None:
+    configure_logging(_settings().log_level)
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """データベースを最新のスキーマに移行する（Alembic）。"""
+    from kikan.platform.migrate import upgrade
+
+    s = _settings()
+    ok = upgrade(s.effective_migration_url, app_role=s.db_app_role)
+    out.print(f"[green]✓[/] データベースを最新の版に移行しました（{_redact_url(s.effective_migration_url)}）。")
+    if not ok:
+        err.print(
+            f"[yellow]注意:[/] アプリケーション用ロール {s.db_app_role} を作成できませんでした。"
+            "DBA に作成と権限付与を依頼してください。"
+        )
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------- tenants
+
+
+@tenant_app.command("create")
+@handle_errors
+def tenant_create(
+    code: Annotated[str, typer.Argument(help="地方公共団体コード（6桁）")],
+    name: Annotated[str, typer.Argument(help="団体名")],
+    prefecture: Annotated[str, typer.Option(help="都道府県名")] = "",
+    mayor_name: Annotated[str, typer.Option(help="認証者（首長）の氏名")] = "",
+    mayor_title: Annotated[str, typer.Option(help="認証者の職名（既定は団体名から推定）")] = "",
+    seal: Annotated[Path | None, typer.Option(help="公印画像（PNG）")] = None,
+) -> None:
+    """団体を登録する。例: kikan tenant create 131016 千代田区"""
+    seal_png = seal.read_bytes() if seal else None
+    with _db().unit_of_work(Scope.host()) as uow:
+        t = tenancy.create_tenant(
+            uow, _actor(), code=code, name=name, prefecture=prefecture,
+            mayor_title=mayor_title, mayor_name=mayor_name, seal_png=seal_png,
+        )
+        uow.commit()
+    out.print(f"[green]✓[/] 団体 {t.code} {t.name} を登録しました。")
+
+
+@tenant_app.command("list")
+@handle_errors
+def tenant_list() -> None:
+    """登録されている団体の一覧。"""
+    from rich.table import Table
+
+    with _db().unit_of_work(Scope.host()) as uow:
+        tenants = tenancy.list_tenants(uow)
+    table = Table("団体コード", "団体名", "都道府県", "認証者", "公印")
+    for t in tenants:
+        table.add_row(t.code, t.name, t.prefecture, f"{t.mayor_title} {t.mayor_name}", "有" if t.has_seal else "無")
+    out.print(table)
+
+
+# ---------------------------------------------------------------- staff / operators
+
+
+def _password(value: str | None) -> str:
+    if value:
+        return value
+    env = os.environ.get("KIKAN_NEW_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise KikanError("パスワードを --password か環境変数 KIKAN_NEW_PASSWORD で指定してください。")
+    return str(typer.prompt("パスワード", hide_input=True, confirmation_prompt=True))
+
+
+@staff_app.command("create")
+@handle_errors
+def staff_create(
+    tenant: Annotated[str, typer.Option(help="団体コード")],
+    login_id: Annotated[str, typer.Option("--login", help="ログインID")],
+    name: Annotated[str, typer.Option(help="利用者名称")],
+    role: Annotated[list[str], typer.Option(help="権限: counter/approver/sysadmin/auditor（複数可）")],
+    department: Annotated[str, typer.Option(help="所属部署名称")] = "",
+    password: Annotated[str | None, typer.Option(help="初期パスワード（省略時は入力）")] = None,
+) -> None:
+    """職員アカウントを登録する。"""
+    db = _db()
+    code = tenancy.check_code(tenant)
+    with db.unit_of_work(Scope.host()) as uow:
+        tenancy.get_tenant(uow, code)
+    with db.unit_of_work(code) as uow:
+        auth.create_staff(
+            uow, _actor(), login_id=login_id, display_name=name, roles=role,
+            password=_password(password), department=department,
+        )
+        uow.commit()
+    out.print(f"[green]✓[/] 職員 {login_id} を団体 {code} に登録しました。")
+
+
+@operator_app.command("create")
+@handle_errors
+def operator_create(
+    login_id: Annotated[str, typer.Option("--login", help="ログインID")],
+    name: Annotated[str, typer.Option(help="氏名")],
+    password: Annotated[str | None, typer.Option(help="パスワード（省略時は入力）")] = None,
+) -> None:
+    """ホスト運用者を登録する。"""
+    with _db().unit_of_work(Scope.host()) as uow:
+        auth.create_operator(uow, _actor(), login_id=login_id, display_name=name, password=_password(password))
+        uow.commit()
+    out.print(f"[green]✓[/] ホスト運用者 {login_id} を登録しました。")
+
+
+# ---------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify(
+    tenant: Annotated[str, typer.Option(help="団体コード（ホストのログは host）")],
+    anchor: Annotated[
+        Path | None,
+        typer.Option(help="以前の検証で保存した先頭ハッシュのファイル。無ければ作成し、有れば照合する"),
+    ] = None,
+) -> None:
+    """アクセスログのハッシュチェーンを検証する。改ざんがあれば最初の記録を示し、終了コード1。"""
+    db = _db()
+    scope = HOST_SCOPE if tenant == HOST_SCOPE else tenancy.check_code(tenant)
+    if scope != HOST_SCOPE:
+        with db.unit_of_work(Scope.host()) as uow:
+            tenancy.get_tenant(uow, scope)
+    with db.unit_of_work(scope) as uow:
+        result = audit.verify_chain(uow)
+    audit.append_now(
+        db, scope, _actor(),
+        audit.AuditEvent(
+            category="operation", action="audit.verify", function="アクセスログ検証",
+            outcome="ok" if result.ok else "error", detail={"checked": result.checked, "ok": result.ok},
+        ),
+    )
+    if not result.ok:
+        err.print(f"[red]✗ 改ざんを検出しました[/]（{scope}）: {result.problem}")
+        err.print(f"  最初の異常: 連番 {result.first_bad_seq}（種別: {result.kind}）")
+        raise typer.Exit(1)
+    if anchor is not None:
+        _check_anchor(anchor, result)
+    out.print(
+        f"[green]✓[/] アクセスログは正常です（{scope}、{result.checked:,} 件、"
+        f"先頭 連番 {result.head_seq} ハッシュ {result.head_hash[:16]}…）。"
+    )
+
+
+def _check_anchor(path: Path, result: audit.VerifyResult) -> None:
+    """An anchor is a head (seq, hash) kept outside the database; the chain must still contain it."""
+    if path.exists():
+        seq_s, _, hash_s = path.read_text().strip().partition(" ")
+        seq = int(seq_s)
+        db = _db()
+        with db.unit_of_work(result.chain) as uow:
+            from sqlalchemy import select
+
+            from kikan.platform.store import AuditRecordRow
+
+            stored = uow.session.scalars(
+                select(AuditRecordRow.hash).where(AuditRecordRow.seq == seq)
+            ).first()
+        if seq > result.head_seq or (seq > 0 and stored != hash_s):
+            err.print(
+                f"[red]✗ 改ざんを検出しました[/]: 保存済みの先頭（連番 {seq}）がログの内容と一致しません。"
+                "末尾が書き換えられた可能性があります。"
+            )
+            raise typer.Exit(1)
+    path.write_text(f"{result.head_seq} {result.head_hash}\n")
+
+
+# ---------------------------------------------------------------- keys
+
+
+@keys_app.command("init")
+@handle_errors
+def keys_init(
+    key_id: Annotated[str, typer.Option(help="鍵ID")] = "k1",
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="既に鍵ファイルがあれば何もしない")] = False,
+) -> None:
+    """個人番号の暗号鍵ファイルを作成する（KIKAN_MYNUMBER_KEY_FILE、既定 var/mynumber.keys）。"""
+    path = _settings().effective_key_file
+    if path.exists() and if_missing:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    KeyRing.generate_key_file(path, key_id)
+    out.print(f"[green]✓[/] 暗号鍵 {key_id} を {path} に作成しました（権限 0600）。")
+
+
+# ---------------------------------------------------------------- demo / serve
+
+
+@app.command("demo")
+@handle_errors
+def demo() -> None:
+    """デモ団体（架空県日和市）と職員アカウントを登録する（登録済みなら何もしない）。"""
+    from kikan.platform.demo import (
+        DEMO_OPERATOR,
+        DEMO_PASSWORD,
+        DEMO_STAFF,
+        DEMO_TENANT,
+        DEMO_TENANT_NAME,
+        seed_demo,
+    )
+
+    result = seed_demo(_db())
+    if result.created:
+        out.print(f"[green]✓[/] デモ団体 {DEMO_TENANT} {DEMO_TENANT_NAME} を登録しました。")
+        for name, count in result.extra.items():
+            out.print(f"  {name}: {count:,} 件")
+    else:
+        out.print(f"デモ団体 {DEMO_TENANT} {DEMO_TENANT_NAME} は登録済みです。")
+    out.print(f"  団体コード {DEMO_TENANT} / パスワード {DEMO_PASSWORD}")
+    for login_id, (display, _dept, roles) in DEMO_STAFF.items():
+        out.print(f"  職員 {login_id:<10} {display}（{'・'.join(auth.role_label(r) for r in roles)}）")
+    out.print(f"  ホスト運用者 {DEMO_OPERATOR}")
+
+
+@app.command("serve")
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option(help="待ち受けアドレス")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="ポート")] = 8000,
+    workers: Annotated[int, typer.Option(help="ワーカープロセス数")] = 1,
+) -> None:
+    """API（と画面）を提供する。"""
+    import uvicorn
+
+    from kikan.app import UnsafeDatabaseRole, verify_database_role
+
+    s = _settings()
+    db = _db()
+    try:
+        verify_database_role(db, s)
+    except UnsafeDatabaseRole as exc:
+        err.print(f"[red]エラー:[/] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    out.print(f"Kikan を http://{host}:{port}/ で起動します（API 文書 http://{host}:{port}/api/v1/docs）。")
+    uvicorn.run(
+        "kikan.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level=s.log_level.lower(), access_log=True,
+    )

@@ -1,0 +1,81 @@
+"""The composition root: builds the FastAPI application from the platform and the modules.
+
+Only this module (and the CLI) knows every module; modules know the platform, never each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from kikan import __version__
+from kikan.platform import api as platform_api
+from kikan.platform.errors import install_handlers
+from kikan.platform.rls import check_app_role
+from kikan.platform.settings import Settings, get_settings
+from kikan.platform.uow import Database
+
+log = logging.getLogger("kikan.app")
+
+
+class UnsafeDatabaseRole(RuntimeError):
+    """The application was pointed at a PostgreSQL role that bypasses row-level security."""
+
+
+def verify_database_role(db: Database, settings: Settings) -> None:
+    """Refuse to serve as a superuser/BYPASSRLS role: RLS must be a real second wall."""
+    if not db.is_postgres:
+        return
+    with db.engine.connect() as conn:
+        role, bypasses = check_app_role(conn)
+    if bypasses and not settings.allow_rls_bypass:
+        raise UnsafeDatabaseRole(
+            f"データベースロール {role} は行レベルセキュリティを回避できるため、アプリケーションの"
+            "接続には使えません。KIKAN_DATABASE_URL にはアプリケーション用ロール"
+            f"（既定 {settings.db_app_role}）を指定してください。"
+        )
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_db = db is None
+    database = db or Database(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        verify_database_role(database, settings)
+        yield
+        if owns_db:
+            database.dispose()
+
+    app = FastAPI(
+        title="Kikan 基幹 API",
+        version=__version__,
+        description="標準準拠の地方公共団体基幹業務システム Kikan の API。"
+        "エラーは RFC 9457 (application/problem+json) で返します。",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    install_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.include_router(platform_api.health_router)
+    app.include_router(platform_api.router)
+    return app

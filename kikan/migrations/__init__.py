@@ -1,0 +1,1 @@
+"""Alembic migrations. Run through `kikan db upgrade`; valid on SQLite and PostgreSQL."""

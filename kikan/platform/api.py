@@ -1,0 +1,428 @@
+"""FastAPI dependencies and the platform's own endpoints (health, auth, tenants, staff, audit).
+
+Tenant, caller and database reach endpoints as typed dependencies (`DbDep`, `PrincipalDep`,
+`StaffDep`, `OperatorDep`), never as globals. Endpoints open one unit of work per use case and
+commit it themselves, so the transaction boundary is visible where the work is done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select, text
+
+from kikan.platform import audit, auth, tenancy
+from kikan.platform.db import utcnow
+from kikan.platform.errors import Forbidden, Unauthenticated
+from kikan.platform.settings import Settings
+from kikan.platform.store import AuditRecordRow, StaffAccountRow
+from kikan.platform.uow import Database, Scope
+
+SESSION_COOKIE = "kikan_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_terminal(request: Request) -> str:
+    """端末名: the header a counter PC sends, else the peer address."""
+    named = request.headers.get("X-Kikan-Terminal", "").strip()
+    host = request.client.host if request.client else "-"
+    return (named or host)[:200]
+
+
+def client_place(request: Request) -> str:
+    """処理・交付場所 (e.g. 本庁舎1階 市民課窓口) from the counter PC's header."""
+    return request.headers.get("X-Kikan-Place", "").strip()[:100]
+
+
+def get_principal(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> auth.Principal:
+    terminal, place = client_terminal(request), client_place(request)
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Authorization ヘッダーは Bearer 形式で指定してください。")
+        return auth.authenticate(
+            db, settings, token=token.strip(), kind="bearer", terminal=terminal, place=place
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return auth.authenticate(
+            db,
+            settings,
+            token=cookie,
+            kind="cookie",
+            csrf_token=request.headers.get(CSRF_HEADER),
+            require_csrf=request.method not in SAFE_METHODS,
+            terminal=terminal,
+            place=place,
+        )
+    raise Unauthenticated("ログインしてください。")
+
+
+PrincipalDep = Annotated[auth.Principal, Depends(get_principal)]
+
+
+def get_staff(principal: PrincipalDep) -> auth.Principal:
+    if principal.kind != "staff":
+        raise Forbidden("この操作は団体の職員のみが行えます。", slug="staff-only")
+    return principal
+
+
+def get_operator(principal: PrincipalDep, db: DbDep) -> auth.Principal:
+    if principal.kind != "operator":
+        auth.require_roles(db, principal, "operator", function="ホスト運用")
+    return principal
+
+
+StaffDep = Annotated[auth.Principal, Depends(get_staff)]
+OperatorDep = Annotated[auth.Principal, Depends(get_operator)]
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class LoginRequest(BaseModel):
+    tenant: str | None = Field(
+        default=None, description="団体コード（6桁）。ホスト運用者は省略", examples=["131016"]
+    )
+    login_id: str = Field(description="ログインID", max_length=64)
+    password: str = Field(description="パスワード", max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class MeResponse(BaseModel):
+    kind: str = Field(description="staff（職員） / operator（ホスト運用者）")
+    login_id: str
+    display_name: str
+    tenant: str | None = Field(description="団体コード")
+    roles: list[str]
+    role_labels: list[str]
+
+
+class SessionResponse(BaseModel):
+    csrf_token: str = Field(description="更新系の要求で X-CSRF-Token ヘッダーに付ける値")
+    expires_at: datetime
+    me: MeResponse
+
+
+class TenantCreate(BaseModel):
+    code: str = Field(description="地方公共団体コード（6桁、検査数字付き）", examples=["131016"])
+    name: str = Field(description="団体名", examples=["千代田区"])
+    prefecture: str = Field(default="", description="都道府県名")
+    mayor_title: str = Field(default="", description="認証者の職名（市長・区長・町長・村長）")
+    mayor_name: str = Field(default="", description="認証者の氏名")
+
+
+class TenantOut(BaseModel):
+    code: str
+    name: str
+    prefecture: str
+    mayor_title: str
+    mayor_name: str
+    has_seal: bool
+
+
+class StaffCreate(BaseModel):
+    login_id: str = Field(description="ログインID")
+    display_name: str = Field(description="利用者名称")
+    department: str = Field(default="", description="所属部署名称")
+    roles: list[str] = Field(description="権限（counter, approver, sysadmin, auditor）")
+    password: str = Field(description="初期パスワード（12文字以上）", max_length=256)
+
+
+class StaffOut(BaseModel):
+    login_id: str
+    display_name: str
+    department: str
+    roles: list[str]
+    locked: bool
+    active: bool
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class PasswordReset(BaseModel):
+    new_password: str = Field(max_length=256)
+
+
+class AuditRecordOut(BaseModel):
+    seq: int
+    recorded_at: datetime
+    category: str
+    action: str
+    action_label: str
+    outcome: str
+    actor: str
+    actor_kind: str
+    terminal: str
+    place: str
+    function: str
+    screen: str
+    purpose: str
+    subjects: list[str]
+    mynumber_accessed: bool
+    detail: dict[str, Any]
+
+
+class VerifyOut(BaseModel):
+    chain: str
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None
+    kind: str | None
+    problem: str | None
+
+
+def _me(p: auth.Principal) -> MeResponse:
+    labels = [auth.role_label(r) for r in sorted(p.roles)]
+    return MeResponse(
+        kind=p.kind,
+        login_id=p.login_id,
+        display_name=p.display_name,
+        tenant=p.tenant,
+        roles=sorted(p.roles),
+        role_labels=labels,
+    )
+
+
+# ---------------------------------------------------------------- routers
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.post("/auth/token", response_model=TokenResponse, tags=["認証"], summary="APIトークンの発行")
+def issue_token(body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep) -> TokenResponse:
+    issued = auth.login(
+        db, settings, tenant=body.tenant, login_id=body.login_id, password=body.password,
+        kind="bearer", terminal=client_terminal(request), place=client_place(request),
+    )
+    return TokenResponse(access_token=issued.token, expires_at=issued.expires_at)
+
+
+@router.post("/auth/login", response_model=SessionResponse, tags=["認証"], summary="画面用ログイン（Cookie セッション）")
+def login_session(
+    body: LoginRequest, request: Request, response: Response, db: DbDep, settings: SettingsDep
+) -> SessionResponse:
+    issued = auth.login(
+        db, settings, tenant=body.tenant, login_id=body.login_id, password=body.password,
+        kind="cookie", terminal=client_terminal(request), place=client_place(request),
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.token,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+        max_age=settings.session_absolute_minutes * 60,
+        path="/",
+    )
+    assert issued.csrf_token is not None
+    return SessionResponse(csrf_token=issued.csrf_token, expires_at=issued.expires_at, me=_me(issued.principal))
+
+
+@router.post("/auth/logout", status_code=204, tags=["認証"], summary="ログアウト")
+def logout(
+    request: Request, response: Response, principal: PrincipalDep, db: DbDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    token = authorization.partition(" ")[2].strip() if authorization else request.cookies.get(SESSION_COOKIE, "")
+    auth.logout(db, principal, token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.status_code = 204
+    return response
+
+
+@router.get("/auth/me", response_model=MeResponse, tags=["認証"], summary="ログイン中の利用者")
+def me(principal: PrincipalDep) -> MeResponse:
+    return _me(principal)
+
+
+@router.post("/auth/password", status_code=204, tags=["認証"], summary="自分のパスワード変更")
+def change_password(body: PasswordChange, staff: StaffDep, db: DbDep) -> Response:
+    with db.unit_of_work(staff.scope) as uow:
+        auth.change_own_password(uow, staff, body.current_password, body.new_password)
+        uow.commit()
+    return Response(status_code=204)
+
+
+@router.post("/host/tenants", response_model=TenantOut, status_code=201, tags=["ホスト運用"], summary="団体の登録")
+def create_tenant(body: TenantCreate, operator: OperatorDep, db: DbDep) -> TenantOut:
+    with db.unit_of_work(Scope.host()) as uow:
+        t = tenancy.create_tenant(
+            uow, operator.actor(), code=body.code, name=body.name, prefecture=body.prefecture,
+            mayor_title=body.mayor_title, mayor_name=body.mayor_name,
+        )
+        uow.commit()
+    return TenantOut(**_tenant_dict(t))
+
+
+@router.get("/host/tenants", response_model=list[TenantOut], tags=["ホスト運用"], summary="団体の一覧")
+def list_tenants(operator: OperatorDep, db: DbDep) -> list[TenantOut]:
+    with db.unit_of_work(Scope.host()) as uow:
+        return [TenantOut(**_tenant_dict(t)) for t in tenancy.list_tenants(uow)]
+
+
+def _tenant_dict(t: tenancy.Tenant) -> dict[str, Any]:
+    return {
+        "code": t.code, "name": t.name, "prefecture": t.prefecture, "mayor_title": t.mayor_title,
+        "mayor_name": t.mayor_name, "has_seal": t.has_seal,
+    }
+
+
+@router.get("/tenant", response_model=TenantOut, tags=["団体"], summary="ログイン中の団体")
+def current_tenant(staff: StaffDep, db: DbDep) -> TenantOut:
+    with db.unit_of_work(staff.scope) as uow:
+        return TenantOut(**_tenant_dict(tenancy.get_tenant(uow, staff.scope)))
+
+
+@router.get("/staff", response_model=list[StaffOut], tags=["職員管理"], summary="職員の一覧")
+def list_staff(staff: StaffDep, db: DbDep) -> list[StaffOut]:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員一覧")
+    now = utcnow()
+    with db.unit_of_work(staff.scope) as uow:
+        rows = uow.session.scalars(select(StaffAccountRow).order_by(StaffAccountRow.login_id)).all()
+        return [
+            StaffOut(
+                login_id=r.login_id, display_name=r.display_name, department=r.department,
+                roles=r.roles.split(","), locked=bool(r.locked_until and r.locked_until > now),
+                active=r.active,
+            )
+            for r in rows
+        ]
+
+
+@router.post("/staff", response_model=StaffOut, status_code=201, tags=["職員管理"], summary="職員の登録")
+def create_staff(body: StaffCreate, staff: StaffDep, db: DbDep) -> StaffOut:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員登録")
+    with db.unit_of_work(staff.scope) as uow:
+        row = auth.create_staff(
+            uow, staff.actor(), login_id=body.login_id, display_name=body.display_name,
+            roles=body.roles, password=body.password, department=body.department,
+        )
+        uow.commit()
+        return StaffOut(
+            login_id=row.login_id, display_name=row.display_name, department=row.department,
+            roles=row.roles.split(","), locked=False, active=row.active,
+        )
+
+
+@router.post("/staff/{login_id}/unlock", status_code=204, tags=["職員管理"], summary="ロック解除")
+def unlock_staff(login_id: str, staff: StaffDep, db: DbDep) -> Response:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="ロック解除")
+    with db.unit_of_work(staff.scope) as uow:
+        auth.unlock_staff(uow, staff.actor(), login_id)
+        uow.commit()
+    return Response(status_code=204)
+
+
+@router.post("/staff/{login_id}/password", status_code=204, tags=["職員管理"], summary="パスワード初期化")
+def reset_password(login_id: str, body: PasswordReset, staff: StaffDep, db: DbDep) -> Response:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="パスワード初期化")
+    with db.unit_of_work(staff.scope) as uow:
+        auth.reset_password(uow, staff.actor(), login_id, body.new_password)
+        uow.commit()
+    return Response(status_code=204)
+
+
+@router.get("/audit/records", response_model=list[AuditRecordOut], tags=["アクセスログ"], summary="アクセスログの照会")
+def audit_records(
+    staff: StaffDep,
+    db: DbDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_seq: int | None = None,
+) -> list[AuditRecordOut]:
+    auth.require_roles(db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ照会")
+    with db.unit_of_work(staff.scope) as uow:
+        stmt = select(AuditRecordRow).order_by(AuditRecordRow.seq.desc()).limit(limit)
+        if since:
+            stmt = stmt.where(AuditRecordRow.recorded_at >= since)
+        if until:
+            stmt = stmt.where(AuditRecordRow.recorded_at < until)
+        if actor:
+            stmt = stmt.where(AuditRecordRow.actor == actor)
+        if action:
+            stmt = stmt.where(AuditRecordRow.action == action)
+        if outcome:
+            stmt = stmt.where(AuditRecordRow.outcome == outcome)
+        if before_seq:
+            stmt = stmt.where(AuditRecordRow.seq < before_seq)
+        rows = uow.session.scalars(stmt).all()
+        out = [
+            AuditRecordOut(
+                seq=r.seq, recorded_at=r.recorded_at, category=r.category, action=r.action,
+                action_label=audit.ACTIONS.get(r.action, r.action), outcome=r.outcome, actor=r.actor,
+                actor_kind=r.actor_kind, terminal=r.terminal, place=r.place, function=r.function,
+                screen=r.screen, purpose=r.purpose, subjects=list(r.subjects),
+                mynumber_accessed=r.mynumber_accessed, detail=dict(r.detail),
+            )
+            for r in rows
+        ]
+        audit.append(
+            uow, staff.actor(),
+            audit.AuditEvent(category="operation", action="inquiry", function="アクセスログ照会",
+                             detail={"returned": len(out)}),
+        )
+        uow.commit()
+        return out
+
+
+@router.get("/audit/verify", response_model=VerifyOut, tags=["アクセスログ"], summary="アクセスログの改ざん検証")
+def audit_verify(staff: StaffDep, db: DbDep) -> VerifyOut:
+    auth.require_roles(db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ検証")
+    with db.unit_of_work(staff.scope) as uow:
+        result = audit.verify_chain(uow)
+    audit.append_now(
+        db, staff.scope, staff.actor(),
+        audit.AuditEvent(category="operation", action="audit.verify", function="アクセスログ検証",
+                         outcome="ok" if result.ok else "error",
+                         detail={"checked": result.checked, "ok": result.ok}),
+    )
+    return VerifyOut(**result.__dict__)
+
+
+health_router = APIRouter()
+
+
+@health_router.get("/healthz", tags=["運用"], summary="死活監視")
+def healthz(db: DbDep) -> dict[str, str]:
+    """Liveness and database reachability, for load balancers and monitoring."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"status": "ok", "database": db.engine.dialect.name}

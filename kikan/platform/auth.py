@@ -1,0 +1,590 @@
+"""Staff and operator authentication: passwords, lockout, UI sessions and API bearer tokens.
+
+- Passwords are hashed with Argon2id (argon2-cffi defaults). Unknown login IDs still cost one hash
+  verification, so response time does not reveal which IDs exist.
+- After `lockout_threshold` consecutive failures an account is locked for `lockout_minutes`
+  (spec 10.3: 複数回のアクセスの失敗に対して、強制的に終了させること).
+- A session secret is `<scope>.<random>`; the scope (tenant code or "host") tells which tenant's
+  unit of work can look it up, so sessions are isolated like any other tenant row. Only the
+  SHA-256 of the secret is stored.
+- Cookie sessions carry a CSRF token (also stored hashed) that unsafe requests must echo in the
+  `X-CSRF-Token` header. Bearer tokens are for programs and need no CSRF token.
+- Every denial (wrong password, locked account, expired session, missing role) is audited in a
+  transaction of its own, so it survives the failed request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from kikan.platform import audit
+from kikan.platform.db import HOST_SCOPE, utcnow
+from kikan.platform.errors import (
+    AccountLocked,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from kikan.platform.settings import Settings
+from kikan.platform.store import AuthSessionRow, HostOperatorRow, StaffAccountRow, TenantRow
+from kikan.platform.uow import Database, Scope, UnitOfWork
+
+JST = ZoneInfo("Asia/Tokyo")
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("kikan-timing-equaliser")
+LOGIN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+class Role(StrEnum):
+    """Staff roles. Host operators are a separate kind of principal, not a staff role."""
+
+    COUNTER = "counter"
+    APPROVER = "approver"
+    SYSADMIN = "sysadmin"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.COUNTER: "窓口",
+    Role.APPROVER: "審査・決裁",
+    Role.SYSADMIN: "システム管理",
+    Role.AUDITOR: "監査",
+}
+OPERATOR_LABEL = "ホスト運用者"
+_LABEL_BY_VALUE = {**{r.value: label for r, label in ROLE_LABELS.items()}, "operator": OPERATOR_LABEL}
+
+
+def role_label(value: str) -> str:
+    """Japanese label of a role code (or of the host operator principal)."""
+    return _LABEL_BY_VALUE.get(value, value)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    kind: str  # "staff" | "operator"
+    id: int
+    login_id: str
+    display_name: str
+    scope: str  # tenant code, or "host" for operators
+    roles: frozenset[str]
+    session_kind: str  # "cookie" | "bearer"
+    terminal: str = ""
+    place: str = ""
+
+    @property
+    def tenant(self) -> str | None:
+        return None if self.scope == HOST_SCOPE else self.scope
+
+    def actor(self) -> audit.Actor:
+        return audit.Actor(kind=self.kind, id=self.login_id, terminal=self.terminal, place=self.place)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    csrf_token: str | None
+    expires_at: datetime
+    principal: Principal
+
+
+class _Account(Protocol):
+    id: int
+    login_id: str
+    display_name: str
+    password_hash: str
+    failed_attempts: int
+    locked_until: datetime | None
+    active: bool
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上で設定してください。", item="パスワード"
+        )
+    classes = sum(
+        bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    if classes < 2:
+        raise InvalidInput(
+            "パスワードには英小文字・英大文字・数字・記号のうち2種類以上を含めてください。",
+            item="パスワード",
+        )
+
+
+def _check_login_id(login_id: str) -> str:
+    if not LOGIN_ID_RE.match(login_id):
+        raise InvalidInput(
+            "ログインIDは英数字と . _ - の3〜64文字で指定してください。", item="ログインID"
+        )
+    return login_id
+
+
+def parse_roles(roles: list[str] | str) -> list[Role]:
+    names = roles.split(",") if isinstance(roles, str) else roles
+    out = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        try:
+            out.append(Role(name))
+        except ValueError:
+            by_label = {v: k for k, v in ROLE_LABELS.items()}
+            if name in by_label:
+                out.append(by_label[name])
+            else:
+                raise InvalidInput(
+                    f"権限「{name}」は定義されていません。"
+                    f"（{'、'.join(f'{r.value}={r.label}' for r in Role)}）",
+                    item="権限",
+                ) from None
+    if not out:
+        raise InvalidInput("権限を1つ以上指定してください。", item="権限")
+    return sorted(set(out))
+
+
+def create_staff(
+    uow: UnitOfWork,
+    actor: audit.Actor,
+    *,
+    login_id: str,
+    display_name: str,
+    roles: list[str] | str,
+    password: str,
+    department: str = "",
+) -> StaffAccountRow:
+    """Create a staff account in the unit of work's tenant (spec 10.3 操作権限管理)."""
+    if uow.scope.is_host:
+        raise RuntimeError("staff accounts belong to a tenant scope")
+    _check_login_id(login_id)
+    parsed = parse_roles(roles)
+    check_password_policy(password)
+    if not display_name.strip():
+        raise InvalidInput("利用者名称を入力してください。", item="利用者名称")
+    exists = uow.session.scalars(
+        select(StaffAccountRow.id).where(StaffAccountRow.login_id == login_id)
+    ).first()
+    if exists is not None:
+        raise Conflict(f"ログインID {login_id} は既に使われています。", item="ログインID")
+    row = StaffAccountRow(
+        login_id=login_id,
+        display_name=display_name.strip(),
+        department=department,
+        roles=",".join(r.value for r in parsed),
+        password_hash=hash_password(password),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    audit.append(
+        uow,
+        actor,
+        audit.AuditEvent(
+            category="config",
+            action="config",
+            function="職員登録",
+            subjects=[login_id],
+            detail={"roles": [r.value for r in parsed]},
+        ),
+    )
+    return row
+
+
+def create_operator(
+    uow: UnitOfWork, actor: audit.Actor, *, login_id: str, display_name: str, password: str
+) -> HostOperatorRow:
+    if not uow.scope.is_host:
+        raise RuntimeError("host operators are created in host scope")
+    _check_login_id(login_id)
+    check_password_policy(password)
+    if uow.session.scalars(
+        select(HostOperatorRow.id).where(HostOperatorRow.login_id == login_id)
+    ).first():
+        raise Conflict(f"ログインID {login_id} は既に使われています。", item="ログインID")
+    row = HostOperatorRow(
+        login_id=login_id, display_name=display_name, password_hash=hash_password(password)
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    audit.append(
+        uow,
+        actor,
+        audit.AuditEvent(category="config", action="config", function="運用者登録", subjects=[login_id]),
+    )
+    return row
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _jst(ts: datetime) -> str:
+    return ts.astimezone(JST).strftime("%Y年%m月%d日 %H時%M分")
+
+
+def _denied(
+    db: Database, scope: str, actor: audit.Actor, function: str, reason: str, **detail: str
+) -> None:
+    audit.append_now(
+        db,
+        scope,
+        actor,
+        audit.AuditEvent(
+            category="auth",
+            action="denial",
+            outcome="denied",
+            function=function,
+            detail={"reason": reason, **detail},
+        ),
+    )
+
+
+def login(
+    db: Database,
+    settings: Settings,
+    *,
+    tenant: str | None,
+    login_id: str,
+    password: str,
+    kind: str,
+    terminal: str = "",
+    place: str = "",
+) -> IssuedSession:
+    """Check a password and open a session. `tenant=None` logs in a host operator."""
+    from kikan.platform.tenancy import TenantNotFound, check_code
+
+    scope = HOST_SCOPE if tenant is None else check_code(tenant)
+    principal_kind = "operator" if tenant is None else "staff"
+    attempt = audit.Actor(kind=principal_kind, id=login_id[:64], terminal=terminal, place=place)
+    if tenant is not None:
+        with db.unit_of_work(Scope.host()) as uow:
+            row = uow.session.get(TenantRow, scope)
+            if row is None or not row.active:
+                _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
+                raise TenantNotFound(
+                    f"団体コード {scope} の団体は登録されていません。", item="団体コード"
+                )
+
+    now = utcnow()
+    with db.unit_of_work(scope) as uow:
+        model: type[StaffAccountRow] | type[HostOperatorRow] = (
+            HostOperatorRow if tenant is None else StaffAccountRow
+        )
+        account: _Account | None = uow.session.scalars(
+            select(model).where(model.login_id == login_id).with_for_update()
+        ).first()
+        if account is None or not account.active:
+            try:
+                _hasher.verify(_DUMMY_HASH, password)
+            except VerificationError:
+                pass
+            audit.append(uow, attempt, _auth_denial("unknown_or_inactive_account"))
+            uow.commit()
+            raise Unauthenticated(
+                "ログインIDまたはパスワードが正しくありません。", slug="login-failed"
+            )
+        if account.locked_until is not None and account.locked_until > now:
+            audit.append(uow, attempt, _auth_denial("locked"))
+            uow.commit()
+            raise AccountLocked(
+                f"ログインに続けて失敗したため、{_jst(account.locked_until)}までロックされています。"
+                "システム管理者に解除を依頼することもできます。",
+                locked_until=account.locked_until.isoformat(),
+            )
+        try:
+            _hasher.verify(account.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            account.failed_attempts += 1
+            locked = account.failed_attempts >= settings.lockout_threshold
+            if locked:
+                account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+                account.failed_attempts = 0
+            audit.append(
+                uow,
+                attempt,
+                _auth_denial("wrong_password_locked" if locked else "wrong_password"),
+            )
+            uow.commit()
+            if locked:
+                raise AccountLocked(
+                    f"ログインに{settings.lockout_threshold}回続けて失敗したため、"
+                    f"{_jst(account.locked_until or now)}までロックしました。",
+                ) from None
+            raise Unauthenticated(
+                "ログインIDまたはパスワードが正しくありません。", slug="login-failed"
+            ) from None
+        account.failed_attempts = 0
+        account.locked_until = None
+        if _hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = hash_password(password)
+        roles = (
+            frozenset(account.roles.split(","))
+            if isinstance(account, StaffAccountRow)
+            else frozenset({"operator"})
+        )
+        principal = Principal(
+            kind=principal_kind,
+            id=account.id,
+            login_id=account.login_id,
+            display_name=account.display_name,
+            scope=scope,
+            roles=roles,
+            session_kind=kind,
+            terminal=terminal,
+            place=place,
+        )
+        issued = _open_session(uow, settings, principal, kind, terminal)
+        audit.append(
+            uow,
+            principal.actor(),
+            audit.AuditEvent(category="auth", action="login", function="ログイン", detail={"session": kind}),
+        )
+        uow.commit()
+        return issued
+
+
+def _auth_denial(reason: str) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        category="auth", action="denial", outcome="denied", function="ログイン", detail={"reason": reason}
+    )
+
+
+def _open_session(
+    uow: UnitOfWork, settings: Settings, principal: Principal, kind: str, terminal: str
+) -> IssuedSession:
+    if kind not in ("cookie", "bearer"):
+        raise ValueError(kind)
+    token = f"{principal.scope}.{secrets.token_urlsafe(32)}"
+    csrf = secrets.token_urlsafe(32) if kind == "cookie" else None
+    now = utcnow()
+    ttl = settings.session_absolute_minutes if kind == "cookie" else settings.token_ttl_minutes
+    expires = now + timedelta(minutes=ttl)
+    uow.session.add(
+        AuthSessionRow(
+            token_hash=_token_hash(token),
+            kind=kind,
+            principal_kind=principal.kind,
+            principal_id=principal.id,
+            csrf_hash=_token_hash(csrf) if csrf else None,
+            terminal=terminal[:200],
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires,
+        )
+    )
+    uow.session.flush()
+    return IssuedSession(token=token, csrf_token=csrf, expires_at=expires, principal=principal)
+
+
+def token_scope(token: str) -> str | None:
+    """The scope prefix of a session secret, if it is well formed."""
+    scope, sep, rest = token.partition(".")
+    if not sep or not rest:
+        return None
+    if scope == HOST_SCOPE or (len(scope) == 6 and scope.isdigit()):
+        return scope
+    return None
+
+
+def authenticate(
+    db: Database,
+    settings: Settings,
+    *,
+    token: str,
+    kind: str,
+    csrf_token: str | None = None,
+    require_csrf: bool = False,
+    terminal: str = "",
+    place: str = "",
+) -> Principal:
+    """Resolve a session secret to its principal, or raise 401 (audited)."""
+    anonymous = audit.Actor(kind="anonymous", id="-", terminal=terminal, place=place)
+    scope = token_scope(token)
+    if scope is None:
+        raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
+    now = utcnow()
+    with db.unit_of_work(scope) as uow:
+        row = uow.session.get(AuthSessionRow, _token_hash(token))
+        if row is None or row.kind != kind or row.tenant_code != scope:
+            uow.rollback()
+            _audit_denial_if_tenant(db, scope, anonymous, "invalid_token")
+            raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
+        expired = row.revoked_at is not None or row.expires_at <= now
+        if kind == "cookie" and not expired:
+            expired = row.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now
+        if expired:
+            who = _load_account(uow, row)
+            actor = audit.Actor(
+                kind=row.principal_kind, id=who.login_id if who else "-", terminal=terminal, place=place
+            )
+            audit.append(uow, actor, _session_denial("expired_session"))
+            uow.commit()
+            raise Unauthenticated(
+                "セッションの有効期限が切れました。もう一度ログインしてください。", slug="session-expired"
+            )
+        account = _load_account(uow, row)
+        if account is None or not account.active or (
+            account.locked_until is not None and account.locked_until > now
+        ):
+            audit.append(uow, anonymous, _session_denial("account_disabled"))
+            uow.commit()
+            raise Unauthenticated("このアカウントは利用できません。", slug="account-disabled")
+        if require_csrf:
+            if not csrf_token or row.csrf_hash is None or not hmac.compare_digest(
+                row.csrf_hash, _token_hash(csrf_token)
+            ):
+                actor = audit.Actor(kind=row.principal_kind, id=account.login_id, terminal=terminal)
+                audit.append(uow, actor, _session_denial("csrf"))
+                uow.commit()
+                raise Forbidden(
+                    "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。",
+                    slug="csrf-failed",
+                )
+        row.last_seen_at = now
+        roles = (
+            frozenset(account.roles.split(","))
+            if isinstance(account, StaffAccountRow)
+            else frozenset({"operator"})
+        )
+        principal = Principal(
+            kind=row.principal_kind,
+            id=account.id,
+            login_id=account.login_id,
+            display_name=account.display_name,
+            scope=scope,
+            roles=roles,
+            session_kind=kind,
+            terminal=terminal,
+            place=place,
+        )
+        uow.commit()
+        return principal
+
+
+def _session_denial(reason: str) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        category="auth", action="denial", outcome="denied", function="認証", detail={"reason": reason}
+    )
+
+
+def _audit_denial_if_tenant(db: Database, scope: str, actor: audit.Actor, reason: str) -> None:
+    """Record a denial in the claimed tenant's chain if that tenant exists, else in the host's."""
+    with db.unit_of_work(Scope.host()) as uow:
+        known = scope == HOST_SCOPE or uow.session.get(TenantRow, scope) is not None
+    audit.append_now(db, scope if known else HOST_SCOPE, actor, _session_denial(reason))
+
+
+def _load_account(uow: UnitOfWork, row: AuthSessionRow) -> StaffAccountRow | HostOperatorRow | None:
+    if row.principal_kind == "operator":
+        return uow.session.get(HostOperatorRow, row.principal_id)
+    return uow.session.get(StaffAccountRow, row.principal_id)
+
+
+def logout(db: Database, principal: Principal, token: str) -> None:
+    with db.unit_of_work(principal.scope) as uow:
+        row = uow.session.get(AuthSessionRow, _token_hash(token))
+        if row is not None:
+            row.revoked_at = utcnow()
+        audit.append(
+            uow, principal.actor(), audit.AuditEvent(category="auth", action="logout", function="ログアウト")
+        )
+        uow.commit()
+
+
+def require_roles(db: Database, principal: Principal, *roles: str, function: str) -> None:
+    """Raise 403 (and audit the denial) unless the principal holds one of `roles`."""
+    if principal.has_role(*roles):
+        return
+    audit.append_now(
+        db,
+        principal.scope,
+        principal.actor(),
+        audit.AuditEvent(
+            category="auth",
+            action="denial",
+            outcome="denied",
+            function=function,
+            detail={"reason": "missing_role", "required": list(roles)},
+        ),
+    )
+    labels = "・".join(role_label(r) for r in roles)
+    raise Forbidden(f"「{function}」には{labels}の権限が必要です。")
+
+
+def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
+    row = uow.session.scalars(
+        select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"ログインID {login_id} の職員は登録されていません。", item="ログインID")
+    row.failed_attempts = 0
+    row.locked_until = None
+    audit.append(
+        uow, actor, audit.AuditEvent(category="config", action="config", function="ロック解除", subjects=[login_id])
+    )
+
+
+def reset_password(uow: UnitOfWork, actor: audit.Actor, login_id: str, new_password: str) -> None:
+    """System administrator resets a staff password (spec 10.3: システム管理者による初期化)."""
+    check_password_policy(new_password)
+    row = uow.session.scalars(
+        select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"ログインID {login_id} の職員は登録されていません。", item="ログインID")
+    row.password_hash = hash_password(new_password)
+    row.password_changed_at = utcnow()
+    row.failed_attempts = 0
+    row.locked_until = None
+    audit.append(
+        uow, actor, audit.AuditEvent(category="config", action="config", function="パスワード初期化", subjects=[login_id])
+    )
+
+
+def change_own_password(
+    uow: UnitOfWork, principal: Principal, current_password: str, new_password: str
+) -> None:
+    """A staff member changes their own password (spec 10.3: 利用者による変更)."""
+    row = uow.session.get(StaffAccountRow, principal.id)
+    if row is None:
+        raise NotFound("職員が見つかりません。")
+    try:
+        _hasher.verify(row.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidInput("現在のパスワードが正しくありません。", item="現在のパスワード") from None
+    check_password_policy(new_password)
+    if current_password == new_password:
+        raise InvalidInput("新しいパスワードは現在と異なるものにしてください。", item="新しいパスワード")
+    row.password_hash = hash_password(new_password)
+    row.password_changed_at = utcnow()
+    audit.append(
+        uow, principal.actor(), audit.AuditEvent(category="config", action="config", function="パスワード変更")
+    )

@@ -1,0 +1,69 @@
+"""Configuration from `KIKAN_*` environment variables.
+
+Operators and scripts outside the project depend on these names: add, never rename without a
+deprecation path. Every setting has a safe default for the embedded (SQLite) demo.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Read once per process; tests build their own instances."""
+
+    model_config = SettingsConfigDict(env_prefix="KIKAN_", extra="ignore")
+
+    var_dir: Path = Field(default=DEFAULT_VAR_DIR, description="Directory for the embedded database and keys")
+    database_url: str = Field(
+        default="",
+        description="Application connection (SQLAlchemy URL). Default: SQLite file under var/.",
+    )
+    migration_database_url: str = Field(
+        default="",
+        description="Owner connection for `kikan db upgrade`; defaults to database_url.",
+    )
+    db_app_role: str = Field(
+        default="kikan_app",
+        description="PostgreSQL role the application connects as; granted table rights on upgrade.",
+    )
+    allow_rls_bypass: bool = Field(
+        default=False,
+        description="Allow the application to run as a role that bypasses row-level security "
+        "(never in production; only for emergency maintenance).",
+    )
+    mynumber_keys: str | None = Field(default=None, description='"kid:BASE64,kid2:BASE64"')
+    mynumber_key_file: Path | None = Field(default=None, description="File with 'kid BASE64' lines")
+    mynumber_active_key_id: str | None = None
+    token_ttl_minutes: int = 60
+    session_idle_minutes: int = 30
+    session_absolute_minutes: int = 480
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    cookie_secure: bool = True
+    log_level: str = "INFO"
+    environment: str = Field(default="development", description="development | production")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'kikan.db'}"
+
+    @property
+    def effective_migration_url(self) -> str:
+        return self.migration_database_url or self.effective_database_url
+
+    @property
+    def effective_key_file(self) -> Path:
+        return self.mynumber_key_file or (self.var_dir / "mynumber.keys")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
