@@ -1,0 +1,41 @@
+"""The one exception type of :mod:`kikan.calendar`.
+
+Every rejection of bad input is a :class:`DateError`. The platform maps it to a 422 problem
+response, so its attributes are a contract: ``code`` is a stable machine code (listed below),
+``message`` is the Japanese text shown to staff (``str(error)`` returns it), and ``item`` names
+the input item (e.g. ``"生年月日"``) when the caller told us which one it was.
+
+Codes
+    ``empty``              nothing to parse
+    ``unrecognized``       the text matches none of the accepted formats
+    ``unknown_era``        era name, letter or code not in the era table
+    ``nonexistent_date``   no such day in the Gregorian calendar (2月30日, 令和5年2月29日)
+    ``outside_era``        the day exists but not in that era (平成31年5月1日, 昭和64年1月8日)
+    ``before_gregorian``   before 1873-01-01 (明治6年1月1日), when Japan used the lunisolar calendar
+    ``out_of_range``       a year, month or day number outside any sensible range
+    ``not_calendar_date``  a 不詳 (uncertain) register date where a real calendar day is required
+    ``invalid_storage``    a RegisterDate storage string that does not follow the format
+    ``invalid_era_table``  the era table data file is inconsistent
+"""
+
+from __future__ import annotations
+
+
+class DateError(ValueError):
+    """Bad date input. ``str(e)`` is the Japanese message; ``code`` is for machines."""
+
+    code: str
+    message: str
+    item: str | None
+
+    def __init__(self, code: str, message: str, item: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.item = item
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"DateError(code={self.code!r}, message={self.message!r}, item={self.item!r})"
