@@ -287,11 +287,12 @@ def login(
     if tenant is not None:
         with db.unit_of_work(Scope.host()) as uow:
             row = uow.session.get(TenantRow, scope)
-            if row is None or not row.active:
-                _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
-                raise TenantNotFound(
-                    f"団体コード {scope} の団体は登録されていません。", item="団体コード"
-                )
+            known = row is not None and row.active
+        if not known:
+            _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
+            raise TenantNotFound(
+                f"団体コード {scope} の団体は登録されていません。", item="団体コード"
+            )
 
     now = utcnow()
     with db.unit_of_work(scope) as uow:
@@ -345,22 +346,8 @@ def login(
         account.locked_until = None
         if _hasher.check_needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
-        roles = (
-            frozenset(account.roles.split(","))
-            if isinstance(account, StaffAccountRow)
-            else frozenset({"operator"})
-        )
-        principal = Principal(
-            kind=principal_kind,
-            id=account.id,
-            login_id=account.login_id,
-            display_name=account.display_name,
-            scope=scope,
-            roles=roles,
-            session_kind=kind,
-            terminal=terminal,
-            place=place,
-        )
+        assert isinstance(account, StaffAccountRow | HostOperatorRow)
+        principal = _principal(account, scope, kind, terminal, place)
         issued = _open_session(uow, settings, principal, kind, terminal)
         audit.append(
             uow,
@@ -430,63 +417,83 @@ def authenticate(
     scope = token_scope(token)
     if scope is None:
         raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
-    now = utcnow()
     with db.unit_of_work(scope) as uow:
         row = uow.session.get(AuthSessionRow, _token_hash(token))
-        if row is None or row.kind != kind or row.tenant_code != scope:
-            uow.rollback()
-            _audit_denial_if_tenant(db, scope, anonymous, "invalid_token")
-            raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
-        expired = row.revoked_at is not None or row.expires_at <= now
-        if kind == "cookie" and not expired:
-            expired = row.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now
-        if expired:
-            who = _load_account(uow, row)
-            actor = audit.Actor(
-                kind=row.principal_kind, id=who.login_id if who else "-", terminal=terminal, place=place
-            )
-            audit.append(uow, actor, _session_denial("expired_session"))
+        unknown = row is None or row.kind != kind or row.tenant_code != scope
+        if not unknown:
+            assert row is not None
+            principal = _check_session(uow, settings, row, kind, csrf_token, require_csrf, terminal, place)
             uow.commit()
-            raise Unauthenticated(
-                "セッションの有効期限が切れました。もう一度ログインしてください。", slug="session-expired"
-            )
-        account = _load_account(uow, row)
-        if account is None or not account.active or (
-            account.locked_until is not None and account.locked_until > now
-        ):
-            audit.append(uow, anonymous, _session_denial("account_disabled"))
-            uow.commit()
-            raise Unauthenticated("このアカウントは利用できません。", slug="account-disabled")
-        if require_csrf:
-            if not csrf_token or row.csrf_hash is None or not hmac.compare_digest(
-                row.csrf_hash, _token_hash(csrf_token)
-            ):
-                actor = audit.Actor(kind=row.principal_kind, id=account.login_id, terminal=terminal)
-                audit.append(uow, actor, _session_denial("csrf"))
-                uow.commit()
-                raise Forbidden(
-                    "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。",
-                    slug="csrf-failed",
-                )
-        row.last_seen_at = now
-        roles = (
-            frozenset(account.roles.split(","))
-            if isinstance(account, StaffAccountRow)
-            else frozenset({"operator"})
+    if unknown:
+        _audit_denial_if_tenant(db, scope, anonymous, "invalid_token")
+        raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
+    return principal
+
+
+def _check_session(
+    uow: UnitOfWork,
+    settings: Settings,
+    row: AuthSessionRow,
+    kind: str,
+    csrf_token: str | None,
+    require_csrf: bool,
+    terminal: str,
+    place: str,
+) -> Principal:
+    """Validate a found session; denials are audited in the same (committed) transaction."""
+    now = utcnow()
+    scope = row.tenant_code
+    anonymous = audit.Actor(kind="anonymous", id="-", terminal=terminal, place=place)
+    expired = row.revoked_at is not None or row.expires_at <= now
+    if kind == "cookie" and not expired:
+        expired = row.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now
+    if expired:
+        who = _load_account(uow, row)
+        actor = audit.Actor(
+            kind=row.principal_kind, id=who.login_id if who else "-", terminal=terminal, place=place
         )
-        principal = Principal(
-            kind=row.principal_kind,
-            id=account.id,
-            login_id=account.login_id,
-            display_name=account.display_name,
-            scope=scope,
-            roles=roles,
-            session_kind=kind,
-            terminal=terminal,
-            place=place,
-        )
+        audit.append(uow, actor, _session_denial("expired_session"))
         uow.commit()
-        return principal
+        raise Unauthenticated(
+            "セッションの有効期限が切れました。もう一度ログインしてください。", slug="session-expired"
+        )
+    account = _load_account(uow, row)
+    if account is None or not account.active or (
+        account.locked_until is not None and account.locked_until > now
+    ):
+        audit.append(uow, anonymous, _session_denial("account_disabled"))
+        uow.commit()
+        raise Unauthenticated("このアカウントは利用できません。", slug="account-disabled")
+    if require_csrf:
+        if not csrf_token or row.csrf_hash is None or not hmac.compare_digest(
+            row.csrf_hash, _token_hash(csrf_token)
+        ):
+            actor = audit.Actor(kind=row.principal_kind, id=account.login_id, terminal=terminal)
+            audit.append(uow, actor, _session_denial("csrf"))
+            uow.commit()
+            raise Forbidden(
+                "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。",
+                slug="csrf-failed",
+            )
+    row.last_seen_at = now
+    return _principal(account, scope, kind, terminal, place)
+
+
+def _principal(
+    account: StaffAccountRow | HostOperatorRow, scope: str, session_kind: str, terminal: str, place: str
+) -> Principal:
+    is_staff = isinstance(account, StaffAccountRow)
+    return Principal(
+        kind="staff" if is_staff else "operator",
+        id=account.id,
+        login_id=account.login_id,
+        display_name=account.display_name,
+        scope=scope,
+        roles=frozenset(account.roles.split(",")) if isinstance(account, StaffAccountRow) else frozenset({"operator"}),
+        session_kind=session_kind,
+        terminal=terminal,
+        place=place,
+    )
 
 
 def _session_denial(reason: str) -> audit.AuditEvent:
