@@ -98,7 +98,10 @@ def db_upgrade() -> None:
 
     s = _settings()
     ok = upgrade(s.effective_migration_url, app_role=s.db_app_role)
-    out.print(f"[green]✓[/] データベースを最新の版に移行しました（{_redact_url(s.effective_migration_url)}）。")
+    out.print(
+        "[green]✓[/] データベースを最新の版に移行しました"
+        f"（{_redact_url(s.effective_migration_url)}）。"
+    )
     if not ok:
         err.print(
             f"[yellow]注意:[/] アプリケーション用ロール {s.db_app_role} を作成できませんでした。"
@@ -129,8 +132,14 @@ def tenant_create(
     seal_png = seal.read_bytes() if seal else None
     with _db().unit_of_work(Scope.host()) as uow:
         t = tenancy.create_tenant(
-            uow, _actor(), code=code, name=name, prefecture=prefecture,
-            mayor_title=mayor_title, mayor_name=mayor_name, seal_png=seal_png,
+            uow,
+            _actor(),
+            code=code,
+            name=name,
+            prefecture=prefecture,
+            mayor_title=mayor_title,
+            mayor_name=mayor_name,
+            seal_png=seal_png,
         )
         uow.commit()
     out.print(f"[green]✓[/] 団体 {t.code} {t.name} を登録しました。")
@@ -146,7 +155,13 @@ def tenant_list() -> None:
         tenants = tenancy.list_tenants(uow)
     table = Table("団体コード", "団体名", "都道府県", "認証者", "公印")
     for t in tenants:
-        table.add_row(t.code, t.name, t.prefecture, f"{t.mayor_title} {t.mayor_name}", "有" if t.has_seal else "無")
+        table.add_row(
+            t.code,
+            t.name,
+            t.prefecture,
+            f"{t.mayor_title} {t.mayor_name}",
+            "有" if t.has_seal else "無",
+        )
     out.print(table)
 
 
@@ -160,7 +175,9 @@ def _password(value: str | None) -> str:
     if env:
         return env
     if not sys.stdin.isatty():
-        raise KikanError("パスワードを --password か環境変数 KIKAN_NEW_PASSWORD で指定してください。")
+        raise KikanError(
+            "パスワードを --password か環境変数 KIKAN_NEW_PASSWORD で指定してください。"
+        )
     return str(typer.prompt("パスワード", hide_input=True, confirmation_prompt=True))
 
 
@@ -170,7 +187,9 @@ def staff_create(
     tenant: Annotated[str, typer.Option(help="団体コード")],
     login_id: Annotated[str, typer.Option("--login", help="ログインID")],
     name: Annotated[str, typer.Option(help="利用者名称")],
-    role: Annotated[list[str], typer.Option(help="権限: counter/approver/sysadmin/auditor（複数可）")],
+    role: Annotated[
+        list[str], typer.Option(help="権限: counter/approver/sysadmin/auditor（複数可）")
+    ],
     department: Annotated[str, typer.Option(help="所属部署名称")] = "",
     password: Annotated[str | None, typer.Option(help="初期パスワード（省略時は入力）")] = None,
 ) -> None:
@@ -181,8 +200,13 @@ def staff_create(
         tenancy.get_tenant(uow, code)
     with db.unit_of_work(code) as uow:
         auth.create_staff(
-            uow, _actor(), login_id=login_id, display_name=name, roles=role,
-            password=_password(password), department=department,
+            uow,
+            _actor(),
+            login_id=login_id,
+            display_name=name,
+            roles=role,
+            password=_password(password),
+            department=department,
         )
         uow.commit()
     out.print(f"[green]✓[/] 職員 {login_id} を団体 {code} に登録しました。")
@@ -197,7 +221,9 @@ def operator_create(
 ) -> None:
     """ホスト運用者を登録する。"""
     with _db().unit_of_work(Scope.host()) as uow:
-        auth.create_operator(uow, _actor(), login_id=login_id, display_name=name, password=_password(password))
+        auth.create_operator(
+            uow, _actor(), login_id=login_id, display_name=name, password=_password(password)
+        )
         uow.commit()
     out.print(f"[green]✓[/] ホスト運用者 {login_id} を登録しました。")
 
@@ -211,7 +237,9 @@ def audit_verify(
     tenant: Annotated[str, typer.Option(help="団体コード（ホストのログは host）")],
     anchor: Annotated[
         Path | None,
-        typer.Option(help="以前の検証で保存した先頭ハッシュのファイル。無ければ作成し、有れば照合する"),
+        typer.Option(
+            help="以前の検証で保存した先頭ハッシュのファイル。無ければ作成し、有れば照合する"
+        ),
     ] = None,
 ) -> None:
     """アクセスログのハッシュチェーンを検証する。改ざんがあれば最初の記録を示し、終了コード1。"""
@@ -223,10 +251,15 @@ def audit_verify(
     with db.unit_of_work(scope) as uow:
         result = audit.verify_chain(uow)
     audit.append_now(
-        db, scope, _actor(),
+        db,
+        scope,
+        _actor(),
         audit.AuditEvent(
-            category="operation", action="audit.verify", function="アクセスログ検証",
-            outcome="ok" if result.ok else "error", detail={"checked": result.checked, "ok": result.ok},
+            category="operation",
+            action="audit.verify",
+            function="アクセスログ検証",
+            outcome="ok" if result.ok else "error",
+            detail={"checked": result.checked, "ok": result.ok},
         ),
     )
     if not result.ok:
@@ -242,7 +275,7 @@ def audit_verify(
 
 
 def _check_anchor(path: Path, result: audit.VerifyResult) -> None:
-    """An anchor is a head (seq, hash) kept outside the database; the chain must still contain it."""
+    """An anchor is a head (seq, hash) kept outside the database; the chain must still hold it."""
     if path.exists():
         seq_s, _, hash_s = path.read_text().strip().partition(" ")
         seq = int(seq_s)
@@ -257,7 +290,8 @@ def _check_anchor(path: Path, result: audit.VerifyResult) -> None:
             ).first()
         if seq > result.head_seq or (seq > 0 and stored != hash_s):
             err.print(
-                f"[red]✗ 改ざんを検出しました[/]: 保存済みの先頭（連番 {seq}）がログの内容と一致しません。"
+                "[red]✗ 改ざんを検出しました[/]: "
+                f"保存済みの先頭（連番 {seq}）がログの内容と一致しません。"
                 "末尾が書き換えられた可能性があります。"
             )
             raise typer.Exit(1)
@@ -271,7 +305,9 @@ def _check_anchor(path: Path, result: audit.VerifyResult) -> None:
 @handle_errors
 def keys_init(
     key_id: Annotated[str, typer.Option(help="鍵ID")] = "k1",
-    if_missing: Annotated[bool, typer.Option("--if-missing", help="既に鍵ファイルがあれば何もしない")] = False,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="既に鍵ファイルがあれば何もしない")
+    ] = False,
 ) -> None:
     """個人番号の暗号鍵ファイルを作成する（KIKAN_MYNUMBER_KEY_FILE、既定 var/mynumber.keys）。"""
     path = _settings().effective_key_file
@@ -307,7 +343,9 @@ def demo() -> None:
         out.print(f"デモ団体 {DEMO_TENANT} {DEMO_TENANT_NAME} は登録済みです。")
     out.print(f"  団体コード {DEMO_TENANT} / パスワード {DEMO_PASSWORD}")
     for login_id, (display, _dept, roles) in DEMO_STAFF.items():
-        out.print(f"  職員 {login_id:<10} {display}（{'・'.join(auth.role_label(r) for r in roles)}）")
+        out.print(
+            f"  職員 {login_id:<10} {display}（{'・'.join(auth.role_label(r) for r in roles)}）"
+        )
     out.print(f"  ホスト運用者 {DEMO_OPERATOR}")
 
 
@@ -332,8 +370,15 @@ def serve(
         raise typer.Exit(2) from None
     finally:
         db.dispose()
-    out.print(f"Kikan を http://{host}:{port}/ で起動します（API 文書 http://{host}:{port}/api/v1/docs）。")
+    out.print(
+        f"Kikan を http://{host}:{port}/ で起動します（API 文書 http://{host}:{port}/api/v1/docs）。"
+    )
     uvicorn.run(
-        "kikan.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level=s.log_level.lower(), access_log=True,
+        "kikan.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=s.log_level.lower(),
+        access_log=True,
     )

@@ -1,4 +1,4 @@
-"""Draw the demo municipality's 公印 (official seal) image: a red square seal, 4 characters a column.
+"""Draw the demo municipality's 公印 (official seal): a red square seal, three characters a column.
 
 Run once to regenerate `kikan/platform/data/demo_seal.png`; the image is committed so the demo needs
 neither Pillow nor the font at run time. Usage: .venv/bin/python scripts/make_demo_seal.py

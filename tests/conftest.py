@@ -58,8 +58,10 @@ def postgres_backend() -> Iterator[Backend]:
         admin.execute(f'CREATE DATABASE "{name}"')
     db_admin_url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     assert upgrade(db_admin_url, app_role=APP_ROLE)
-    app_url = make_url(db_admin_url).set(username=APP_ROLE, password=None).render_as_string(
-        hide_password=False
+    app_url = (
+        make_url(db_admin_url)
+        .set(username=APP_ROLE, password=None)
+        .render_as_string(hide_password=False)
     )
     try:
         yield Backend("postgres", app_url, db_admin_url)
@@ -129,7 +131,11 @@ def create_tenant(db: Database, name: str = "試験市") -> str:
 def create_staff(db: Database, tenant: str, login_id: str, roles: list[str]) -> None:
     with db.unit_of_work(tenant) as uow:
         auth.create_staff(
-            uow, TEST_ACTOR, login_id=login_id, display_name=f"{login_id} 職員", roles=roles,
+            uow,
+            TEST_ACTOR,
+            login_id=login_id,
+            display_name=f"{login_id} 職員",
+            roles=roles,
             password=PASSWORD,
         )
         uow.commit()
@@ -154,8 +160,12 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def bearer(client: TestClient, tenant: str | None, login_id: str, password: str = PASSWORD) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", json={"tenant": tenant, "login_id": login_id, "password": password})
+def bearer(
+    client: TestClient, tenant: str | None, login_id: str, password: str = PASSWORD
+) -> dict[str, str]:
+    r = client.post(
+        "/api/v1/auth/token", json={"tenant": tenant, "login_id": login_id, "password": password}
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -113,7 +113,7 @@ class LoginRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type name, not a secret
     expires_at: datetime
 
 
@@ -222,22 +222,43 @@ def _me(p: auth.Principal) -> MeResponse:
 router = APIRouter(prefix="/api/v1")
 
 
-@router.post("/auth/token", response_model=TokenResponse, tags=["認証"], summary="APIトークンの発行")
-def issue_token(body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep) -> TokenResponse:
+@router.post(
+    "/auth/token", response_model=TokenResponse, tags=["認証"], summary="APIトークンの発行"
+)
+def issue_token(
+    body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep
+) -> TokenResponse:
     issued = auth.login(
-        db, settings, tenant=body.tenant, login_id=body.login_id, password=body.password,
-        kind="bearer", terminal=client_terminal(request), place=client_place(request),
+        db,
+        settings,
+        tenant=body.tenant,
+        login_id=body.login_id,
+        password=body.password,
+        kind="bearer",
+        terminal=client_terminal(request),
+        place=client_place(request),
     )
     return TokenResponse(access_token=issued.token, expires_at=issued.expires_at)
 
 
-@router.post("/auth/login", response_model=SessionResponse, tags=["認証"], summary="画面用ログイン（Cookie セッション）")
+@router.post(
+    "/auth/login",
+    response_model=SessionResponse,
+    tags=["認証"],
+    summary="画面用ログイン（Cookie セッション）",
+)
 def login_session(
     body: LoginRequest, request: Request, response: Response, db: DbDep, settings: SettingsDep
 ) -> SessionResponse:
     issued = auth.login(
-        db, settings, tenant=body.tenant, login_id=body.login_id, password=body.password,
-        kind="cookie", terminal=client_terminal(request), place=client_place(request),
+        db,
+        settings,
+        tenant=body.tenant,
+        login_id=body.login_id,
+        password=body.password,
+        kind="cookie",
+        terminal=client_terminal(request),
+        place=client_place(request),
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -249,15 +270,24 @@ def login_session(
         path="/",
     )
     assert issued.csrf_token is not None
-    return SessionResponse(csrf_token=issued.csrf_token, expires_at=issued.expires_at, me=_me(issued.principal))
+    return SessionResponse(
+        csrf_token=issued.csrf_token, expires_at=issued.expires_at, me=_me(issued.principal)
+    )
 
 
 @router.post("/auth/logout", status_code=204, tags=["認証"], summary="ログアウト")
 def logout(
-    request: Request, response: Response, principal: PrincipalDep, db: DbDep,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    db: DbDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
-    token = authorization.partition(" ")[2].strip() if authorization else request.cookies.get(SESSION_COOKIE, "")
+    token = (
+        authorization.partition(" ")[2].strip()
+        if authorization
+        else request.cookies.get(SESSION_COOKIE, "")
+    )
     auth.logout(db, principal, token)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.status_code = 204
@@ -277,18 +307,31 @@ def change_password(body: PasswordChange, staff: StaffDep, db: DbDep) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/host/tenants", response_model=TenantOut, status_code=201, tags=["ホスト運用"], summary="団体の登録")
+@router.post(
+    "/host/tenants",
+    response_model=TenantOut,
+    status_code=201,
+    tags=["ホスト運用"],
+    summary="団体の登録",
+)
 def create_tenant(body: TenantCreate, operator: OperatorDep, db: DbDep) -> TenantOut:
     with db.unit_of_work(Scope.host()) as uow:
         t = tenancy.create_tenant(
-            uow, operator.actor(), code=body.code, name=body.name, prefecture=body.prefecture,
-            mayor_title=body.mayor_title, mayor_name=body.mayor_name,
+            uow,
+            operator.actor(),
+            code=body.code,
+            name=body.name,
+            prefecture=body.prefecture,
+            mayor_title=body.mayor_title,
+            mayor_name=body.mayor_name,
         )
         uow.commit()
     return TenantOut(**_tenant_dict(t))
 
 
-@router.get("/host/tenants", response_model=list[TenantOut], tags=["ホスト運用"], summary="団体の一覧")
+@router.get(
+    "/host/tenants", response_model=list[TenantOut], tags=["ホスト運用"], summary="団体の一覧"
+)
 def list_tenants(operator: OperatorDep, db: DbDep) -> list[TenantOut]:
     with db.unit_of_work(Scope.host()) as uow:
         return [TenantOut(**_tenant_dict(t)) for t in tenancy.list_tenants(uow)]
@@ -296,8 +339,12 @@ def list_tenants(operator: OperatorDep, db: DbDep) -> list[TenantOut]:
 
 def _tenant_dict(t: tenancy.Tenant) -> dict[str, Any]:
     return {
-        "code": t.code, "name": t.name, "prefecture": t.prefecture, "mayor_title": t.mayor_title,
-        "mayor_name": t.mayor_name, "has_seal": t.has_seal,
+        "code": t.code,
+        "name": t.name,
+        "prefecture": t.prefecture,
+        "mayor_title": t.mayor_title,
+        "mayor_name": t.mayor_name,
+        "has_seal": t.has_seal,
     }
 
 
@@ -315,26 +362,40 @@ def list_staff(staff: StaffDep, db: DbDep) -> list[StaffOut]:
         rows = uow.session.scalars(select(StaffAccountRow).order_by(StaffAccountRow.login_id)).all()
         return [
             StaffOut(
-                login_id=r.login_id, display_name=r.display_name, department=r.department,
-                roles=r.roles.split(","), locked=bool(r.locked_until and r.locked_until > now),
+                login_id=r.login_id,
+                display_name=r.display_name,
+                department=r.department,
+                roles=r.roles.split(","),
+                locked=bool(r.locked_until and r.locked_until > now),
                 active=r.active,
             )
             for r in rows
         ]
 
 
-@router.post("/staff", response_model=StaffOut, status_code=201, tags=["職員管理"], summary="職員の登録")
+@router.post(
+    "/staff", response_model=StaffOut, status_code=201, tags=["職員管理"], summary="職員の登録"
+)
 def create_staff(body: StaffCreate, staff: StaffDep, db: DbDep) -> StaffOut:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員登録")
     with db.unit_of_work(staff.scope) as uow:
         row = auth.create_staff(
-            uow, staff.actor(), login_id=body.login_id, display_name=body.display_name,
-            roles=body.roles, password=body.password, department=body.department,
+            uow,
+            staff.actor(),
+            login_id=body.login_id,
+            display_name=body.display_name,
+            roles=body.roles,
+            password=body.password,
+            department=body.department,
         )
         uow.commit()
         return StaffOut(
-            login_id=row.login_id, display_name=row.display_name, department=row.department,
-            roles=row.roles.split(","), locked=False, active=row.active,
+            login_id=row.login_id,
+            display_name=row.display_name,
+            department=row.department,
+            roles=row.roles.split(","),
+            locked=False,
+            active=row.active,
         )
 
 
@@ -347,7 +408,9 @@ def unlock_staff(login_id: str, staff: StaffDep, db: DbDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/staff/{login_id}/password", status_code=204, tags=["職員管理"], summary="パスワード初期化")
+@router.post(
+    "/staff/{login_id}/password", status_code=204, tags=["職員管理"], summary="パスワード初期化"
+)
 def reset_password(login_id: str, body: PasswordReset, staff: StaffDep, db: DbDep) -> Response:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="パスワード初期化")
     with db.unit_of_work(staff.scope) as uow:
@@ -356,8 +419,14 @@ def reset_password(login_id: str, body: PasswordReset, staff: StaffDep, db: DbDe
     return Response(status_code=204)
 
 
-@router.get("/audit/records", response_model=list[AuditRecordOut], tags=["アクセスログ"], summary="アクセスログの照会")
+@router.get(
+    "/audit/records",
+    response_model=list[AuditRecordOut],
+    tags=["アクセスログ"],
+    summary="アクセスログの照会",
+)
 def audit_records(
+    *,
     staff: StaffDep,
     db: DbDep,
     since: datetime | None = None,
@@ -368,7 +437,9 @@ def audit_records(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_seq: int | None = None,
 ) -> list[AuditRecordOut]:
-    auth.require_roles(db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ照会")
+    auth.require_roles(
+        db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ照会"
+    )
     with db.unit_of_work(staff.scope) as uow:
         stmt = select(AuditRecordRow).order_by(AuditRecordRow.seq.desc()).limit(limit)
         if since:
@@ -386,33 +457,62 @@ def audit_records(
         rows = uow.session.scalars(stmt).all()
         out = [
             AuditRecordOut(
-                seq=r.seq, recorded_at=r.recorded_at, category=r.category, action=r.action,
-                action_label=audit.ACTIONS.get(r.action, r.action), outcome=r.outcome, actor=r.actor,
-                actor_kind=r.actor_kind, terminal=r.terminal, place=r.place, function=r.function,
-                screen=r.screen, purpose=r.purpose, subjects=list(r.subjects),
-                mynumber_accessed=r.mynumber_accessed, detail=dict(r.detail),
+                seq=r.seq,
+                recorded_at=r.recorded_at,
+                category=r.category,
+                action=r.action,
+                action_label=audit.ACTIONS.get(r.action, r.action),
+                outcome=r.outcome,
+                actor=r.actor,
+                actor_kind=r.actor_kind,
+                terminal=r.terminal,
+                place=r.place,
+                function=r.function,
+                screen=r.screen,
+                purpose=r.purpose,
+                subjects=list(r.subjects),
+                mynumber_accessed=r.mynumber_accessed,
+                detail=dict(r.detail),
             )
             for r in rows
         ]
         audit.append(
-            uow, staff.actor(),
-            audit.AuditEvent(category="operation", action="inquiry", function="アクセスログ照会",
-                             detail={"returned": len(out)}),
+            uow,
+            staff.actor(),
+            audit.AuditEvent(
+                category="operation",
+                action="inquiry",
+                function="アクセスログ照会",
+                detail={"returned": len(out)},
+            ),
         )
         uow.commit()
         return out
 
 
-@router.get("/audit/verify", response_model=VerifyOut, tags=["アクセスログ"], summary="アクセスログの改ざん検証")
+@router.get(
+    "/audit/verify",
+    response_model=VerifyOut,
+    tags=["アクセスログ"],
+    summary="アクセスログの改ざん検証",
+)
 def audit_verify(staff: StaffDep, db: DbDep) -> VerifyOut:
-    auth.require_roles(db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ検証")
+    auth.require_roles(
+        db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ検証"
+    )
     with db.unit_of_work(staff.scope) as uow:
         result = audit.verify_chain(uow)
     audit.append_now(
-        db, staff.scope, staff.actor(),
-        audit.AuditEvent(category="operation", action="audit.verify", function="アクセスログ検証",
-                         outcome="ok" if result.ok else "error",
-                         detail={"checked": result.checked, "ok": result.ok}),
+        db,
+        staff.scope,
+        staff.actor(),
+        audit.AuditEvent(
+            category="operation",
+            action="audit.verify",
+            function="アクセスログ検証",
+            outcome="ok" if result.ok else "error",
+            detail={"checked": result.checked, "ok": result.ok},
+        ),
     )
     return VerifyOut(**result.__dict__)
 

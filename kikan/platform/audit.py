@@ -257,7 +257,8 @@ def verify_chain(uow: UnitOfWork) -> VerifyResult:
             return fail(
                 row.seq,
                 "inserted",
-                f"連番 {row.seq} の記録は前の記録とつながっていません（挿入または並べ替えされています）。",
+                f"連番 {row.seq} の記録は前の記録とつながっていません"
+                "（挿入または並べ替えされています）。",
             )
         prev_hash = row.hash
         expected_seq += 1

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -22,7 +23,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
@@ -41,6 +41,7 @@ from kikan.platform.errors import (
 )
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuthSessionRow, HostOperatorRow, StaffAccountRow, TenantRow
+from kikan.platform.tenancy import TenantNotFound, check_code
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -70,7 +71,10 @@ ROLE_LABELS = {
     Role.AUDITOR: "監査",
 }
 OPERATOR_LABEL = "ホスト運用者"
-_LABEL_BY_VALUE = {**{r.value: label for r, label in ROLE_LABELS.items()}, "operator": OPERATOR_LABEL}
+_LABEL_BY_VALUE = {
+    **{r.value: label for r, label in ROLE_LABELS.items()},
+    "operator": OPERATOR_LABEL,
+}
 
 
 def role_label(value: str) -> str:
@@ -97,7 +101,9 @@ class Principal:
         return None if self.scope == HOST_SCOPE else self.scope
 
     def actor(self) -> audit.Actor:
-        return audit.Actor(kind=self.kind, id=self.login_id, terminal=self.terminal, place=self.place)
+        return audit.Actor(
+            kind=self.kind, id=self.login_id, terminal=self.terminal, place=self.place
+        )
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -109,16 +115,6 @@ class IssuedSession:
     csrf_token: str | None
     expires_at: datetime
     principal: Principal
-
-
-class _Account(Protocol):
-    id: int
-    login_id: str
-    display_name: str
-    password_hash: str
-    failed_attempts: int
-    locked_until: datetime | None
-    active: bool
 
 
 def hash_password(password: str) -> str:
@@ -151,8 +147,8 @@ def _check_login_id(login_id: str) -> str:
 def parse_roles(roles: list[str] | str) -> list[Role]:
     names = roles.split(",") if isinstance(roles, str) else roles
     out = []
-    for name in names:
-        name = name.strip()
+    for raw in names:
+        name = raw.strip()
         if not name:
             continue
         try:
@@ -237,7 +233,9 @@ def create_operator(
     audit.append(
         uow,
         actor,
-        audit.AuditEvent(category="config", action="config", function="運用者登録", subjects=[login_id]),
+        audit.AuditEvent(
+            category="config", action="config", function="運用者登録", subjects=[login_id]
+        ),
     )
     return row
 
@@ -279,8 +277,6 @@ def login(
     place: str = "",
 ) -> IssuedSession:
     """Check a password and open a session. `tenant=None` logs in a host operator."""
-    from kikan.platform.tenancy import TenantNotFound, check_code
-
     scope = HOST_SCOPE if tenant is None else check_code(tenant)
     principal_kind = "operator" if tenant is None else "staff"
     attempt = audit.Actor(kind=principal_kind, id=login_id[:64], terminal=terminal, place=place)
@@ -296,17 +292,22 @@ def login(
 
     now = utcnow()
     with db.unit_of_work(scope) as uow:
-        model: type[StaffAccountRow] | type[HostOperatorRow] = (
-            HostOperatorRow if tenant is None else StaffAccountRow
-        )
-        account: _Account | None = uow.session.scalars(
-            select(model).where(model.login_id == login_id).with_for_update()
-        ).first()
+        account: StaffAccountRow | HostOperatorRow | None
+        if tenant is None:
+            account = uow.session.scalars(
+                select(HostOperatorRow)
+                .where(HostOperatorRow.login_id == login_id)
+                .with_for_update()
+            ).first()
+        else:
+            account = uow.session.scalars(
+                select(StaffAccountRow)
+                .where(StaffAccountRow.login_id == login_id)
+                .with_for_update()
+            ).first()
         if account is None or not account.active:
-            try:
+            with contextlib.suppress(VerificationError):
                 _hasher.verify(_DUMMY_HASH, password)
-            except VerificationError:
-                pass
             audit.append(uow, attempt, _auth_denial("unknown_or_inactive_account"))
             uow.commit()
             raise Unauthenticated(
@@ -346,13 +347,14 @@ def login(
         account.locked_until = None
         if _hasher.check_needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
-        assert isinstance(account, StaffAccountRow | HostOperatorRow)
         principal = _principal(account, scope, kind, terminal, place)
         issued = _open_session(uow, settings, principal, kind, terminal)
         audit.append(
             uow,
             principal.actor(),
-            audit.AuditEvent(category="auth", action="login", function="ログイン", detail={"session": kind}),
+            audit.AuditEvent(
+                category="auth", action="login", function="ログイン", detail={"session": kind}
+            ),
         )
         uow.commit()
         return issued
@@ -360,7 +362,11 @@ def login(
 
 def _auth_denial(reason: str) -> audit.AuditEvent:
     return audit.AuditEvent(
-        category="auth", action="denial", outcome="denied", function="ログイン", detail={"reason": reason}
+        category="auth",
+        action="denial",
+        outcome="denied",
+        function="ログイン",
+        detail={"reason": reason},
     )
 
 
@@ -416,22 +422,36 @@ def authenticate(
     anonymous = audit.Actor(kind="anonymous", id="-", terminal=terminal, place=place)
     scope = token_scope(token)
     if scope is None:
-        raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
+        raise Unauthenticated(
+            "認証情報が正しくありません。ログインしてください。", slug="invalid-token"
+        )
     with db.unit_of_work(scope) as uow:
         row = uow.session.get(AuthSessionRow, _token_hash(token))
         unknown = row is None or row.kind != kind or row.tenant_code != scope
         if not unknown:
             assert row is not None
-            principal = _check_session(uow, settings, row, kind, csrf_token, require_csrf, terminal, place)
+            principal = _check_session(
+                uow,
+                settings=settings,
+                row=row,
+                kind=kind,
+                csrf_token=csrf_token,
+                require_csrf=require_csrf,
+                terminal=terminal,
+                place=place,
+            )
             uow.commit()
     if unknown:
         _audit_denial_if_tenant(db, scope, anonymous, "invalid_token")
-        raise Unauthenticated("認証情報が正しくありません。ログインしてください。", slug="invalid-token")
+        raise Unauthenticated(
+            "認証情報が正しくありません。ログインしてください。", slug="invalid-token"
+        )
     return principal
 
 
 def _check_session(
     uow: UnitOfWork,
+    *,
     settings: Settings,
     row: AuthSessionRow,
     kind: str,
@@ -455,32 +475,41 @@ def _check_session(
         audit.append(uow, actor, _session_denial("expired_session"))
         uow.commit()
         raise Unauthenticated(
-            "セッションの有効期限が切れました。もう一度ログインしてください。", slug="session-expired"
+            "セッションの有効期限が切れました。もう一度ログインしてください。",
+            slug="session-expired",
         )
     account = _load_account(uow, row)
-    if account is None or not account.active or (
-        account.locked_until is not None and account.locked_until > now
+    if (
+        account is None
+        or not account.active
+        or (account.locked_until is not None and account.locked_until > now)
     ):
         audit.append(uow, anonymous, _session_denial("account_disabled"))
         uow.commit()
         raise Unauthenticated("このアカウントは利用できません。", slug="account-disabled")
-    if require_csrf:
-        if not csrf_token or row.csrf_hash is None or not hmac.compare_digest(
-            row.csrf_hash, _token_hash(csrf_token)
-        ):
-            actor = audit.Actor(kind=row.principal_kind, id=account.login_id, terminal=terminal)
-            audit.append(uow, actor, _session_denial("csrf"))
-            uow.commit()
-            raise Forbidden(
-                "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。",
-                slug="csrf-failed",
-            )
+    csrf_ok = (
+        csrf_token is not None
+        and row.csrf_hash is not None
+        and hmac.compare_digest(row.csrf_hash, _token_hash(csrf_token))
+    )
+    if require_csrf and not csrf_ok:
+        actor = audit.Actor(kind=row.principal_kind, id=account.login_id, terminal=terminal)
+        audit.append(uow, actor, _session_denial("csrf"))
+        uow.commit()
+        raise Forbidden(
+            "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。",
+            slug="csrf-failed",
+        )
     row.last_seen_at = now
     return _principal(account, scope, kind, terminal, place)
 
 
 def _principal(
-    account: StaffAccountRow | HostOperatorRow, scope: str, session_kind: str, terminal: str, place: str
+    account: StaffAccountRow | HostOperatorRow,
+    scope: str,
+    session_kind: str,
+    terminal: str,
+    place: str,
 ) -> Principal:
     is_staff = isinstance(account, StaffAccountRow)
     return Principal(
@@ -489,7 +518,9 @@ def _principal(
         login_id=account.login_id,
         display_name=account.display_name,
         scope=scope,
-        roles=frozenset(account.roles.split(",")) if isinstance(account, StaffAccountRow) else frozenset({"operator"}),
+        roles=frozenset(account.roles.split(","))
+        if isinstance(account, StaffAccountRow)
+        else frozenset({"operator"}),
         session_kind=session_kind,
         terminal=terminal,
         place=place,
@@ -498,7 +529,11 @@ def _principal(
 
 def _session_denial(reason: str) -> audit.AuditEvent:
     return audit.AuditEvent(
-        category="auth", action="denial", outcome="denied", function="認証", detail={"reason": reason}
+        category="auth",
+        action="denial",
+        outcome="denied",
+        function="認証",
+        detail={"reason": reason},
     )
 
 
@@ -521,7 +556,9 @@ def logout(db: Database, principal: Principal, token: str) -> None:
         if row is not None:
             row.revoked_at = utcnow()
         audit.append(
-            uow, principal.actor(), audit.AuditEvent(category="auth", action="logout", function="ログアウト")
+            uow,
+            principal.actor(),
+            audit.AuditEvent(category="auth", action="logout", function="ログアウト"),
         )
         uow.commit()
 
@@ -555,7 +592,11 @@ def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
     row.failed_attempts = 0
     row.locked_until = None
     audit.append(
-        uow, actor, audit.AuditEvent(category="config", action="config", function="ロック解除", subjects=[login_id])
+        uow,
+        actor,
+        audit.AuditEvent(
+            category="config", action="config", function="ロック解除", subjects=[login_id]
+        ),
     )
 
 
@@ -572,7 +613,11 @@ def reset_password(uow: UnitOfWork, actor: audit.Actor, login_id: str, new_passw
     row.failed_attempts = 0
     row.locked_until = None
     audit.append(
-        uow, actor, audit.AuditEvent(category="config", action="config", function="パスワード初期化", subjects=[login_id])
+        uow,
+        actor,
+        audit.AuditEvent(
+            category="config", action="config", function="パスワード初期化", subjects=[login_id]
+        ),
     )
 
 
@@ -586,12 +631,18 @@ def change_own_password(
     try:
         _hasher.verify(row.password_hash, current_password)
     except (VerificationError, InvalidHashError):
-        raise InvalidInput("現在のパスワードが正しくありません。", item="現在のパスワード") from None
+        raise InvalidInput(
+            "現在のパスワードが正しくありません。", item="現在のパスワード"
+        ) from None
     check_password_policy(new_password)
     if current_password == new_password:
-        raise InvalidInput("新しいパスワードは現在と異なるものにしてください。", item="新しいパスワード")
+        raise InvalidInput(
+            "新しいパスワードは現在と異なるものにしてください。", item="新しいパスワード"
+        )
     row.password_hash = hash_password(new_password)
     row.password_changed_at = utcnow()
     audit.append(
-        uow, principal.actor(), audit.AuditEvent(category="config", action="config", function="パスワード変更")
+        uow,
+        principal.actor(),
+        audit.AuditEvent(category="config", action="config", function="パスワード変更"),
     )

@@ -9,9 +9,9 @@ every ORM query (see `uow.py`), and on PostgreSQL row-level security filters eve
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, MetaData, String, Table, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -75,7 +75,7 @@ def tenant_tables() -> list[str]:
     names = []
     for mapper in Base.registry.mappers:
         if issubclass(mapper.class_, TenantOwned):
-            names.append(mapper.local_table.name)  # type: ignore[union-attr]
+            names.append(cast(Table, mapper.local_table).name)
     return sorted(set(names))
 
 

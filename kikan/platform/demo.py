@@ -1,8 +1,8 @@
 """The demo municipality: a fictional but realistic tenant for `kikan demo` and the run command.
 
-日和市 (架空県) uses the unassigned prefecture number 99, so its 団体コード 992011 (check digit valid)
-cannot collide with a real municipality. Business modules add their own demo data (the residents
-module adds ≈1,000 residents through its use cases) by registering a seeder here.
+日和市 (架空県) uses the unassigned prefecture number 99, so its 団体コード 992011 (check digit
+valid) cannot collide with a real municipality. Business modules add their own demo data (the
+residents module adds ≈1,000 residents through its use cases) by registering a seeder here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ DEMO_TENANT = "992011"
 DEMO_TENANT_NAME = "日和市"
 DEMO_PREFECTURE = "架空県"
 DEMO_MAYOR = "髙橋 一郎"
-DEMO_PASSWORD = "Kikan-Demo-2026"
+DEMO_PASSWORD = "Kikan-Demo-2026"  # noqa: S105 - the published demo password, printed by `run`
 DEMO_OPERATOR = "operator"
 
 #: login id → (display name, department, roles)
@@ -80,8 +80,13 @@ def seed_demo(db: Database) -> DemoResult:
     with db.unit_of_work(DEMO_TENANT) as uow:
         for login_id, (name, dept, roles) in DEMO_STAFF.items():
             auth.create_staff(
-                uow, actor, login_id=login_id, display_name=name, department=dept,
-                roles=[str(r) for r in roles], password=DEMO_PASSWORD,
+                uow,
+                actor,
+                login_id=login_id,
+                display_name=name,
+                department=dept,
+                roles=[str(r) for r in roles],
+                password=DEMO_PASSWORD,
             )
         uow.commit()
     extra = {name: seeder(db, DEMO_TENANT) for name, seeder in _seeders}

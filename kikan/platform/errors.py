@@ -118,7 +118,13 @@ def from_value_error(exc: ValueError) -> KikanError:
     return InvalidInput(message, item=item, **extra)
 
 
-_LOCATION_JA = {"body": "本文", "query": "クエリ", "path": "パス", "header": "ヘッダー", "cookie": "Cookie"}
+_LOCATION_JA = {
+    "body": "本文",
+    "query": "クエリ",
+    "path": "パス",
+    "header": "ヘッダー",
+    "cookie": "Cookie",
+}
 _MESSAGE_JA = {
     "missing": "必須項目です。",
     "string_type": "文字列で指定してください。",
@@ -149,8 +155,9 @@ def _validation_problem(exc: RequestValidationError) -> InvalidInput:
         kind = str(err.get("type", ""))
         message = _MESSAGE_JA.get(kind, "値が正しくありません。")
         ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, ValueError) and getattr(ctx_error, "message", None):
-            message = str(getattr(ctx_error, "message"))
+        ctx_message = getattr(ctx_error, "message", None)
+        if isinstance(ctx_error, ValueError) and ctx_message:
+            message = str(ctx_message)
         # The submitted value is deliberately not echoed (it may be a My Number).
         errors.append({"location": where, "field": field, "type": kind, "message": message})
     first = errors[0] if errors else None
@@ -200,7 +207,9 @@ def install_handlers(app: FastAPI) -> None:
                 error_id=error_id,
             )
         else:
-            err = KikanError("データベースの処理に失敗しました。", slug="database-error", error_id=error_id)
+            err = KikanError(
+                "データベースの処理に失敗しました。", slug="database-error", error_id=error_id
+            )
             err.status = 500
         return problem_response(err, request)
 

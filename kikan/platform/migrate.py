@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from kikan.platform.db import make_engine
@@ -42,8 +43,6 @@ def current_revision(url: str) -> str | None:
         with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
-            from alembic.runtime.migration import MigrationContext
-
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()

@@ -55,13 +55,19 @@ def grant_app_role(conn: Connection, role: str) -> bool:
     if not exists:
         try:
             with conn.begin_nested():
-                conn.execute(text(f"CREATE ROLE {r} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
+                conn.execute(
+                    text(f"CREATE ROLE {r} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+                )
         except Exception as exc:  # a concurrent creator or missing CREATEROLE privilege
             log.warning("could not create role %s: %s", role, type(exc).__name__)
-            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+            if not conn.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+            ).first():
                 return False
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {r}"))
-    conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}"))
+    conn.execute(
+        text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}")
+    )
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}"))
     conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM {r}"))
     conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {r}"))

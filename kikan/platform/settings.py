@@ -21,7 +21,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KIKAN_", extra="ignore")
 
-    var_dir: Path = Field(default=DEFAULT_VAR_DIR, description="Directory for the embedded database and keys")
+    var_dir: Path = Field(
+        default=DEFAULT_VAR_DIR, description="Directory for the embedded database and keys"
+    )
     database_url: str = Field(
         default="",
         description="Application connection (SQLAlchemy URL). Default: SQLite file under var/.",

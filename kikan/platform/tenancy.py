@@ -1,4 +1,4 @@
-"""Tenants: the municipalities (地方公共団体) one deployment serves, keyed by the 6-digit 団体コード.
+"""Tenants: the municipalities (地方公共団体) a deployment serves, keyed by the 6-digit 団体コード.
 
 There are no per-tenant code paths; what differs between municipalities is data on the tenant
 (names, mayor, 公印) and, later, per-tenant switches for 標準オプション機能.
@@ -74,7 +74,9 @@ def create_tenant(
     if len(name) > 100:
         raise InvalidInput("団体名は100文字以内で入力してください。", item="団体名")
     if uow.session.get(TenantRow, code) is not None:
-        raise Conflict(f"団体コード {code} は既に登録されています。", item="団体コード", slug="tenant-exists")
+        raise Conflict(
+            f"団体コード {code} は既に登録されています。", item="団体コード", slug="tenant-exists"
+        )
     if not mayor_title:
         mayor_title = _default_mayor_title(name)
     row = TenantRow(
@@ -157,7 +159,10 @@ def update_tenant_profile(
         uow,
         actor,
         audit.AuditEvent(
-            category="config", action="config", function="団体情報変更", subjects=[code],
+            category="config",
+            action="config",
+            function="団体情報変更",
+            subjects=[code],
             detail={"changed": changed},
         ),
     )

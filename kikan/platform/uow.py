@@ -85,7 +85,8 @@ class UnitOfWork:
         session.begin()
         if self.db.is_postgres:
             session.execute(
-                text("SELECT set_config('kikan.tenant', :tenant, true)"), {"tenant": self.scope.tenant}
+                text("SELECT set_config('kikan.tenant', :tenant, true)"),
+                {"tenant": self.scope.tenant},
             )
         self._session = session
         return self
@@ -137,7 +138,8 @@ def _install_scope_guards(session: Session) -> None:
                     obj.tenant_code = scope.tenant
                 elif current != scope.tenant:
                     raise TenantScopeViolation(
-                        f"row for tenant {current} written in a unit of work scoped to {scope.tenant}"
+                        f"row for tenant {current} written in a unit of work scoped to "
+                        f"{scope.tenant}"
                     )
 
 

@@ -22,8 +22,12 @@ def _append_n(db: Database, tenant: str, n: int) -> None:
                 uow,
                 ACTOR,
                 audit.AuditEvent(
-                    category="operation", action="inquiry", function="住民照会", screen="住民詳細",
-                    subjects=[f"00000000000{i:04d}"], purpose="窓口での本人確認",
+                    category="operation",
+                    action="inquiry",
+                    function="住民照会",
+                    screen="住民詳細",
+                    subjects=[f"00000000000{i:04d}"],
+                    purpose="窓口での本人確認",
                 ),
             )
         uow.commit()
@@ -78,7 +82,9 @@ def test_altered_record_is_named(db: Database, admin_db: Database, field: str) -
     placeholder = "CAST(:v AS json)" if is_json else ":v"
     with admin_db.engine.begin() as conn:
         conn.execute(
-            text(f"UPDATE audit_records SET {field} = {placeholder} WHERE tenant_code = :t AND seq = :s"),
+            text(
+                f"UPDATE audit_records SET {field} = {placeholder} WHERE tenant_code = :t AND seq = :s"
+            ),
             {"v": new_value, "t": a, "s": target},
         )
     res = _verify(db, a)
@@ -102,7 +108,10 @@ def test_records_cut_from_the_end_are_noticed(db: Database, admin_db: Database) 
     _append_n(db, a, 6)
     last = _seq_of(db, a)[-1]
     with admin_db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_records WHERE tenant_code = :t AND seq >= :s"), {"t": a, "s": last - 1})
+        conn.execute(
+            text("DELETE FROM audit_records WHERE tenant_code = :t AND seq >= :s"),
+            {"t": a, "s": last - 1},
+        )
     res = _verify(db, a)
     assert (res.ok, res.first_bad_seq, res.kind) == (False, last - 1, "deleted")
 
@@ -112,14 +121,31 @@ def test_inserted_record_with_recomputed_hash_is_named(db: Database, admin_db: D
     a = create_tenant(db)
     _append_n(db, a, 5)
     with db.unit_of_work(a) as uow:
-        rows = [(r.seq, r.recorded_at) for r in uow.session.scalars(select(AuditRecordRow).order_by(AuditRecordRow.seq))]
+        rows = [
+            (r.seq, r.recorded_at)
+            for r in uow.session.scalars(select(AuditRecordRow).order_by(AuditRecordRow.seq))
+        ]
     insert_at = 3
     stamp = rows[insert_at - 1][1]
     forged = AuditRecordRow(
-        tenant_code=a, seq=insert_at, recorded_at=stamp, category="operation",
-        action="inquiry", outcome="ok", actor="ghost", actor_kind="staff", terminal="", place="",
-        function="住民照会", screen="", purpose="", subjects=[], mynumber_accessed=False, detail={},
-        prev_hash="0" * 64, hash="",
+        tenant_code=a,
+        seq=insert_at,
+        recorded_at=stamp,
+        category="operation",
+        action="inquiry",
+        outcome="ok",
+        actor="ghost",
+        actor_kind="staff",
+        terminal="",
+        place="",
+        function="住民照会",
+        screen="",
+        purpose="",
+        subjects=[],
+        mynumber_accessed=False,
+        detail={},
+        prev_hash="0" * 64,
+        hash="",
     )
     forged.hash = audit.record_hash(forged)
     with admin_db.engine.begin() as conn:
@@ -137,7 +163,13 @@ def test_inserted_record_with_recomputed_hash_is_named(db: Database, admin_db: D
                 " prev_hash, hash) VALUES (:t, :seq, :ra, 'operation', 'inquiry', 'ok', 'ghost', 'staff', '', '',"
                 " '住民照会', '', '', '[]', false, '{}', :ph, :h)"
             ),
-            {"t": a, "seq": insert_at, "ra": stamp.replace(tzinfo=None), "ph": "0" * 64, "h": forged.hash},
+            {
+                "t": a,
+                "seq": insert_at,
+                "ra": stamp.replace(tzinfo=None),
+                "ph": "0" * 64,
+                "h": forged.hash,
+            },
         )
     res = _verify(db, a)
     assert not res.ok
@@ -150,9 +182,16 @@ def test_my_number_never_stored_in_clear(db: Database, admin_db: Database) -> No
     a = create_tenant(db)
     with db.unit_of_work(a) as uow:
         audit.append(
-            uow, ACTOR,
-            audit.AuditEvent(category="operation", action="inquiry", purpose=f"番号 {number} で照会",
-                             subjects=[number], mynumber_accessed=True, detail={"query": number}),
+            uow,
+            ACTOR,
+            audit.AuditEvent(
+                category="operation",
+                action="inquiry",
+                purpose=f"番号 {number} で照会",
+                subjects=[number],
+                mynumber_accessed=True,
+                detail={"query": number},
+            ),
         )
         uow.commit()
     with admin_db.engine.connect() as conn:

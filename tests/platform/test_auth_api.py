@@ -18,7 +18,9 @@ PROBLEM = "application/problem+json"
 def _denials(db: Database, scope: str) -> list[dict[str, object]]:
     with db.unit_of_work(scope) as uow:
         rows = uow.session.scalars(
-            select(AuditRecordRow).where(AuditRecordRow.outcome == "denied").order_by(AuditRecordRow.seq)
+            select(AuditRecordRow)
+            .where(AuditRecordRow.outcome == "denied")
+            .order_by(AuditRecordRow.seq)
         ).all()
         return [{"actor": r.actor, "function": r.function, **r.detail} for r in rows]
 
@@ -30,18 +32,27 @@ def test_token_login_and_me(client: TestClient, db: Database) -> None:
     me = client.get("/api/v1/auth/me", headers=headers)
     assert me.status_code == 200
     assert me.json() == {
-        "kind": "staff", "login_id": "madoguchi", "display_name": "madoguchi 職員", "tenant": t,
-        "roles": ["counter"], "role_labels": ["窓口"],
+        "kind": "staff",
+        "login_id": "madoguchi",
+        "display_name": "madoguchi 職員",
+        "tenant": t,
+        "roles": ["counter"],
+        "role_labels": ["窓口"],
     }
     with db.unit_of_work(t) as uow:
-        logins = uow.session.scalars(select(AuditRecordRow.action).where(AuditRecordRow.action == "login")).all()
+        logins = uow.session.scalars(
+            select(AuditRecordRow.action).where(AuditRecordRow.action == "login")
+        ).all()
     assert logins == ["login"]
 
 
 def test_wrong_password_is_a_japanese_problem_and_audited(client: TestClient, db: Database) -> None:
     t = create_tenant(db)
     create_staff(db, t, "madoguchi", ["counter"])
-    r = client.post("/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": "wrong-password"})
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"tenant": t, "login_id": "madoguchi", "password": "wrong-password"},
+    )
     assert r.status_code == 401
     assert r.headers["content-type"] == PROBLEM
     body = r.json()
@@ -50,9 +61,15 @@ def test_wrong_password_is_a_japanese_problem_and_audited(client: TestClient, db
     assert "wrong-password" not in r.text
     assert _denials(db, t)[-1]["reason"] == "wrong_password"
     # an unknown login id gets the same answer (no account enumeration) and is audited too
-    r2 = client.post("/api/v1/auth/token", json={"tenant": t, "login_id": "nobody", "password": "x"})
+    r2 = client.post(
+        "/api/v1/auth/token", json={"tenant": t, "login_id": "nobody", "password": "x"}
+    )
     assert r2.status_code == 401 and r2.json()["detail"] == body["detail"]
-    assert _denials(db, t)[-1] == {"actor": "nobody", "function": "ログイン", "reason": "unknown_or_inactive_account"}
+    assert _denials(db, t)[-1] == {
+        "actor": "nobody",
+        "function": "ログイン",
+        "reason": "unknown_or_inactive_account",
+    }
 
 
 def test_lockout_after_repeated_failures_then_unlock(client: TestClient, db: Database) -> None:
@@ -60,11 +77,15 @@ def test_lockout_after_repeated_failures_then_unlock(client: TestClient, db: Dat
     create_staff(db, t, "madoguchi", ["counter"])
     create_staff(db, t, "kanri", ["sysadmin"])
     statuses = [
-        client.post("/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": "bad"}).status_code
+        client.post(
+            "/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": "bad"}
+        ).status_code
         for _ in range(5)
     ]
     assert statuses == [401, 401, 401, 401, 423]
-    locked = client.post("/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": PASSWORD})
+    locked = client.post(
+        "/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": PASSWORD}
+    )
     assert locked.status_code == 423
     assert locked.json()["type"] == "urn:kikan:problem:account-locked"
     assert "ロック" in locked.json()["detail"]
@@ -80,7 +101,9 @@ def test_expired_token_is_refused_and_audited(client: TestClient, db: Database) 
     create_staff(db, t, "madoguchi", ["counter"])
     headers = bearer(client, t, "madoguchi")
     with db.unit_of_work(t) as uow:
-        uow.session.execute(update(AuthSessionRow).values(expires_at=utcnow() - timedelta(seconds=1)))
+        uow.session.execute(
+            update(AuthSessionRow).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
         uow.commit()
     r = client.get("/api/v1/auth/me", headers=headers)
     assert r.status_code == 401
@@ -97,7 +120,10 @@ def test_forged_or_foreign_tokens_are_refused(client: TestClient, db: Database) 
     # the same secret presented for another tenant is looked up in that tenant only: not found
     r = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {b}.{secret}"})
     assert r.status_code == 401
-    assert client.get("/api/v1/auth/me", headers={"Authorization": "Bearer garbage"}).status_code == 401
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": "Bearer garbage"}).status_code
+        == 401
+    )
     assert client.get("/api/v1/auth/me", headers={"Authorization": "Basic abc"}).status_code == 401
     assert client.get("/api/v1/auth/me").json()["detail"] == "ログインしてください。"
 
@@ -105,13 +131,24 @@ def test_forged_or_foreign_tokens_are_refused(client: TestClient, db: Database) 
 def test_cookie_session_requires_csrf_for_changes(client: TestClient, db: Database) -> None:
     t = create_tenant(db)
     create_staff(db, t, "kanri", ["sysadmin"])
-    r = client.post("/api/v1/auth/login", json={"tenant": t, "login_id": "kanri", "password": PASSWORD})
+    r = client.post(
+        "/api/v1/auth/login", json={"tenant": t, "login_id": "kanri", "password": PASSWORD}
+    )
     assert r.status_code == 200
     cookie = r.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert (
+        "HttpOnly" in cookie
+        and "Secure" in cookie
+        and "SameSite=strict" in cookie.replace("Strict", "strict")
+    )
     csrf = r.json()["csrf_token"]
     assert client.get("/api/v1/staff").status_code == 200  # safe method: cookie alone is enough
-    new = {"login_id": "new-clerk", "display_name": "新人 職員", "roles": ["counter"], "password": "Brand-New-2026"}
+    new = {
+        "login_id": "new-clerk",
+        "display_name": "新人 職員",
+        "roles": ["counter"],
+        "password": "Brand-New-2026",
+    }
     no_csrf = client.post("/api/v1/staff", json=new)
     assert no_csrf.status_code == 403
     assert no_csrf.json()["type"] == "urn:kikan:problem:csrf-failed"
@@ -131,33 +168,45 @@ def test_missing_role_is_forbidden_and_audited(client: TestClient, db: Database)
     assert r.status_code == 403
     assert r.json()["detail"] == "「アクセスログ検証」には監査・システム管理の権限が必要です。"
     assert _denials(db, t)[-1]["reason"] == "missing_role"
-    r = client.post("/api/v1/host/tenants", json={"code": "131016", "name": "千代田区"}, headers=headers)
+    r = client.post(
+        "/api/v1/host/tenants", json={"code": "131016", "name": "千代田区"}, headers=headers
+    )
     assert r.status_code == 403
 
 
 def test_unknown_and_invalid_tenant_codes(client: TestClient, db: Database) -> None:
-    bad = client.post("/api/v1/auth/token", json={"tenant": "131017", "login_id": "a", "password": "b"})
+    bad = client.post(
+        "/api/v1/auth/token", json={"tenant": "131017", "login_id": "a", "password": "b"}
+    )
     assert bad.status_code == 422
     assert bad.json()["item"] == "団体コード"
     assert "検査数字" in bad.json()["detail"]
-    unknown = client.post("/api/v1/auth/token", json={"tenant": "011002", "login_id": "a", "password": "b"})
+    unknown = client.post(
+        "/api/v1/auth/token", json={"tenant": "011002", "login_id": "a", "password": "b"}
+    )
     assert unknown.status_code == 404
     assert unknown.json()["type"] == "urn:kikan:problem:tenant-not-found"
     assert unknown.json()["detail"] == "団体コード 011002 の団体は登録されていません。"
     with db.unit_of_work(Scope.host()) as uow:
         host_denials = uow.session.scalars(
-            select(AuditRecordRow).where(AuditRecordRow.outcome == "denied").order_by(AuditRecordRow.seq.desc())
+            select(AuditRecordRow)
+            .where(AuditRecordRow.outcome == "denied")
+            .order_by(AuditRecordRow.seq.desc())
         ).first()
         assert host_denials is not None and host_denials.detail["tenant"] == "011002"
 
 
-def test_operator_creates_tenant_and_auditor_verifies_chain(client: TestClient, db: Database) -> None:
+def test_operator_creates_tenant_and_auditor_verifies_chain(
+    client: TestClient, db: Database
+) -> None:
     from kikan.platform import auth
     from tests.conftest import TEST_ACTOR
 
     login = f"op{create_tenant(db)}"
     with db.unit_of_work(Scope.host()) as uow:
-        auth.create_operator(uow, TEST_ACTOR, login_id=login, display_name="運用", password=PASSWORD)
+        auth.create_operator(
+            uow, TEST_ACTOR, login_id=login, display_name="運用", password=PASSWORD
+        )
         uow.commit()
     op = bearer(client, None, login)
     code = create_tenant.__globals__["fresh_tenant_code"]()
@@ -182,10 +231,22 @@ def test_password_policy_and_change(client: TestClient, db: Database) -> None:
     t = create_tenant(db)
     create_staff(db, t, "madoguchi", ["counter"])
     h = bearer(client, t, "madoguchi")
-    weak = client.post("/api/v1/auth/password", headers=h, json={"current_password": PASSWORD, "new_password": "short"})
+    weak = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
     assert weak.status_code == 422 and weak.json()["item"] == "パスワード"
-    wrong = client.post("/api/v1/auth/password", headers=h, json={"current_password": "nope", "new_password": "Another-Pass-2026"})
+    wrong = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": "nope", "new_password": "Another-Pass-2026"},
+    )
     assert wrong.status_code == 422 and wrong.json()["item"] == "現在のパスワード"
-    ok = client.post("/api/v1/auth/password", headers=h, json={"current_password": PASSWORD, "new_password": "Another-Pass-2026"})
+    ok = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": PASSWORD, "new_password": "Another-Pass-2026"},
+    )
     assert ok.status_code == 204
     assert bearer(client, t, "madoguchi", "Another-Pass-2026")

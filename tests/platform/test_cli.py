@@ -62,12 +62,25 @@ def test_tenant_create_and_bad_codes(cli_env: dict[str, str]) -> None:
     assert "Traceback" not in bad.stderr + short.stderr + dup.stderr
 
 
-def test_audit_verify_names_the_tampered_record(cli_env: dict[str, str], admin_db: Database) -> None:
+def test_audit_verify_names_the_tampered_record(
+    cli_env: dict[str, str], admin_db: Database
+) -> None:
     code = fresh_tenant_code()
     assert run(cli_env, "tenant", "create", code, "検証市").returncode == 0
     staff = run(
-        cli_env, "staff", "create", "--tenant", code, "--login", "kansa", "--name", "監査 四子",
-        "--role", "auditor", "--password", "Audit-Pass-2026",
+        cli_env,
+        "staff",
+        "create",
+        "--tenant",
+        code,
+        "--login",
+        "kansa",
+        "--name",
+        "監査 四子",
+        "--role",
+        "auditor",
+        "--password",
+        "Audit-Pass-2026",
     )
     assert staff.returncode == 0, staff.stderr
     for _ in range(2):
@@ -75,7 +88,10 @@ def test_audit_verify_names_the_tampered_record(cli_env: dict[str, str], admin_d
         assert ok.returncode == 0, ok.stderr
         assert "アクセスログは正常です" in ok.stdout
     with admin_db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_records SET actor = 'mallory' WHERE tenant_code = :t AND seq = 2"), {"t": code})
+        conn.execute(
+            text("UPDATE audit_records SET actor = 'mallory' WHERE tenant_code = :t AND seq = 2"),
+            {"t": code},
+        )
     bad = run(cli_env, "audit", "verify", "--tenant", code)
     assert bad.returncode == 1
     assert "改ざんを検出しました" in bad.stderr
@@ -84,7 +100,9 @@ def test_audit_verify_names_the_tampered_record(cli_env: dict[str, str], admin_d
     assert unknown.returncode == 2 and "登録されていません" in unknown.stderr
 
 
-def test_anchor_detects_a_rewritten_tail(cli_env: dict[str, str], admin_db: Database, tmp_path: Path) -> None:
+def test_anchor_detects_a_rewritten_tail(
+    cli_env: dict[str, str], admin_db: Database, tmp_path: Path
+) -> None:
     code = fresh_tenant_code()
     assert run(cli_env, "tenant", "create", code, "錨市").returncode == 0
     anchor = tmp_path / "anchor.txt"
@@ -94,9 +112,16 @@ def test_anchor_detects_a_rewritten_tail(cli_env: dict[str, str], admin_db: Data
     assert first.returncode == 0 and anchor.exists()
     # an insider deletes everything after the first record and fixes the head consistently
     with admin_db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_records WHERE tenant_code = :t AND seq > 1"), {"t": code})
-        h = conn.execute(text("SELECT hash FROM audit_records WHERE tenant_code = :t AND seq = 1"), {"t": code}).scalar()
-        conn.execute(text("UPDATE audit_heads SET last_seq = 1, last_hash = :h WHERE tenant_code = :t"), {"h": h, "t": code})
+        conn.execute(
+            text("DELETE FROM audit_records WHERE tenant_code = :t AND seq > 1"), {"t": code}
+        )
+        h = conn.execute(
+            text("SELECT hash FROM audit_records WHERE tenant_code = :t AND seq = 1"), {"t": code}
+        ).scalar()
+        conn.execute(
+            text("UPDATE audit_heads SET last_seq = 1, last_hash = :h WHERE tenant_code = :t"),
+            {"h": h, "t": code},
+        )
     plain = run(cli_env, "audit", "verify", "--tenant", code)
     assert plain.returncode == 0  # the chain alone cannot see a consistent rewrite …
     anchored = run(cli_env, "audit", "verify", "--tenant", code, "--anchor", str(anchor))
@@ -105,7 +130,9 @@ def test_anchor_detects_a_rewritten_tail(cli_env: dict[str, str], admin_db: Data
 
 
 def test_database_unreachable(tmp_path: Path) -> None:
-    env = {"KIKAN_DATABASE_URL": "postgresql+psycopg://kikan_app@127.0.0.1:1/none?connect_timeout=2"}
+    env = {
+        "KIKAN_DATABASE_URL": "postgresql+psycopg://kikan_app@127.0.0.1:1/none?connect_timeout=2"
+    }
     r = run(env, "tenant", "list")
     assert r.returncode == 3
     assert "データベースに接続できません" in r.stderr

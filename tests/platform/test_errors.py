@@ -19,7 +19,10 @@ MY_NUMBER = "12345678901" + str(my_number_check_digit("12345678901"))
 
 
 def test_validation_error_names_the_item_and_does_not_echo_input(client: TestClient) -> None:
-    r = client.post("/api/v1/auth/token", json={"tenant": "992011", "login_id": ["x"], "password": MY_NUMBER * 30})
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"tenant": "992011", "login_id": ["x"], "password": MY_NUMBER * 30},
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == PROBLEM
     body = r.json()
@@ -32,14 +35,20 @@ def test_validation_error_names_the_item_and_does_not_echo_input(client: TestCli
 
 
 def test_malformed_json_is_a_problem(client: TestClient) -> None:
-    r = client.post("/api/v1/auth/token", content=b"{not json", headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/auth/token", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["message"] == "JSON の形式が正しくありません。"
 
 
 def test_unknown_route_and_method(client: TestClient) -> None:
     r = client.get("/api/v1/nowhere")
-    assert (r.status_code, r.headers["content-type"], r.json()["title"]) == (404, PROBLEM, "ページが見つかりません。")
+    assert (r.status_code, r.headers["content-type"], r.json()["title"]) == (
+        404,
+        PROBLEM,
+        "ページが見つかりません。",
+    )
     r = client.delete("/healthz")
     assert r.status_code == 405 and r.json()["type"] == "urn:kikan:problem:http-405"
 
@@ -58,13 +67,18 @@ def test_unexpected_error_hides_the_stack_trace(db: Database, settings: Settings
     assert r.status_code == 500
     assert r.headers["content-type"] == PROBLEM
     assert "secret internal detail" not in r.text and "Traceback" not in r.text
-    assert r.json()["detail"] == "システムで予期しないエラーが発生しました。管理者にお問い合わせください。"
+    assert (
+        r.json()["detail"]
+        == "システムで予期しないエラーが発生しました。管理者にお問い合わせください。"
+    )
     assert len(r.json()["error_id"]) == 12
 
 
 @pytest.fixture
 def unreachable_db() -> Iterator[Database]:
-    database = Database("postgresql+psycopg://kikan_app@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 2})
+    database = Database(
+        "postgresql+psycopg://kikan_app@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 2}
+    )
     yield database
     database.dispose()
 
@@ -78,7 +92,9 @@ def test_database_unreachable_is_503(unreachable_db: Database) -> None:
         assert r.status_code == 503
         assert r.json()["type"] == "urn:kikan:problem:database-unavailable"
         assert "データベースに接続できません" in r.json()["detail"]
-        login = c.post("/api/v1/auth/token", json={"tenant": "131016", "login_id": "a", "password": "b"})
+        login = c.post(
+            "/api/v1/auth/token", json={"tenant": "131016", "login_id": "a", "password": "b"}
+        )
         assert login.status_code == 503
 
 

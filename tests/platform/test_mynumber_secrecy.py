@@ -45,7 +45,12 @@ def captured_logs() -> Iterator[io.StringIO]:
 
 
 def test_my_number_never_appears_in_clear(
-    captured_logs: io.StringIO, client: TestClient, db: Database, admin_db: Database, backend: Backend, tmp_path: Path
+    captured_logs: io.StringIO,
+    client: TestClient,
+    db: Database,
+    admin_db: Database,
+    backend: Backend,
+    tmp_path: Path,
 ) -> None:
     t = create_tenant(db)
     create_staff(db, t, "madoguchi", ["counter"])
@@ -70,16 +75,24 @@ def test_my_number_never_appears_in_clear(
             uow,
             audit.Actor(kind="staff", id="madoguchi", terminal="PC-01"),
             audit.AuditEvent(
-                category="operation", action="inquiry", function="個人番号照会",
-                subjects=[NUMBER], purpose=f"照会 {NUMBER}", mynumber_accessed=True,
+                category="operation",
+                action="inquiry",
+                function="個人番号照会",
+                subjects=[NUMBER],
+                purpose=f"照会 {NUMBER}",
+                mynumber_accessed=True,
                 detail={"ciphertext": token, "typed": NUMBER},
             ),
         )
         uow.commit()
 
     responses = [
-        client.post("/api/v1/auth/token", json={"tenant": t, "login_id": NUMBER, "password": NUMBER}),
-        client.post("/api/v1/auth/token", json={"tenant": t, "login_id": 1, "password": NUMBER * 30}),
+        client.post(
+            "/api/v1/auth/token", json={"tenant": t, "login_id": NUMBER, "password": NUMBER}
+        ),
+        client.post(
+            "/api/v1/auth/token", json={"tenant": t, "login_id": 1, "password": NUMBER * 30}
+        ),
         client.get("/api/v1/audit/records", headers=headers),
     ]
     for r in responses:
@@ -88,7 +101,10 @@ def test_my_number_never_appears_in_clear(
     with admin_db.engine.connect() as conn:
         tables = ["audit_records", "auth_sessions", "staff_accounts"]
         stored = " ".join(
-            str(value) for table in tables for row in conn.execute(text(f"SELECT * FROM {table}")) for value in row
+            str(value)
+            for table in tables
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+            for value in row
         )
     logs = captured_logs.getvalue()
     assert "received application for MyNumber(************)" in logs

@@ -23,9 +23,8 @@ def test_tenant_create_validates_code_and_rejects_duplicates(db: Database) -> No
         with pytest.raises(InvalidInput):
             tenancy.create_tenant(uow, TEST_ACTOR, code="13101", name="短い")
     code = create_tenant(db)
-    with db.unit_of_work(Scope.host()) as uow:
-        with pytest.raises(Conflict):
-            tenancy.create_tenant(uow, TEST_ACTOR, code=code, name="二重")
+    with db.unit_of_work(Scope.host()) as uow, pytest.raises(Conflict):
+        tenancy.create_tenant(uow, TEST_ACTOR, code=code, name="二重")
     with db.unit_of_work(Scope.host()) as uow:
         assert uow.session.get(TenantRow, "131017") is None
 
@@ -36,12 +35,21 @@ def test_unit_of_work_commits_all_or_nothing(db: Database) -> None:
         from kikan.platform import auth
 
         auth.create_staff(
-            uow, TEST_ACTOR, login_id="halfway", display_name="途中", roles=["counter"],
+            uow,
+            TEST_ACTOR,
+            login_id="halfway",
+            display_name="途中",
+            roles=["counter"],
             password="Half-Written-2026",
         )
         raise RuntimeError("use case fails after writing")
     with db.unit_of_work(code) as uow:
-        assert uow.session.scalars(select(StaffAccountRow).where(StaffAccountRow.login_id == "halfway")).first() is None
+        assert (
+            uow.session.scalars(
+                select(StaffAccountRow).where(StaffAccountRow.login_id == "halfway")
+            ).first()
+            is None
+        )
         # the audit record written in the failed transaction is gone too
         actions = uow.session.scalars(select(AuditRecordRow.function)).all()
         assert "職員登録" not in actions
@@ -55,9 +63,12 @@ def test_orm_queries_only_see_own_tenant(db: Database) -> None:
         logins = uow.session.scalars(select(StaffAccountRow.login_id)).all()
         assert logins == ["alice"]
         # even an explicit filter for the other tenant returns nothing
-        assert uow.session.scalars(
-            select(StaffAccountRow).where(StaffAccountRow.tenant_code == b)
-        ).all() == []
+        assert (
+            uow.session.scalars(
+                select(StaffAccountRow).where(StaffAccountRow.tenant_code == b)
+            ).all()
+            == []
+        )
         # bulk ORM updates are scoped as well
         uow.session.execute(update(StaffAccountRow).values(department="改変"))
         uow.commit()
@@ -71,7 +82,11 @@ def test_writing_another_tenants_row_is_refused(db: Database) -> None:
     with db.unit_of_work(a) as uow:
         uow.session.add(
             StaffAccountRow(
-                tenant_code=b, login_id="intruder", display_name="x", roles="counter", password_hash="x"
+                tenant_code=b,
+                login_id="intruder",
+                display_name="x",
+                roles="counter",
+                password_hash="x",
             )
         )
         with pytest.raises(TenantScopeViolation):
@@ -89,7 +104,11 @@ def test_rls_hides_other_tenants_rows_when_the_filter_is_forgotten(pg_db: Databa
         rows = uow.session.execute(text("SELECT login_id, tenant_code FROM staff_accounts")).all()
         assert {r.tenant_code for r in rows} == {a}
         assert "bob" not in {r.login_id for r in rows}
-        audit_tenants = uow.session.execute(text("SELECT DISTINCT tenant_code FROM audit_records")).scalars().all()
+        audit_tenants = (
+            uow.session.execute(text("SELECT DISTINCT tenant_code FROM audit_records"))
+            .scalars()
+            .all()
+        )
         assert audit_tenants == [a]
         # and it cannot write into the other tenant either
         with pytest.raises(DBAPIError):
@@ -128,4 +147,6 @@ def test_every_tenant_table_has_forced_rls_and_the_app_role_cannot_bypass(pg_db:
 
 
 def test_tenant_tables_include_the_platform_tables() -> None:
-    assert {"staff_accounts", "auth_sessions", "audit_records", "audit_heads"} <= set(tenant_tables())
+    assert {"staff_accounts", "auth_sessions", "audit_records", "audit_heads"} <= set(
+        tenant_tables()
+    )
