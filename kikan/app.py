@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 
 from kikan import __version__
 from kikan.platform import api as platform_api
@@ -19,6 +20,20 @@ from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database
 
 log = logging.getLogger("kikan.app")
+
+
+INDEX_HTML = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><title>Kikan 基幹</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>Kikan（基幹）</h1>
+<p>標準準拠の地方公共団体基幹業務システムです。</p>
+<ul>
+<li><a href="/api/v1/docs">API 文書（OpenAPI）</a></li>
+<li><a href="/healthz">稼働状況</a></li>
+</ul>
+<p>職員向け画面は準備中です。</p>
+</body></html>
+"""
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -75,6 +90,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(INDEX_HTML)
 
     app.include_router(platform_api.health_router)
     app.include_router(platform_api.router)
