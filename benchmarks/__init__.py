@@ -1,1 +1,1 @@
-"""Reproducible performance runs. Not part of the test suite; run with `python -m benchmarks.NAME`."""
+"""Reproducible performance runs, not part of the test suite: `python -m benchmarks.NAME`."""

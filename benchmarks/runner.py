@@ -164,13 +164,15 @@ class Benchmark:
 
     def finish(self, console: Console | None = None) -> Path:
         report = self.report()
-        console = console or Console()
+        console = console or Console(width=max(120, Console().width))
         m = report["machine"]
         console.print(f"[bold]benchmark[/] {self.name}  {report['started']}")
         console.print(
             f"machine: {m['cpu']} · {m['cores']} cores · {m['memory_gib']} GiB · {m['os']}"
         )
-        console.print(f"database: {self.database}   dataset: {json.dumps(self.dataset, ensure_ascii=False)}")
+        console.print(
+            f"database: {self.database}   dataset: {json.dumps(self.dataset, ensure_ascii=False)}"
+        )
         table = Table("case", "items", "seconds", "per second", "p50 ms", "p95 ms", "ratio")
         for n, c in report["cases"].items():
             lat = c.get("latency_ms", {})

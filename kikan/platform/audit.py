@@ -146,9 +146,18 @@ def record_hash(row: AuditRecordRow) -> str:
 
 
 def _locked_head(uow: UnitOfWork) -> AuditHeadRow:
+    """The chain head, row-locked for the rest of the transaction.
+
+    Locked once per transaction and then kept in the session: a batch step appending many
+    records pays for one lock, not one per record.
+    """
+    cached = uow.session.info.get("audit_head")
+    if isinstance(cached, AuditHeadRow) and cached in uow.session:
+        return cached
     stmt = select(AuditHeadRow).where(AuditHeadRow.tenant_code == uow.tenant).with_for_update()
     head = uow.session.scalars(stmt).first()
     if head is not None:
+        uow.session.info["audit_head"] = head
         return head
     try:
         with uow.session.begin_nested():
@@ -159,6 +168,7 @@ def _locked_head(uow: UnitOfWork) -> AuditHeadRow:
         pass  # created concurrently; lock the winner's row below
     head = uow.session.scalars(stmt).first()
     assert head is not None
+    uow.session.info["audit_head"] = head
     return head
 
 
@@ -194,7 +204,6 @@ def append(uow: UnitOfWork, actor: Actor, event: AuditEvent) -> AuditRecordRow:
     uow.session.add(row)
     head.last_seq = row.seq
     head.last_hash = row.hash
-    uow.session.flush()
     return row
 
 

@@ -94,6 +94,8 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
         self._committed = True
+        # row locks end with the transaction: per-transaction caches must not outlive it
+        self.session.info.pop("audit_head", None)
 
     def rollback(self) -> None:
         self.session.rollback()
