@@ -37,7 +37,12 @@ def upgrade() -> None:
     op.create_table(
         "staff_accounts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("tenant_code", sa.String(8), sa.ForeignKey("tenants.code", name="fk_staff_accounts_tenant_code_tenants"), nullable=False),
+        sa.Column(
+            "tenant_code",
+            sa.String(8),
+            sa.ForeignKey("tenants.code", name="fk_staff_accounts_tenant_code_tenants"),
+            nullable=False,
+        ),
         sa.Column("login_id", sa.String(64), nullable=False),
         sa.Column("display_name", sa.String(100), nullable=False),
         sa.Column("department", sa.String(100), nullable=False),
@@ -51,7 +56,9 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("password_changed_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_staff_accounts"),
-        sa.UniqueConstraint("tenant_code", "login_id", name="uq_staff_accounts_tenant_code_login_id"),
+        sa.UniqueConstraint(
+            "tenant_code", "login_id", name="uq_staff_accounts_tenant_code_login_id"
+        ),
     )
     op.create_index("ix_staff_accounts_tenant_code", "staff_accounts", ["tenant_code"])
     op.create_table(
@@ -122,5 +129,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ["audit_heads", "audit_records", "auth_sessions", "host_operators", "staff_accounts", "tenants"]:
+    for table in [
+        "audit_heads",
+        "audit_records",
+        "auth_sessions",
+        "host_operators",
+        "staff_accounts",
+        "tenants",
+    ]:
         op.drop_table(table)
