@@ -20,8 +20,9 @@ is stored. No library does just that.
    dash-like character next to a digit (‐ - – — ― − ─ ー ｰ －) becomes ``-``; repeated hyphens
    collapse, and a hyphen not followed by a digit is dropped: 1丁目2番地3号, 1-2-3, １－２－３,
    1の2の3 and 一丁目二番三号 all give ``1-2-3``.
-6. 大字, 小字 and 字 are dropped (大字山田字下村 = 山田下村). This can merge two names that differ
-   only by a 字 inside them; the key proposes candidates, a person or other items decide.
+6. 大字, 小字 and 字 are dropped, before the number rules (大字山田字下村 = 山田下村). This can
+   merge two names that differ only by a 字 inside them; the key proposes candidates, a person
+   or other register items decide.
 7. Kana and kanji are folded as in name search keys (ひらがな → カタカナ, small kana → full size,
    curated 異体字 and MJ縮退), 々 repeats the preceding kanji, and ケ / ガ between two kanji
    become ケ (霞が関 = 霞ヶ関 = 霞ケ関, 竜ヶ崎 = 龍ケ崎).
@@ -95,23 +96,40 @@ def _repeat(m: re.Match[str]) -> str:
     return prev * 2 if is_ideograph(ord(prev)) else m.group(0)
 
 
-def address_key(text: str) -> str:
-    """The key only (see :func:`normalize_address`)."""
-    s = unicodedata.normalize("NFKC", text)
-    s = s.casefold()
+def _key_once(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).casefold()
+    s = _AZA_RE.sub("", s)
     s = kanji_numbers_to_digits(s)
     s = _SPACE_BETWEEN_NUMBERS_RE.sub("-", s)
     s = _SPACE_RE.sub("", s)
-    s = _NUMBER_CONNECTOR_RE.sub(r"\1-", s)
-    s = _NUMBER_MARK_RE.sub(r"\1-", s)
-    s = _DASH_NEAR_DIGIT_RE.sub("-", s)
-    s = _HYPHENS_RE.sub("-", s)
-    s = _LOOSE_HYPHEN_RE.sub("", s)
-    s = _AZA_RE.sub("", s)
+    for _ in range(4):  # each rewrite can expose another (1-の2 → 1の2 → 1-2)
+        before = s
+        s = _NUMBER_CONNECTOR_RE.sub(r"\1-", s)
+        s = _NUMBER_MARK_RE.sub(r"\1-", s)
+        s = _DASH_NEAR_DIGIT_RE.sub("-", s)
+        s = _HYPHENS_RE.sub("-", s)
+        s = _LOOSE_HYPHEN_RE.sub("", s)
+        if s == before:
+            break
     s = fold_chars(s)
     s = _ITER_RE.sub(_repeat, s)
     s = _KE_RE.sub("ケ", s)
     return unicodedata.normalize("NFC", s)
+
+
+def address_key(text: str) -> str:
+    """The key only (see :func:`normalize_address`).
+
+    The rules are applied until the result no longer changes (a removed 字 or an expanded 々
+    can bring a numeral next to a marker), so ``address_key(address_key(x)) == address_key(x)``.
+    """
+    key = _key_once(text)
+    for _ in range(4):
+        again = _key_once(key)
+        if again == key:
+            break
+        key = again
+    return key
 
 
 def normalize_address(text: str, *, item: str | None = None) -> AddressKey:

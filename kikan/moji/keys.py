@@ -129,33 +129,41 @@ def _vowel(ch: str) -> str | None:
 
 
 _VOWEL = {ch: v for ch in map(chr, range(0x30A1, 0x30FB)) if (v := _vowel(ch))}
-_LONG_RE = re.compile(f"([ァ-ヺ]?)([{re.escape(_DASHES)}]+)")
-_ITER_RE = re.compile("(.)([々ヽヾ]+)")
+_CONTEXT_CHARS = frozenset("々ヽヾ" + _DASHES)
 _HAS_CONTEXT_RE = re.compile(f"[々ヽヾ{re.escape(_DASHES)}]")
 
 
-def _long(m: re.Match[str]) -> str:
-    kana = m.group(1)
-    vowel = _VOWEL.get(kana)
-    return kana + (vowel * len(m.group(2)) if vowel else "")
+def _repeat_kana(prev: str, mark: str) -> str | None:
+    """ヽ repeats the preceding kana unvoiced, ヾ voiced; None if ``prev`` is not kana."""
+    if not ("ァ" <= prev <= "ヺ"):
+        return None
+    base = unicodedata.normalize("NFD", prev)[0]
+    if mark == "ヽ":
+        return base
+    voiced = unicodedata.normalize("NFC", base + "\u3099")
+    if voiced == "ヴ":  # rule 3 applies to the repeated kana too (ウヾ → ウブ)
+        return "ブ"
+    return voiced if len(voiced) == 1 else base
 
 
-def _iterate(m: re.Match[str]) -> str:
-    prev, marks = m.group(1), m.group(2)
-    out = prev
-    for mark in marks:
-        if mark == "々":
-            out += prev if is_ideograph(ord(prev)) else mark
-        elif not ("ァ" <= prev <= "ヺ"):
-            out += mark
-        else:
-            base = unicodedata.normalize("NFD", prev)[0]
-            if mark == "ヽ":
-                out += base
-            else:
-                voiced = unicodedata.normalize("NFC", base + "\u3099")
-                out += voiced if len(voiced) == 1 else base
-    return out
+def _apply_context(text: str) -> str:
+    """Rules 8 and 9 in one left-to-right pass, each mark looking at the *output* so far
+    (so ア-ヽ gives アアア and running it again changes nothing)."""
+    out: list[str] = []
+    for ch in text:
+        if ch not in _CONTEXT_CHARS:
+            out.append(ch)
+            continue
+        prev = out[-1] if out else ""
+        if ch == "々":
+            out.append(prev if prev and is_ideograph(ord(prev)) else ch)
+        elif ch in "ヽヾ":
+            out.append(_repeat_kana(prev, ch) or ch)
+        else:  # a dash: the vowel of the preceding kana, or nothing
+            vowel = _VOWEL.get(prev)
+            if vowel:
+                out.append(vowel)
+    return "".join(out)
 
 
 def _fold(text: str) -> str:
@@ -171,8 +179,7 @@ def _fold(text: str) -> str:
         s = _VU_RE.sub(_vu, s)
     s = s.translate(_TABLE)
     if _HAS_CONTEXT_RE.search(s):
-        s = _ITER_RE.sub(_iterate, s)
-        s = _LONG_RE.sub(_long, s)
+        s = _apply_context(s)
     return s
 
 
