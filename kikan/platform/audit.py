@@ -99,6 +99,45 @@ class AuditEvent:
             raise ValueError(f"unknown audit outcome {self.outcome!r}")
 
 
+def print_event(
+    *,
+    function: str,
+    form_id: str,
+    issue_number: str,
+    subjects: Sequence[str],
+    official_seal: bool,
+    mynumber_printed: bool,
+    output_format: str,
+    pages: int,
+    purpose: str = "",
+    screen: str = "",
+) -> AuditEvent:
+    """A 印刷ログ record (spec 10.2): 帳票ID, 発行番号, 公印有無, 個人番号出力有無, 出力形式, 枚数."""
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"unknown output format {output_format!r}")
+    return AuditEvent(
+        category="print",
+        action="print",
+        function=function,
+        screen=screen,
+        subjects=subjects,
+        purpose=purpose,
+        mynumber_accessed=mynumber_printed,
+        detail={
+            "form_id": form_id,
+            "issue_number": issue_number,
+            "official_seal": official_seal,
+            "mynumber_printed": mynumber_printed,
+            "output_format": output_format,
+            "pages": pages,
+        },
+    )
+
+
+#: 出力形式 of print records: プレビュー, 印刷, ファイル出力.
+OUTPUT_FORMATS = {"preview": "プレビュー", "print": "印刷", "file": "ファイル出力"}
+
+
 def _scrub(value: Any) -> Any:
     """Redact My Numbers anywhere in a JSON-like value: the log must never hold one in clear."""
     if isinstance(value, str):

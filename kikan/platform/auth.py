@@ -117,6 +117,18 @@ class IssuedSession:
     principal: Principal
 
 
+def _usable(account: StaffAccountRow | HostOperatorRow, now: datetime) -> bool:
+    """Active and inside its 利用期間 (spec 10.3: 利用範囲及び期間が管理できること)."""
+    if not account.active:
+        return False
+    if isinstance(account, StaffAccountRow):
+        if account.valid_from is not None and account.valid_from > now:
+            return False
+        if account.valid_until is not None and account.valid_until <= now:
+            return False
+    return True
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -305,7 +317,7 @@ def login(
                 .where(StaffAccountRow.login_id == login_id)
                 .with_for_update()
             ).first()
-        if account is None or not account.active:
+        if account is None or not _usable(account, now):
             with contextlib.suppress(VerificationError):
                 _hasher.verify(_DUMMY_HASH, password)
             audit.append(uow, attempt, _auth_denial("unknown_or_inactive_account"))
@@ -481,7 +493,7 @@ def _check_session(
     account = _load_account(uow, row)
     if (
         account is None
-        or not account.active
+        or not _usable(account, now)
         or (account.locked_until is not None and account.locked_until > now)
     ):
         audit.append(uow, anonymous, _session_denial("account_disabled"))
