@@ -112,7 +112,7 @@ def print_event(
     purpose: str = "",
     screen: str = "",
 ) -> AuditEvent:
-    """A 印刷ログ record (spec 10.2): 帳票ID, 発行番号, 公印有無, 個人番号出力有無, 出力形式, 枚数."""
+    """A 印刷ログ record (spec 10.2): 帳票ID, 発行番号, 公印・個人番号の有無, 出力形式, 枚数."""
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown output format {output_format!r}")
     return AuditEvent(
