@@ -137,3 +137,27 @@ class AuditHeadRow(TenantOwned, Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SequenceRow(TenantOwned, Base):
+    """Last value taken of one gap-free per-tenant sequence (see `sequences`)."""
+
+    __tablename__ = "platform_sequences"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxEventRow(TenantOwned, Base):
+    """One event of a tenant's change stream (see `outbox`)."""
+
+    __tablename__ = "platform_outbox"
+    __table_args__ = (UniqueConstraint("tenant_code", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
