@@ -1,9 +1,9 @@
 """Offline address normalisation for search and 名寄せ: a key, and the original kept as written.
 
-Why our own: the libraries that normalise Japanese addresses (e.g. the Geolonia normalizer)
-resolve against an online or bundled town-name database to *correct* an address; we only need a
-deterministic key that makes equal what differs in writing, offline, and without changing what
-is stored. No library does just that.
+Why our own: the libraries that normalise Japanese addresses (e.g. Geolonia's
+normalize-japanese-addresses) resolve against a town-name database to *correct* an address; we
+only need a deterministic key that makes equal what differs in writing, offline, and without
+changing what is stored. No library does just that.
 
 ``normalize_address(text)`` returns :class:`AddressKey` (``original``, ``key``). Key rules:
 
@@ -47,6 +47,7 @@ _DASH = "\\-‐‑‒–—―−─ー"
 _MARK = r"丁目|番地|番(?!町)|号(?![室棟館])"
 _OLD_NUMERALS = str.maketrans("壱弐参拾", "一二三十")
 
+_ANY_KNUM_RE = re.compile(_KNUM)
 _BEFORE_MARK_RE = re.compile(f"({_KNUM})(?={_MARK}|条|線|地割)")
 _BEFORE_CONNECTOR_RE = re.compile(f"({_KNUM})(?=[のノ{_DASH}](?:\\d|{_KNUM}))")
 _AFTER_NUMBER_RE = re.compile(
@@ -54,10 +55,10 @@ _AFTER_NUMBER_RE = re.compile(
 )
 _SPACE_BETWEEN_NUMBERS_RE = re.compile(r"(?<=\d)\s+(?=\d)")
 _SPACE_RE = re.compile(r"\s+")
-_NUMBER_CONNECTOR_RE = re.compile(f"(\\d)(?:{_MARK})?[のノ](?=\\d)")
-_NUMBER_MARK_RE = re.compile(f"(\\d)(?:{_MARK})")
+# After a number: 丁目/番地/番/号 (optionally followed by の) or の/ノ before a number → "-".
+_NUMBER_MARK_RE = re.compile(f"(\\d)(?:(?:{_MARK})(?:[のノ](?=\\d))?|[のノ](?=\\d))")
+# A run of dash-like characters next to a digit → one "-".
 _DASH_NEAR_DIGIT_RE = re.compile(f"(?<=\\d)[{_DASH}]+|[{_DASH}]+(?=\\d)")
-_HYPHENS_RE = re.compile(r"-+")
 _LOOSE_HYPHEN_RE = re.compile(r"-(?!\d)")
 _AZA_RE = re.compile("大字|小字|字")
 _KE_RE = re.compile("(?<=[㐀-鿿豈-﫿])[ケガ](?=[㐀-鿿豈-﫿])")
@@ -81,6 +82,8 @@ def _to_digits(m: re.Match[str]) -> str:
 
 def kanji_numbers_to_digits(text: str) -> str:
     """Rule 3: kanji numerals that are address numbers → digits (repeated until stable)."""
+    if not _ANY_KNUM_RE.search(text):
+        return text
     for _ in range(8):
         before = text
         text = _BEFORE_MARK_RE.sub(_to_digits, text)
@@ -104,10 +107,8 @@ def _key_once(text: str) -> str:
     s = _SPACE_RE.sub("", s)
     for _ in range(4):  # each rewrite can expose another (1-の2 → 1の2 → 1-2)
         before = s
-        s = _NUMBER_CONNECTOR_RE.sub(r"\1-", s)
         s = _NUMBER_MARK_RE.sub(r"\1-", s)
         s = _DASH_NEAR_DIGIT_RE.sub("-", s)
-        s = _HYPHENS_RE.sub("-", s)
         s = _LOOSE_HYPHEN_RE.sub("", s)
         if s == before:
             break
