@@ -103,6 +103,10 @@ def _validate(table: EraTable) -> None:
         values = [getattr(e, field_name) for e in table.eras]
         if len(set(values)) != len(values):
             raise DateError("invalid_era_table", f"元号表の{field_name}が重複しています")
+    initials = [e.name[0] for e in table.eras]
+    if len(set(initials)) != len(initials):
+        # 明/大/昭/平/令 alone are accepted as era names on input, so they must be unique.
+        raise DateError("invalid_era_table", "元号表の元号名の1文字目が重複しています")
     for era in table.eras:
         if not (len(era.abbr) == 1 and era.abbr.isascii() and era.abbr.isupper()):
             raise DateError("invalid_era_table", f"{era.name}の略号は英大文字1字にしてください")

@@ -84,6 +84,7 @@ def test_new_era_is_a_data_change(fictional: EraTable) -> None:
         ("code = 4", "code = 3"),  # duplicate code
         ("last_day = 2019-04-30\n", ""),  # only the current era may be open
         ('abbr = "H"', 'abbr = "h"'),
+        ('name = "大正"', 'name = "明正"'),  # 明 alone would be ambiguous
         ("start = 1989-01-08", 'start = "1989-01-08"'),
     ],
 )
