@@ -14,10 +14,12 @@ from fastapi.responses import HTMLResponse
 
 from kikan import __version__
 from kikan.platform import api as platform_api
+from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import install_handlers
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database
+from kikan.residents import api as residents_api
 
 log = logging.getLogger("kikan.app")
 
@@ -54,6 +56,18 @@ def verify_database_role(db: Database, settings: Settings) -> None:
         )
 
 
+def load_keyring(settings: Settings) -> KeyRing | None:
+    """The My Number key ring, if one is configured (a key file or KIKAN_MYNUMBER_KEYS).
+
+    Without one the server still runs, but refuses to store a My Number (clear 422 problem)."""
+    key_file = settings.effective_key_file
+    if not settings.mynumber_keys and not key_file.exists():
+        return None
+    return KeyRing.from_config(
+        settings.mynumber_keys, key_file if key_file.exists() else None, settings.mynumber_active_key_id
+    )
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_db = db is None
@@ -78,6 +92,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.keyring = load_keyring(settings)
     install_handlers(app)
 
     @app.middleware("http")
@@ -97,4 +112,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(platform_api.health_router)
     app.include_router(platform_api.router)
+    app.include_router(residents_api.router)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import kikan.models  # noqa: F401  (registers every module's tables)
 from kikan.platform.db import Base
 
 config = context.config

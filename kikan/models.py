@@ -1,0 +1,9 @@
+"""Every module's tables, imported so that Alembic and the metadata checks see all of them.
+
+The composition root for persistence: only this module, `kikan.app` and the CLI know every module.
+"""
+
+from kikan.platform import store as platform_store
+from kikan.residents import store as residents_store
+
+__all__ = ["platform_store", "residents_store"]

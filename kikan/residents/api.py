@@ -1,0 +1,670 @@
+"""REST API of the resident register under /api/v1 (OpenAPI descriptions in Japanese).
+
+Searches take their criteria in a POST body, so names and numbers never appear in URLs or access
+logs, and accept `fields` so callers receive only what they need. Every read is audited by the
+service. Writes take the versions the caller last saw (`expected_versions`, or `If-Match` on
+single-person endpoints) and answer 409 when someone else changed the data in between.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from kikan.calendar import RegisterDate
+from kikan.platform import auth
+from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.crypto import KeyRing
+from kikan.platform.errors import InvalidInput
+from kikan.residents import service
+from kikan.residents.domain import (
+    Address,
+    OtherAddress,
+    PersonInput,
+    Reason,
+    RegisterError,
+    Snapshot,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["住民記録"])
+
+WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
+READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
+
+
+def _ctx(request: Request, staff: auth.Principal) -> service.Context:
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    actor = staff.actor()
+    return service.Context(actor=actor, keyring=keyring)
+
+
+def _run(
+    db: DbDep,
+    staff: auth.Principal,
+    request: Request,
+    *,
+    roles: tuple[str, ...],
+    function: str,
+    fn: Any,
+) -> Any:
+    """One use case in one unit of work, after the role check; register errors become 422."""
+    auth.require_roles(db, staff, *roles, function=function)
+    ctx = _ctx(request, staff)
+    try:
+        with db.unit_of_work(staff.scope) as uow:
+            result = fn(uow, ctx)
+            uow.commit()
+            return result
+    except RegisterError as exc:
+        raise InvalidInput(exc.message, item=exc.item, code=exc.code) from exc
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().strip("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match には版番号を指定してください。", item="If-Match")
+    return int(text)
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class ChangeOut(BaseModel):
+    reason: str = Field(description="異動事由")
+    atena_numbers: list[str] = Field(description="異動者の宛名番号")
+    household_numbers: list[str] = Field(description="関係する世帯番号")
+    versions: dict[str, int] = Field(description="異動後の各住民の版")
+    warnings: list[str] = Field(description="職員への注意（世帯主不在など）")
+
+
+def _change(r: service.ChangeResult) -> ChangeOut:
+    return ChangeOut(
+        reason=r.reason,
+        atena_numbers=r.atena_numbers,
+        household_numbers=r.household_numbers,
+        versions=r.versions,
+        warnings=r.warnings,
+    )
+
+
+class MoverIn(BaseModel):
+    person: PersonInput
+    my_number: str | None = Field(default=None, description="個人番号（12桁。暗号化して保存）")
+
+
+class MoveInRequest(BaseModel):
+    movers: list[MoverIn] = Field(min_length=1, description="異動者（家族で転入する場合は全員）")
+    address: Address = Field(description="転入先の住所")
+    prior_address: OtherAddress = Field(
+        description="転入前住所（国外の場合は国名コードと国外住所）"
+    )
+    move_date: date = Field(description="異動日（転入した日）")
+    notified_date: date | None = Field(default=None, description="届出日")
+    reason: Literal["国内転入", "国外転入等"] = Field(default="国内転入", description="異動事由")
+    join_household: str | None = Field(default=None, description="既存世帯に入る場合の世帯番号")
+    expected_household_version: int | None = Field(default=None, description="既存世帯の版")
+
+
+class BirthRequest(BaseModel):
+    household_number: str = Field(description="出生子が入る世帯の世帯番号")
+    person: PersonInput
+    notified_date: date | None = None
+    expected_household_version: int | None = None
+
+
+class MoveWithinRequest(BaseModel):
+    household_number: str
+    address: Address = Field(description="転居先の住所")
+    move_date: date = Field(description="異動日（転居した日）")
+    notified_date: date | None = None
+    expected_household_version: int | None = None
+
+
+class MoveOutRequest(BaseModel):
+    atena_numbers: list[str] = Field(min_length=1)
+    destination: OtherAddress = Field(description="転出先住所（予定）")
+    planned_date: date = Field(description="転出予定年月日")
+    notified_date: date = Field(description="転出届出年月日")
+    expected_versions: dict[str, int] | None = None
+
+
+class MoveOutConfirmRequest(BaseModel):
+    atena_numbers: list[str] = Field(min_length=1)
+    moved_date: date = Field(description="異動日（転出した日）")
+    confirmed_destination: OtherAddress | None = Field(
+        default=None, description="転出先住所（確定）"
+    )
+    expected_versions: dict[str, int] | None = None
+
+
+class DeathRequest(BaseModel):
+    atena_number: str
+    death_date: date = Field(description="死亡年月日")
+    notified_date: date | None = None
+    expected_version: int | None = None
+
+
+class HeadChangeRequest(BaseModel):
+    household_number: str
+    zokugara: dict[str, str] = Field(description="宛名番号 → 新しい続柄（新世帯主は「世帯主」）")
+    change_date: date
+    notified_date: date | None = None
+    expected_household_version: int | None = None
+
+
+class CorrectionRequest(BaseModel):
+    changes: dict[str, Any] = Field(description="修正する項目と新しい値")
+    reason: Literal["誤記修正", "職権修正", "軽微な修正"] = "誤記修正"
+    note: str = Field(default="", description="留意事項")
+
+
+class CancelRequest(BaseModel):
+    note: str = Field(default="", description="取消しの理由")
+
+
+class SearchRequest(BaseModel):
+    name: str = Field(
+        default="", description="氏名（漢字・かな、前方一致、異体字・かな種別を区別しない）"
+    )
+    kana: str = Field(default="", description="フリガナ（半角・全角・ひらがな可、前方一致）")
+    birth_date: str = Field(default="", description="生年月日（和暦・西暦）")
+    address: str = Field(default="", description="住所の一部")
+    atena_number: str = Field(default="")
+    juminhyo_code: str = Field(default="")
+    include_removed: bool = Field(default=False, description="消除者も含める")
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=20, ge=1, le=200)
+    fields: list[str] | None = Field(default=None, description="返す項目（省略時は全項目）")
+
+
+SEARCH_FIELDS = (
+    "atena_number",
+    "household_number",
+    "status",
+    "full_name",
+    "full_kana",
+    "birth_date",
+    "sex",
+    "zokugara",
+    "address",
+    "resident_kind",
+    "version",
+    "support_measure",
+)
+
+
+class SearchOut(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    results: list[dict[str, Any]]
+
+
+class SupportMeasureOut(BaseModel):
+    kind: str = Field(description="support（支援措置） / provisional（仮支援措置）")
+    start_date: date
+    end_date: date
+    expired: bool = Field(description="期間終了済み（延長されていない）")
+    ends_within_a_month: bool
+
+
+class ResidentOut(BaseModel):
+    version: int
+    support_measure: list[SupportMeasureOut] = Field(description="支援措置（空でなければ要注意）")
+    snapshot: dict[str, Any]
+    display: dict[str, str] = Field(description="画面・証明書向けの表示文字列")
+
+
+class HistoryOut(BaseModel):
+    history_no: int
+    reason: str
+    valid_from: date
+    recorded_at: datetime
+    notified_date: date | None
+    operator: str
+    terminal: str
+    place: str
+    note: str
+    cancels_history_no: int | None
+    cancelled: bool
+    snapshot: dict[str, Any]
+
+
+class SupportMeasureRequest(BaseModel):
+    start_date: date
+    end_date: date | None = Field(default=None, description="省略時は開始日から1年")
+    provisional: bool = Field(default=False, description="仮支援措置")
+    perpetrators: list[dict[str, str]] = Field(
+        default_factory=list, description="加害者（氏名・生年月日・住所 等）"
+    )
+    note: str = ""
+
+
+def _public_snapshot(s: Snapshot) -> dict[str, Any]:
+    data = s.model_dump(mode="json")
+    data["has_my_number"] = bool(data.pop("my_number_token"))
+    return data
+
+
+def _display(s: Snapshot) -> dict[str, str]:
+    birth = RegisterDate.from_storage(s.birth_date)
+    return {
+        "full_name": s.full_name,
+        "full_kana": s.full_kana,
+        "birth_date": birth.display(),
+        "address": s.address.text(),
+        "status": s.status.label,
+    }
+
+
+def _measures(rows: list[Any], today: date) -> list[SupportMeasureOut]:
+    return [
+        SupportMeasureOut(
+            kind=r.kind,
+            start_date=r.start_date,
+            end_date=r.end_date,
+            expired=r.end_date < today,
+            ends_within_a_month=today <= r.end_date <= date.fromordinal(today.toordinal() + 31),
+        )
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- endpoints: 異動
+
+
+@router.post("/residents/move-in", response_model=ChangeOut, status_code=201, summary="転入")
+def move_in(body: MoveInRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    """転入（家族・再転入・国外転入・未届転入を含む）。
+
+    転入前住所の `unreported` が真なら未届転入。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="転入",
+            fn=lambda uow, ctx: service.move_in(
+                uow,
+                ctx,
+                movers=[service.Mover(m.person, m.my_number) for m in body.movers],
+                address=body.address,
+                prior_address=body.prior_address,
+                move_date=body.move_date,
+                notified_date=body.notified_date,
+                reason=Reason(body.reason),
+                join_household=body.join_household,
+                expected_household_version=body.expected_household_version,
+            ),
+        )
+    )
+
+
+@router.post("/residents/birth", response_model=ChangeOut, status_code=201, summary="出生")
+def birth(body: BirthRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="出生",
+            fn=lambda uow, ctx: service.record_birth(
+                uow,
+                ctx,
+                household_number=body.household_number,
+                person=body.person,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
+        )
+    )
+
+
+@router.post("/residents/move-within", response_model=ChangeOut, summary="転居")
+def move_within(body: MoveWithinRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="転居",
+            fn=lambda uow, ctx: service.move_within(
+                uow,
+                ctx,
+                household_number=body.household_number,
+                address=body.address,
+                move_date=body.move_date,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
+        )
+    )
+
+
+@router.post("/residents/move-out", response_model=ChangeOut, summary="転出届（予定）")
+def move_out(body: MoveOutRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="転出",
+            fn=lambda uow, ctx: service.plan_move_out(
+                uow,
+                ctx,
+                atena_numbers=body.atena_numbers,
+                destination=body.destination,
+                planned_date=body.planned_date,
+                notified_date=body.notified_date,
+                expected_versions=body.expected_versions,
+            ),
+        )
+    )
+
+
+@router.post("/residents/move-out/confirm", response_model=ChangeOut, summary="転出確定")
+def move_out_confirm(
+    body: MoveOutConfirmRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="転出確定",
+            fn=lambda uow, ctx: service.confirm_move_out(
+                uow,
+                ctx,
+                atena_numbers=body.atena_numbers,
+                moved_date=body.moved_date,
+                confirmed_destination=body.confirmed_destination,
+                expected_versions=body.expected_versions,
+            ),
+        )
+    )
+
+
+@router.post("/residents/death", response_model=ChangeOut, summary="死亡")
+def death(body: DeathRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="死亡",
+            fn=lambda uow, ctx: service.record_death(
+                uow,
+                ctx,
+                atena_number=body.atena_number,
+                death_date=body.death_date,
+                notified_date=body.notified_date,
+                expected_version=body.expected_version,
+            ),
+        )
+    )
+
+
+@router.post("/households/head-change", response_model=ChangeOut, summary="世帯主変更")
+def head_change(body: HeadChangeRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="世帯主変更",
+            fn=lambda uow, ctx: service.change_head(
+                uow,
+                ctx,
+                household_number=body.household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
+        )
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/corrections",
+    response_model=ChangeOut,
+    summary="修正（誤記修正・職権修正）",
+)
+def corrections(
+    atena_number: str,
+    *,
+    body: CorrectionRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="修正",
+            fn=lambda uow, ctx: service.correct(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                changes=body.changes,
+                reason=Reason(body.reason),
+                note=body.note,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+@router.post("/residents/{atena_number}/cancel", response_model=ChangeOut, summary="異動の取消し")
+def cancel(
+    atena_number: str,
+    *,
+    body: CancelRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=(auth.Role.APPROVER,),
+            function="異動の取消し",
+            fn=lambda uow, ctx: service.cancel_last(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                note=body.note,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+# ---------------------------------------------------------------- endpoints: 照会
+
+
+@router.post("/residents/search", response_model=SearchOut, summary="住民検索（基本検索）")
+def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) -> SearchOut:
+    bad = sorted(set(body.fields or ()) - set(SEARCH_FIELDS))
+    if bad:
+        raise InvalidInput(f"項目 {bad[0]} は指定できません。", item="fields")
+    criteria = service.SearchCriteria(
+        name=body.name,
+        kana=body.kana,
+        birth_date=body.birth_date,
+        address=body.address,
+        atena_number=body.atena_number,
+        juminhyo_code=body.juminhyo_code,
+        include_removed=body.include_removed,
+        page=body.page,
+        page_size=body.page_size,
+    )
+    rows, total, protected = _run(
+        db,
+        staff,
+        request,
+        roles=READ_ROLES,
+        function="住民検索",
+        fn=lambda uow, ctx: service.search(uow, ctx, criteria),
+    )
+    wanted = body.fields or list(SEARCH_FIELDS)
+    results = []
+    for r in rows:
+        full = {
+            "atena_number": r.atena_number,
+            "household_number": r.household_number,
+            "status": r.status,
+            "full_name": r.full_name,
+            "full_kana": r.full_kana,
+            "birth_date": r.birth_display,
+            "sex": r.sex,
+            "zokugara": r.zokugara,
+            "address": r.address_text,
+            "resident_kind": r.resident_kind,
+            "version": r.version,
+            "support_measure": r.atena_number in protected,
+        }
+        results.append({k: full[k] for k in wanted})
+    return SearchOut(total=total, page=body.page, page_size=body.page_size, results=results)
+
+
+@router.get("/residents/{atena_number}", response_model=ResidentOut, summary="住民の照会")
+def get_resident(
+    atena_number: str, request: Request, response: Response, staff: StaffDep, db: DbDep
+) -> ResidentOut:
+    snap, version, measures = _run(
+        db,
+        staff,
+        request,
+        roles=READ_ROLES,
+        function="住民照会",
+        fn=lambda uow, ctx: service.detail(uow, ctx, atena_number),
+    )
+    response.headers["ETag"] = f'"{version}"'
+    today = service.Context(actor=staff.actor()).today
+    return ResidentOut(
+        version=version,
+        support_measure=_measures(measures, today),
+        snapshot=_public_snapshot(snap),
+        display=_display(snap),
+    )
+
+
+@router.get(
+    "/residents/{atena_number}/history", response_model=list[HistoryOut], summary="異動履歴"
+)
+def get_history(
+    atena_number: str,
+    *,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    known_at: datetime | None = None,
+) -> list[HistoryOut]:
+    """`known_at` を指定すると、その時点で記録されていた履歴だけを返す。"""
+    entries = _run(
+        db,
+        staff,
+        request,
+        roles=READ_ROLES,
+        function="異動履歴照会",
+        fn=lambda uow, ctx: service.history(uow, ctx, atena_number, known_at=known_at),
+    )
+    return [_history_out(e) for e in entries]
+
+
+def _history_out(e: service.HistoryEntry) -> HistoryOut:
+    return HistoryOut(
+        history_no=e.history_no,
+        reason=e.reason,
+        valid_from=e.valid_from,
+        recorded_at=e.recorded_at,
+        notified_date=e.notified_date,
+        operator=e.operator,
+        terminal=e.terminal,
+        place=e.place,
+        note=e.note,
+        cancels_history_no=e.cancels_history_no,
+        cancelled=e.cancelled,
+        snapshot=_public_snapshot(e.snapshot),
+    )
+
+
+@router.get(
+    "/residents/{atena_number}/as-of", response_model=HistoryOut | None, summary="ある日の記載内容"
+)
+def get_as_of(
+    atena_number: str,
+    *,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    date_: Annotated[date | None, Field(alias="date")] = None,
+    known_at: datetime | None = None,
+) -> HistoryOut | None:
+    """`date` の時点で有効だった記載（`known_at` の時点で記録されていた内容による）。"""
+    entry = _run(
+        db,
+        staff,
+        request,
+        roles=READ_ROLES,
+        function="異動履歴照会",
+        fn=lambda uow, ctx: service.as_of(
+            uow, ctx, atena_number, valid_on=date_, known_at=known_at
+        ),
+    )
+    return _history_out(entry) if entry else None
+
+
+@router.post(
+    "/residents/{atena_number}/support-measures",
+    status_code=201,
+    response_model=SupportMeasureOut,
+    summary="支援措置の登録",
+)
+def add_support_measure(
+    atena_number: str,
+    *,
+    body: SupportMeasureRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> SupportMeasureOut:
+    row = _run(
+        db,
+        staff,
+        request,
+        roles=(auth.Role.APPROVER,),
+        function="支援措置登録",
+        fn=lambda uow, ctx: service.start_support_measure(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            start_date=body.start_date,
+            end_date=body.end_date,
+            perpetrators=body.perpetrators,
+            provisional=body.provisional,
+            note=body.note,
+        ),
+    )
+    today = service.Context(actor=staff.actor()).today
+    return _measures([row], today)[0]

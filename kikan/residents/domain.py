@@ -1,0 +1,389 @@
+"""Pure rules and value objects of the resident register (no I/O).
+
+A person's register entry is a *snapshot*: every item of the 住民票 in one immutable value,
+including the household-common items (spec 1.2.1: 世帯ごとに共通のデータも個人ごとに保持する).
+Every 異動 produces a new snapshot per affected person; the store appends it as the next
+履歴番号. Items arrive as text the way counter staff and files give them and are validated here
+with the shared libraries (dates via `kikan.calendar`, characters via `kikan.moji`, codes and
+続柄 via `kikan.standard`), so every entry path applies the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kikan.calendar import DateError, RegisterDate, parse_date
+from kikan.moji import MojiError, normalize_original, search_key
+from kikan.moji import address_key as moji_address_key
+from kikan.platform.ids import IdentifierError, validate_juminhyo_code
+from kikan.standard.codes import CodeError, code_table
+from kikan.standard.zokugara import ZokugaraError, parse_zokugara
+
+
+class RegisterError(ValueError):
+    """A register rule was broken. Same contract as the libraries' errors: `code`, `item`,
+    `message` (Japanese); the API turns it into a 422 problem naming the item."""
+
+    def __init__(self, code: str, message: str, item: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.item = item
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Status(StrEnum):
+    """住民状態 of a person's latest snapshot."""
+
+    RESIDENT = "resident"  # 住民
+    MOVING_OUT = "moving_out"  # 転出予定（転出届の受理後、転出予定日まで）
+    MOVED_OUT = "moved_out"  # 転出（消除）
+    DEAD = "dead"  # 死亡（消除）
+    REMOVED = "removed"  # 職権消除等（消除）
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_active(self) -> bool:
+        """Still on the register (a 転出予定 person is a resident until the move is confirmed)."""
+        return self in (Status.RESIDENT, Status.MOVING_OUT)
+
+
+STATUS_LABELS = {
+    Status.RESIDENT: "住民",
+    Status.MOVING_OUT: "転出予定",
+    Status.MOVED_OUT: "転出",
+    Status.DEAD: "死亡",
+    Status.REMOVED: "消除",
+}
+
+
+class Reason(StrEnum):
+    """異動事由 (spec 1.2.2). Values are the Japanese names; the code table in
+    `kikan/standard` maps them to codes for export and linkage."""
+
+    DOMESTIC_MOVE_IN = "国内転入"
+    FOREIGN_MOVE_IN = "国外転入等"
+    BIRTH = "出生"
+    EX_OFFICIO_ENTRY = "職権記載"
+    DOMESTIC_MOVE_OUT = "国内転出"
+    FOREIGN_MOVE_OUT = "国外転出"
+    DEATH = "死亡"
+    EX_OFFICIO_REMOVAL = "職権消除"
+    MOVE_WITHIN = "転居"
+    MINOR_CORRECTION = "軽微な修正"
+    EX_OFFICIO_CORRECTION = "職権修正"
+    CLERICAL_CORRECTION = "誤記修正"
+    HOUSEHOLD_SPLIT = "世帯分離"
+    HOUSEHOLD_MERGE = "世帯合併"
+    HOUSEHOLD_CHANGE = "世帯変更"
+    HEAD_CHANGE = "世帯主変更"
+    KYUUJI_ADD = "旧氏の記載"
+    KYUUJI_DELETE = "旧氏の削除"
+    TSUUSHOU_ADD = "通称の記載"
+    TSUUSHOU_DELETE = "通称の削除"
+    MYNUMBER_CHANGE = "個人番号の変更請求"
+    JUMINHYO_CODE_CHANGE = "住民票コードの変更請求"
+    CANCEL_ADD = "異動の取消し（増）"
+    CANCEL_REMOVE = "異動の取消し（減）"
+    CANCEL_MODIFY = "異動の取消し（修正）"
+
+
+HEAD = "世帯主"
+
+# ---------------------------------------------------------------- value objects
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Address(_Value):
+    """住所 as written on the 住民票, with the codes the standard layout needs."""
+
+    city_code: str = Field(default="", description="市区町村コード（6桁）")
+    town_code: str = Field(default="", description="町字コード（7桁）")
+    prefecture: str = Field(default="", description="都道府県")
+    city: str = Field(default="", description="市区郡町村名")
+    town: str = Field(default="", description="町字")
+    banchi: str = Field(default="", description="番地号表記")
+    katagaki: str = Field(default="", description="方書")
+    katagaki_kana: str = Field(default="", description="方書フリガナ")
+    postal_code: str = Field(default="", description="郵便番号")
+
+    def text(self) -> str:
+        base = f"{self.prefecture}{self.city}{self.town}{self.banchi}"
+        return f"{base}　{self.katagaki}" if self.katagaki else base
+
+
+class OtherAddress(_Value):
+    """転入前住所 / 転居前住所 / 転出先住所: domestic, or abroad (国名コード + 国外住所)."""
+
+    address: Address | None = None
+    country_code: str = Field(default="", description="国名コード（国外の場合）")
+    foreign_address: str = Field(default="", description="国外住所")
+    unreported: bool = Field(default=False, description="未届（未届転入の転入前住所）")
+
+    def text(self) -> str:
+        base = self.address.text() if self.address else (self.foreign_address or "国外")
+        return f"{base}（未届）" if self.unreported else base
+
+
+class Honseki(_Value):
+    """本籍・筆頭者 (Japanese residents). `kind` may be なし or 不明 (spec 1.1.12)."""
+
+    kind: Literal["記載", "なし", "不明"] = "記載"
+    prefecture: str = ""
+    city: str = ""
+    town: str = ""
+    chiban: str = Field(default="", description="地番")
+    head_family_name: str = Field(default="", description="筆頭者の氏")
+    head_given_name: str = Field(default="", description="筆頭者の名")
+
+    def text(self) -> str:
+        if self.kind != "記載":
+            return self.kind
+        return f"{self.prefecture}{self.city}{self.town}{self.chiban}"
+
+
+class ForeignResident(_Value):
+    """外国人住民の記載事項 (spec 1.1.2). Dates are 西暦 ISO strings."""
+
+    nationality: str = Field(description="国籍・地域（国名コード）")
+    article_30_45: str = Field(description="第30条の45に規定する区分")
+    status_of_residence: str = Field(default="", description="在留資格")
+    period_of_stay: str = Field(default="", description="在留期間（例: 3年）")
+    expiry_date: str = Field(default="", description="在留期間の満了の日（YYYY-MM-DD）")
+    card_number: str = Field(default="", description="在留カード等の番号")
+    became_foreign_resident: str = Field(default="", description="外国人住民となった年月日")
+
+
+class Memberships(_Value):
+    """Program memberships shown as 記載事項 on the certificate."""
+
+    kokuho: bool = Field(default=False, description="国民健康保険")
+    kouki: bool = Field(default=False, description="後期高齢者医療")
+    kaigo: bool = Field(default=False, description="介護保険")
+    nenkin: str = Field(default="", description="国民年金の種別（1号・3号 等）")
+    basic_pension_number: str = Field(default="", description="基礎年金番号")
+    jidou_teate: bool = Field(default=False, description="児童手当")
+
+
+class MoveOut(_Value):
+    """転出: the planned destination and date (予定), confirmed when the move completes."""
+
+    destination: OtherAddress
+    planned_date: str = Field(description="転出予定年月日（YYYY-MM-DD）")
+    notified_date: str = Field(default="", description="転出届出年月日")
+    confirmed: bool = False
+
+
+class PersonInput(_Value):
+    """What is entered for a person who newly appears on the register (転入, 出生, 職権記載)."""
+
+    family_name: str = Field(description="氏")
+    given_name: str = Field(default="", description="名")
+    family_name_kana: str = Field(default="", description="氏フリガナ")
+    given_name_kana: str = Field(default="", description="名フリガナ")
+    name_furigana: str = Field(default="", description="氏名の振り仮名（戸籍に記載された振り仮名）")
+    kyuuji: str = Field(default="", description="旧氏")
+    kyuuji_kana: str = Field(default="", description="旧氏フリガナ")
+    tsuushou: str = Field(default="", description="通称（外国人住民）")
+    tsuushou_kana: str = Field(default="", description="通称フリガナ")
+    roman_name: str = Field(default="", description="氏名（外国人ローマ字）")
+    foreign_kanji_name: str = Field(default="", description="氏名（外国人漢字）")
+    sex: Literal["1", "2", "9", "0"] = Field(description="性別（1 男, 2 女, 9 その他, 0 不明）")
+    birth_date: str = Field(description="生年月日（和暦・西暦・不詳の表記可）")
+    zokugara: str = Field(description="世帯主との続柄（例: 世帯主, 妻, 子, 妻の子）")
+    resident_kind: Literal["1", "2"] = Field(
+        default="1", description="住民種別（1 日本人, 2 外国人）"
+    )
+    honseki: Honseki | None = None
+    foreign: ForeignResident | None = None
+    memberships: Memberships = Memberships()
+    juminhyo_code: str = Field(default="", description="住民票コード（11桁）")
+    district_code: str = Field(default="", description="地区管理コード")
+
+
+class Snapshot(PersonInput):
+    """One person's full register entry at one point (one 履歴番号)."""
+
+    atena_number: str
+    household_number: str
+    status: Status = Status.RESIDENT
+    address: Address
+    became_resident_date: str = Field(default="", description="住民となった年月日（保存形式）")
+    address_set_date: str = Field(default="", description="住所を定めた年月日（保存形式）")
+    prior_address: OtherAddress | None = Field(default=None, description="転入前住所")
+    previous_address: OtherAddress | None = Field(default=None, description="転居前住所")
+    move_out: MoveOut | None = None
+    removal_reason: str = Field(default="", description="消除の事由")
+    removal_date: str = Field(default="", description="消除の年月日")
+    my_number_token: str = Field(default="", description="個人番号（暗号化済み）")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name}　{self.given_name}".strip("　")
+
+    @property
+    def full_kana(self) -> str:
+        return f"{self.family_name_kana}　{self.given_name_kana}".strip("　")
+
+    @property
+    def is_head(self) -> bool:
+        return self.zokugara == HEAD
+
+    def evolve(self, **changes: Any) -> Snapshot:
+        """A copy with changes, validated again (pydantic's model_copy does not validate)."""
+        data = self.model_dump()
+        data.update(
+            {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in changes.items()}
+        )
+        return Snapshot.model_validate(data)
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _wrap(exc: ValueError, item: str) -> RegisterError:
+    code = str(getattr(exc, "code", "invalid"))
+    message = str(getattr(exc, "message", None) or exc)
+    if item not in message:
+        message = f"{item}: {message}"
+    return RegisterError(code, message, item)
+
+
+def clean_name(text: str, item: str, *, required: bool = False) -> str:
+    text = text.strip()
+    if not text:
+        if required:
+            raise RegisterError("required", f"{item}を入力してください。", item)
+        return ""
+    try:
+        return normalize_original(text, item=item)
+    except MojiError as exc:
+        raise _wrap(exc, item) from exc
+
+
+def register_date(text: str, item: str, *, today: date, allow_unknown: bool = True) -> str:
+    """Parse a date item that may be 不詳 (spec 1.1.8); refuse future dates; return storage form."""
+    try:
+        value = RegisterDate.parse(text)
+    except DateError as exc:
+        raise _wrap(exc, item) from exc
+    if not allow_unknown and not value.is_exact:
+        raise RegisterError("date.unknown_not_allowed", f"{item}に不詳の日付は使えません。", item)
+    if value.internal_date > today:
+        raise RegisterError("date.future", f"{item}に未来の日付は指定できません。", item)
+    return value.to_storage()
+
+
+def legal_date(value: date | str, item: str, *, today: date, allow_future: bool = False) -> date:
+    """A real calendar date (異動日, 届出日 …). Spec 4.0.3: 異動日は処理当日以前（転出を除く）."""
+    if isinstance(value, str):
+        try:
+            value = parse_date(value, item=item)
+        except DateError as exc:
+            raise _wrap(exc, item) from exc
+    if not allow_future and value > today:
+        raise RegisterError("date.future", f"{item}に処理日より後の日付は指定できません。", item)
+    return value
+
+
+CARD_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{8}[A-Z]{2}$")
+
+
+def validate_person(p: PersonInput, *, today: date) -> PersonInput:
+    """Check and normalise one person's items; raises RegisterError naming the item."""
+    changes: dict[str, Any] = {
+        "family_name": clean_name(p.family_name, "氏", required=True),
+        "given_name": clean_name(p.given_name, "名"),
+        "family_name_kana": clean_name(p.family_name_kana, "氏フリガナ"),
+        "given_name_kana": clean_name(p.given_name_kana, "名フリガナ"),
+        "kyuuji": clean_name(p.kyuuji, "旧氏"),
+        "tsuushou": clean_name(p.tsuushou, "通称"),
+        "birth_date": display_to_storage_birth(p, today=today),
+    }
+    try:
+        changes["zokugara"] = parse_zokugara(p.zokugara).display
+    except ZokugaraError as exc:
+        raise _wrap(exc, "続柄") from exc
+    if p.juminhyo_code:
+        try:
+            changes["juminhyo_code"] = validate_juminhyo_code(p.juminhyo_code)
+        except IdentifierError as exc:
+            raise _wrap(exc, "住民票コード") from exc
+    if p.resident_kind == "2":
+        if p.foreign is None:
+            raise RegisterError(
+                "foreign.required",
+                "外国人住民の記載事項（国籍等・区分）を入力してください。",
+                "国籍・地域",
+            )
+        if p.honseki is not None and p.honseki.kind == "記載":
+            raise RegisterError("honseki.foreign", "外国人住民には本籍を記載できません。", "本籍")
+        _check_foreign(p.foreign, today)
+    else:
+        if p.foreign is not None:
+            raise RegisterError(
+                "foreign.japanese", "日本人住民に外国人住民の記載事項は入力できません。", "住民種別"
+            )
+        if p.tsuushou:
+            raise RegisterError("tsuushou.japanese", "通称は外国人住民のみ記載できます。", "通称")
+    return p.model_copy(update=changes)
+
+
+def display_to_storage_birth(p: PersonInput, *, today: date) -> str:
+    return register_date(p.birth_date, "生年月日", today=today)
+
+
+def _check_foreign(f: ForeignResident, today: date) -> None:
+    try:
+        code_table("country").validate(f.nationality, item="国籍・地域")
+        code_table("article_30_45").validate(f.article_30_45, item="第30条の45に規定する区分")
+        if f.status_of_residence:
+            code_table("zairyu_shikaku").validate(f.status_of_residence, item="在留資格")
+    except CodeError as exc:
+        raise _wrap(exc, exc.item or "コード") from exc
+    if f.card_number and not CARD_NUMBER.match(f.card_number):
+        raise RegisterError(
+            "card_number.format",
+            "在留カード等の番号は英字2桁・数字8桁・英字2桁の12桁で入力してください。",
+            "在留カード等の番号",
+        )
+    if f.expiry_date:
+        legal_date(f.expiry_date, "在留期間の満了の日", today=today, allow_future=True)
+
+
+# ---------------------------------------------------------------- household rules
+
+
+def check_household(members: list[Snapshot], *, allow_no_head: bool = True) -> None:
+    """Exactly one 世帯主 among active members, or none (世帯主不在, spec 1.1.10)."""
+    heads = [m for m in members if m.status.is_active and m.is_head]
+    if len(heads) > 1:
+        raise RegisterError(
+            "household.two_heads", "一つの世帯に世帯主を二人以上設定することはできません。", "続柄"
+        )
+    if not heads and not allow_no_head:
+        raise RegisterError("household.no_head", "世帯主を設定してください。", "続柄")
+
+
+def search_keys(s: Snapshot) -> dict[str, str]:
+    """Derived keys stored beside each snapshot for search (width/kana/variant-insensitive)."""
+    names = " ".join(x for x in (s.family_name + s.given_name, s.tsuushou, s.kyuuji) if x)
+    kana = s.family_name_kana + s.given_name_kana
+    return {
+        "name_key": search_key(names) if names else "",
+        "kana_key": search_key(kana) if kana else "",
+        "address_key": moji_address_key(s.address.text()) if s.address.text() else "",
+    }

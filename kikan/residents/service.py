@@ -1,0 +1,1170 @@
+"""Use cases of the resident register: every 異動 is one function, run in the caller's unit of work.
+
+Each use case validates with `domain`, appends one history row per affected person (履歴番号 +1,
+full snapshot), updates the `current` projection and the household, writes one outbox event
+(`residents.changed`) and one audit record — all in the caller's transaction, so a failed
+use case leaves nothing behind. Optimistic versions guard against lost updates: a caller that
+read version N and passes it as `expected_versions` gets 409 if someone changed the person since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+
+from kikan.calendar import RegisterDate
+from kikan.moji import address_key, search_key
+from kikan.platform import audit, outbox
+from kikan.platform.crypto import KeyRing, MyNumber
+from kikan.platform.db import utcnow
+from kikan.platform.errors import Conflict, NotFound
+from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
+from kikan.platform.sequences import next_value
+from kikan.platform.uow import UnitOfWork
+from kikan.residents.domain import (
+    HEAD,
+    Address,
+    MoveOut,
+    OtherAddress,
+    PersonInput,
+    Reason,
+    RegisterError,
+    Snapshot,
+    Status,
+    check_household,
+    legal_date,
+    search_keys,
+    validate_person,
+)
+from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow, SupportMeasureRow
+from kikan.standard.zokugara import ZokugaraError, parse_zokugara, rank
+
+JST = ZoneInfo("Asia/Tokyo")
+FUNCTION = "住民記録"
+EVENT_TOPIC = "residents.changed"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is doing the work and when: 入力場所, 入力端末 (spec 1.3.1) and the 処理日."""
+
+    actor: audit.Actor
+    now: datetime = field(default_factory=utcnow)
+    keyring: KeyRing | None = None
+
+    @property
+    def today(self) -> date:
+        """処理日: the processing day in Japan (spec 4.0.3: 処理当日が自動入力)."""
+        return self.now.astimezone(JST).date()
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    reason: str
+    atena_numbers: list[str]
+    household_numbers: list[str]
+    versions: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _snapshot(row: HistoryRow) -> Snapshot:
+    return Snapshot.model_validate(row.snapshot)
+
+
+def _current_row(uow: UnitOfWork, atena: str, *, lock: bool = True) -> CurrentRow:
+    stmt = select(CurrentRow).where(CurrentRow.atena_number == atena)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = uow.session.scalars(stmt).first()
+    if row is None:
+        raise NotFound(f"宛名番号 {atena} の住民は登録されていません。", item="宛名番号")
+    return row
+
+
+def latest(uow: UnitOfWork, atena: str) -> tuple[Snapshot, int]:
+    """The latest snapshot and the person's version."""
+    cur = _current_row(uow, atena, lock=False)
+    row = uow.session.scalars(
+        select(HistoryRow).where(
+            HistoryRow.atena_number == atena, HistoryRow.history_no == cur.history_no
+        )
+    ).one()
+    return _snapshot(row), cur.version
+
+
+def household_members(
+    uow: UnitOfWork, household_number: str, *, include_removed: bool = False
+) -> list[Snapshot]:
+    stmt = select(CurrentRow).where(CurrentRow.household_number == household_number)
+    if not include_removed:
+        stmt = stmt.where(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
+    rows = uow.session.scalars(stmt).all()
+    members = [latest(uow, r.atena_number)[0] for r in rows]
+    return sorted(
+        members, key=lambda s: (rank(parse_zokugara(s.zokugara)), s.birth_date, s.atena_number)
+    )
+
+
+def _lock_household(uow: UnitOfWork, household_number: str) -> HouseholdRow:
+    row = uow.session.scalars(
+        select(HouseholdRow)
+        .where(HouseholdRow.household_number == household_number)
+        .with_for_update()
+    ).first()
+    if row is None or not row.active:
+        raise NotFound(f"世帯番号 {household_number} の世帯は登録されていません。", item="世帯番号")
+    return row
+
+
+def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None:
+    for atena, version in (expected or {}).items():
+        cur = _current_row(uow, atena)
+        if cur.version != version:
+            raise Conflict(
+                f"宛名番号 {atena} の住民は他の処理で更新されています"
+                f"（版 {version} → {cur.version}）。"
+                "最新の内容を確認してから、もう一度処理してください。",
+                item="版",
+                slug="stale-version",
+                current_version=cur.version,
+            )
+
+
+def _check_household_version(row: HouseholdRow, expected: int | None) -> None:
+    if expected is not None and row.version != expected:
+        raise Conflict(
+            f"世帯番号 {row.household_number} の世帯は他の処理で更新されています。"
+            "最新の内容を確認してから、もう一度処理してください。",
+            item="版",
+            slug="stale-version",
+            current_version=row.version,
+        )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _new_atena(uow: UnitOfWork) -> str:
+    return make_atena_number(next_value(uow, "residents.atena"), 15)
+
+
+def _new_household(uow: UnitOfWork) -> str:
+    number = make_atena_number(next_value(uow, "residents.setai"), 15, item="世帯番号")
+    uow.session.add(HouseholdRow(household_number=number, head_atena=None, version=1, active=True))
+    uow.session.flush()
+    return number
+
+
+def _append(
+    uow: UnitOfWork,
+    ctx: Context,
+    snap: Snapshot,
+    *,
+    reason: Reason,
+    valid_from: date,
+    notified: date | None,
+    note: str = "",
+    cancels: int | None = None,
+    mynumber_index: str | None = None,
+) -> int:
+    """Append the next history row for `snap` and refresh its projection; returns the version."""
+    cur = uow.session.scalars(
+        select(CurrentRow).where(CurrentRow.atena_number == snap.atena_number).with_for_update()
+    ).first()
+    history_no = (cur.history_no if cur else 0) + 1
+    uow.session.add(
+        HistoryRow(
+            atena_number=snap.atena_number,
+            history_no=history_no,
+            household_number=snap.household_number,
+            status=snap.status.value,
+            reason=reason.value,
+            valid_from=valid_from,
+            recorded_at=ctx.now,
+            notified_date=notified,
+            operator=ctx.actor.id,
+            terminal=ctx.actor.terminal,
+            place=ctx.actor.place,
+            note=note,
+            cancels_history_no=cancels,
+            snapshot=snap.model_dump(mode="json"),
+        )
+    )
+    keys = search_keys(snap)
+    birth = RegisterDate.from_storage(snap.birth_date)
+    values: dict[str, Any] = {
+        "history_no": history_no,
+        "household_number": snap.household_number,
+        "status": snap.status.value,
+        "resident_kind": snap.resident_kind,
+        "full_name": snap.full_name,
+        "full_kana": snap.full_kana,
+        "address_text": snap.address.text(),
+        "birth_sort": birth.internal_date,
+        "birth_display": birth.display(),
+        "sex": snap.sex,
+        "zokugara": snap.zokugara,
+        "juminhyo_code": snap.juminhyo_code,
+        **keys,
+    }
+    if mynumber_index is not None:
+        values["mynumber_index"] = mynumber_index
+    if cur is None:
+        cur = CurrentRow(atena_number=snap.atena_number, version=1, **values)
+        uow.session.add(cur)
+    else:
+        for k, v in values.items():
+            setattr(cur, k, v)
+        cur.version += 1
+    uow.session.flush()
+    return cur.version
+
+
+def _refresh_household(uow: UnitOfWork, household_number: str) -> list[str]:
+    """Recompute the head after a change; returns warnings for the clerk (spec 4.0.4)."""
+    row = _lock_household(uow, household_number)
+    members = household_members(uow, household_number)
+    check_household(members)
+    heads = [m for m in members if m.is_head]
+    row.head_atena = heads[0].atena_number if heads else None
+    row.active = bool(members)
+    row.version += 1
+    if members and not heads:
+        return [f"世帯番号 {household_number} は世帯主不在です。世帯主変更を行ってください。"]
+    return []
+
+
+def _finish(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    reason: Reason,
+    changed: Sequence[Snapshot],
+    versions: dict[str, int],
+    households: Iterable[str],
+    valid_from: date,
+    action: str = "change.add",
+    warnings: list[str] | None = None,
+    mynumber: bool = False,
+) -> ChangeResult:
+    household_list = sorted(set(households))
+    all_warnings = list(warnings or [])
+    for h in household_list:
+        all_warnings += _refresh_household(uow, h)
+    atenas = [s.atena_number for s in changed]
+    protected = sorted(a for a in atenas if is_protected(uow, a, ctx.today))
+    outbox.emit(
+        uow,
+        EVENT_TOPIC,
+        {
+            "tenant": uow.tenant,
+            "atena_numbers": atenas,
+            "household_numbers": household_list,
+            "reason": reason.value,
+            "valid_from": valid_from.isoformat(),
+            "processed_on": ctx.today.isoformat(),
+            "support_measure": protected,
+        },
+    )
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action=action,
+            function=f"{FUNCTION}：{reason.value}",
+            subjects=atenas,
+            mynumber_accessed=mynumber,
+            detail={"households": household_list, "valid_from": valid_from.isoformat()},
+        ),
+    )
+    return ChangeResult(reason.value, atenas, household_list, versions, all_warnings)
+
+
+def _encrypt_my_number(uow: UnitOfWork, ctx: Context, value: str | None) -> tuple[str, str]:
+    if not value:
+        return "", ""
+    if ctx.keyring is None:
+        raise RegisterError("mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号")
+    try:
+        number = MyNumber(validate_my_number(value))
+    except IdentifierError as exc:
+        raise RegisterError(exc.code, exc.message, "個人番号") from exc
+    return (
+        ctx.keyring.encrypt_my_number(number, context=uow.tenant),
+        ctx.keyring.blind_index(number.reveal(), context=uow.tenant),
+    )
+
+
+# ---------------------------------------------------------------- 記載: 転入, 出生
+
+
+@dataclass(frozen=True)
+class Mover:
+    person: PersonInput
+    my_number: str | None = None
+
+
+def _find_returning(uow: UnitOfWork, p: PersonInput) -> str | None:
+    """再転入 (spec 4.1.1.2): a former resident found by 住民票コード or the basic facts."""
+    removed = [Status.MOVED_OUT.value, Status.REMOVED.value]
+    if p.juminhyo_code:
+        row = uow.session.scalars(
+            select(CurrentRow).where(
+                CurrentRow.juminhyo_code == p.juminhyo_code, CurrentRow.status.in_(removed)
+            )
+        ).first()
+        if row is not None:
+            return row.atena_number
+    birth = RegisterDate.from_storage(p.birth_date)
+    candidates = uow.session.scalars(
+        select(CurrentRow).where(
+            CurrentRow.name_key == search_key(p.family_name + p.given_name),
+            CurrentRow.birth_sort == birth.internal_date,
+            CurrentRow.sex == p.sex,
+            CurrentRow.status.in_(removed),
+        )
+    ).all()
+    return candidates[0].atena_number if len(candidates) == 1 else None
+
+
+def move_in(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    movers: Sequence[Mover],
+    address: Address,
+    prior_address: OtherAddress,
+    move_date: date | str,
+    notified_date: date | str | None = None,
+    reason: Reason = Reason.DOMESTIC_MOVE_IN,
+    join_household: str | None = None,
+    expected_household_version: int | None = None,
+) -> ChangeResult:
+    """転入 (国内転入 / 国外転入等, incl. 第30条の46・47): one or more persons move in together,
+    as a new household or joining an existing one. Former residents keep their 宛名番号."""
+    if reason not in (Reason.DOMESTIC_MOVE_IN, Reason.FOREIGN_MOVE_IN):
+        raise RegisterError("reason.invalid", "転入の異動事由が正しくありません。", "異動事由")
+    if not movers:
+        raise RegisterError("movers.empty", "異動者を一人以上入力してください。", "異動者")
+    day = legal_date(move_date, "異動日", today=ctx.today)
+    notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
+    if notified and notified < day:
+        raise RegisterError("date.order", "届出日が異動日より前になっています。", "届出日")
+    if reason == Reason.DOMESTIC_MOVE_IN and prior_address.address is None:
+        raise RegisterError(
+            "prior.required", "国内転入では転入前住所を入力してください。", "転入前住所"
+        )
+    people = [validate_person(m.person, today=ctx.today) for m in movers]
+    if join_household:
+        hh = _lock_household(uow, join_household)
+        _check_household_version(hh, expected_household_version)
+        household = join_household
+        existing = household_members(uow, household)
+    else:
+        household = _new_household(uow)
+        existing = []
+    storage_day = RegisterDate.from_date(day).to_storage()
+    snaps: list[Snapshot] = []
+    indexes: dict[str, str] = {}
+    versions: dict[str, int] = {}
+    for p, m in zip(people, movers, strict=True):
+        atena = _find_returning(uow, p) or _new_atena(uow)
+        token, indexes[atena] = _encrypt_my_number(uow, ctx, m.my_number)
+        snap = Snapshot(
+            **p.model_dump(),
+            atena_number=atena,
+            household_number=household,
+            status=Status.RESIDENT,
+            address=address,
+            became_resident_date=storage_day,
+            address_set_date=storage_day,
+            prior_address=prior_address,
+            my_number_token=token,
+        )
+        snaps.append(snap)
+    check_household(existing + snaps, allow_no_head=bool(join_household))
+    for snap in snaps:
+        versions[snap.atena_number] = _append(
+            uow,
+            ctx,
+            snap,
+            reason=reason,
+            valid_from=day,
+            notified=notified,
+            mynumber_index=indexes[snap.atena_number] or None,
+        )
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=snaps,
+        versions=versions,
+        households=[household],
+        valid_from=day,
+        mynumber=any(m.my_number for m in movers),
+    )
+
+
+def record_birth(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    household_number: str,
+    person: PersonInput,
+    notified_date: date | str | None = None,
+    expected_household_version: int | None = None,
+) -> ChangeResult:
+    """出生: a child is entered into an existing household; 異動日 is the date of birth."""
+    p = validate_person(person, today=ctx.today)
+    birth = RegisterDate.from_storage(p.birth_date)
+    if not birth.is_exact or not birth.is_calendar_day:
+        # a birth filed now becomes the 異動日: it must be a real day (不詳 and non-calendar
+        # dates are kept only for entries that come from older records)
+        raise RegisterError(
+            "birth.not_calendar_day",
+            "出生の届出では実在する生年月日を入力してください。",
+            "生年月日",
+        )
+    day = birth.internal_date
+    notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
+    hh = _lock_household(uow, household_number)
+    _check_household_version(hh, expected_household_version)
+    members = household_members(uow, household_number)
+    if not members:
+        raise RegisterError("household.empty", "世帯に住民がいません。", "世帯番号")
+    ref = members[0]
+    snap = Snapshot(
+        **p.model_dump(),
+        atena_number=_new_atena(uow),
+        household_number=household_number,
+        address=ref.address,
+        became_resident_date=p.birth_date,
+        address_set_date=p.birth_date,
+    )
+    check_household([*members, snap])
+    version = _append(uow, ctx, snap, reason=Reason.BIRTH, valid_from=day, notified=notified)
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.BIRTH,
+        changed=[snap],
+        versions={snap.atena_number: version},
+        households=[household_number],
+        valid_from=day,
+    )
+
+
+# ---------------------------------------------------------------- 修正: 転居, 世帯主変更, 訂正
+
+
+def move_within(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    household_number: str,
+    address: Address,
+    move_date: date | str,
+    notified_date: date | str | None = None,
+    expected_household_version: int | None = None,
+) -> ChangeResult:
+    """転居: the whole household moves to another address in the municipality."""
+    day = legal_date(move_date, "異動日", today=ctx.today)
+    notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
+    hh = _lock_household(uow, household_number)
+    _check_household_version(hh, expected_household_version)
+    members = household_members(uow, household_number)
+    if not members:
+        raise RegisterError("household.empty", "世帯に住民がいません。", "世帯番号")
+    if members[0].address == address:
+        raise RegisterError("address.same", "転居先の住所が現住所と同じです。", "住所")
+    storage_day = RegisterDate.from_date(day).to_storage()
+    changed, versions = [], {}
+    for m in members:
+        snap = m.evolve(
+            address=address,
+            address_set_date=storage_day,
+            previous_address=OtherAddress(address=m.address),
+        )
+        versions[m.atena_number] = _append(
+            uow, ctx, snap, reason=Reason.MOVE_WITHIN, valid_from=day, notified=notified
+        )
+        changed.append(snap)
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.MOVE_WITHIN,
+        changed=changed,
+        versions=versions,
+        households=[household_number],
+        valid_from=day,
+    )
+
+
+def change_head(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    household_number: str,
+    zokugara: Mapping[str, str],
+    change_date: date | str,
+    notified_date: date | str | None = None,
+    expected_household_version: int | None = None,
+) -> ChangeResult:
+    """世帯主変更: new 続柄 for the household's members (exactly one becomes 世帯主)."""
+    day = legal_date(change_date, "異動日", today=ctx.today)
+    notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
+    hh = _lock_household(uow, household_number)
+    _check_household_version(hh, expected_household_version)
+    members = household_members(uow, household_number)
+    by_atena = {m.atena_number: m for m in members}
+    unknown = sorted(set(zokugara) - set(by_atena))
+    if unknown:
+        raise RegisterError(
+            "household.not_member",
+            f"宛名番号 {unknown[0]} はこの世帯の世帯員ではありません。",
+            "宛名番号",
+        )
+    updated = []
+    for atena, text in zokugara.items():
+        try:
+            display = parse_zokugara(text).display
+        except ZokugaraError as exc:
+            raise RegisterError(exc.code, exc.message, "続柄") from exc
+        updated.append(by_atena[atena].evolve(zokugara=display))
+    result_members = [by_atena[a] for a in by_atena if a not in zokugara] + updated
+    check_household(result_members, allow_no_head=False)
+    versions = {
+        s.atena_number: _append(
+            uow, ctx, s, reason=Reason.HEAD_CHANGE, valid_from=day, notified=notified
+        )
+        for s in updated
+    }
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.HEAD_CHANGE,
+        changed=updated,
+        versions=versions,
+        households=[household_number],
+        valid_from=day,
+        action="change.modify",
+    )
+
+
+#: Items a correction may change (identity numbers and status have their own use cases).
+CORRECTABLE = frozenset(
+    {
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "name_furigana",
+        "roman_name",
+        "foreign_kanji_name",
+        "sex",
+        "birth_date",
+        "honseki",
+        "foreign",
+        "memberships",
+        "district_code",
+        "address",
+    }
+)
+CORRECTION_REASONS = (
+    Reason.CLERICAL_CORRECTION,
+    Reason.EX_OFFICIO_CORRECTION,
+    Reason.MINOR_CORRECTION,
+)
+
+
+def correct(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    changes: Mapping[str, Any],
+    reason: Reason = Reason.CLERICAL_CORRECTION,
+    note: str = "",
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """誤記修正 / 職権修正 / 軽微な修正: the entry was wrong. The correction is a new row valid
+    from the same day as the row it corrects, so "as of" answers show the corrected value
+    while "as known at" answers before the correction still show what the register said then."""
+    if reason not in CORRECTION_REASONS:
+        raise RegisterError("reason.invalid", "修正の異動事由が正しくありません。", "異動事由")
+    bad = sorted(set(changes) - CORRECTABLE)
+    if bad:
+        raise RegisterError("correction.item", f"項目 {bad[0]} は修正できません。", bad[0])
+    if not changes:
+        raise RegisterError("correction.empty", "修正する項目を指定してください。", "修正内容")
+    _check_versions(uow, {atena_number: expected_version} if expected_version is not None else None)
+    snap, _ = latest(uow, atena_number)
+    if not snap.status.is_active:
+        raise RegisterError("status.removed", "消除された住民は修正できません。", "住民状態")
+    current_row = _latest_row(uow, atena_number)
+    candidate = snap.evolve(**dict(changes))
+    checked = validate_person(
+        PersonInput(**candidate.model_dump(include=set(PersonInput.model_fields))), today=ctx.today
+    )
+    corrected = candidate.evolve(**checked.model_dump())
+    version = _append(
+        uow,
+        ctx,
+        corrected,
+        reason=reason,
+        valid_from=current_row.valid_from,
+        notified=None,
+        note=note,
+    )
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=[corrected],
+        versions={atena_number: version},
+        households=[corrected.household_number],
+        valid_from=current_row.valid_from,
+        action="change.modify",
+    )
+
+
+def _latest_row(uow: UnitOfWork, atena: str) -> HistoryRow:
+    return uow.session.scalars(
+        select(HistoryRow)
+        .where(HistoryRow.atena_number == atena)
+        .order_by(HistoryRow.history_no.desc())
+    ).first() or _raise_not_found(atena)
+
+
+def _raise_not_found(atena: str) -> HistoryRow:
+    raise NotFound(f"宛名番号 {atena} の住民は登録されていません。", item="宛名番号")
+
+
+# ---------------------------------------------------------------- 消除: 転出, 死亡
+
+
+def plan_move_out(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_numbers: Sequence[str],
+    destination: OtherAddress,
+    planned_date: date | str,
+    notified_date: date | str,
+    expected_versions: Mapping[str, int] | None = None,
+) -> ChangeResult:
+    """転出届 (予定): the persons stay residents until the move is confirmed; the planned date
+    may lie in the future (spec 4.0.3: 転出を除き…)."""
+    planned = legal_date(planned_date, "転出予定年月日", today=ctx.today, allow_future=True)
+    notified = legal_date(notified_date, "転出届出年月日", today=ctx.today)
+    if planned > ctx.today + timedelta(days=30):
+        raise RegisterError(
+            "date.too_far",
+            "転出予定年月日は届出からおおむね30日以内で入力してください。",
+            "転出予定年月日",
+        )
+    _check_versions(uow, expected_versions)
+    reason = (
+        Reason.DOMESTIC_MOVE_OUT if destination.address is not None else Reason.FOREIGN_MOVE_OUT
+    )
+    changed, versions, households = [], {}, set()
+    for atena in atena_numbers:
+        snap, _ = latest(uow, atena)
+        if snap.status != Status.RESIDENT:
+            raise RegisterError(
+                "status.not_resident",
+                f"宛名番号 {atena} の方は住民ではない（{snap.status.label}）ため、"
+                "転出届を受理できません。",
+                "住民状態",
+            )
+        new = snap.evolve(
+            status=Status.MOVING_OUT,
+            move_out=MoveOut(
+                destination=destination,
+                planned_date=planned.isoformat(),
+                notified_date=notified.isoformat(),
+            ),
+        )
+        versions[atena] = _append(
+            uow, ctx, new, reason=reason, valid_from=notified, notified=notified
+        )
+        changed.append(new)
+        households.add(snap.household_number)
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=changed,
+        versions=versions,
+        households=households,
+        valid_from=notified,
+        warnings=_head_leaving_warnings(uow, changed),
+    )
+
+
+def confirm_move_out(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_numbers: Sequence[str],
+    moved_date: date | str,
+    confirmed_destination: OtherAddress | None = None,
+    expected_versions: Mapping[str, int] | None = None,
+) -> ChangeResult:
+    """転出確定 (転入通知の受理 etc.): the persons are removed from the register (除票)."""
+    day = legal_date(moved_date, "異動日", today=ctx.today)
+    _check_versions(uow, expected_versions)
+    changed, versions, households = [], {}, set()
+    reason = Reason.DOMESTIC_MOVE_OUT
+    for atena in atena_numbers:
+        snap, _ = latest(uow, atena)
+        if snap.status != Status.MOVING_OUT or snap.move_out is None:
+            raise RegisterError(
+                "status.no_move_out", f"宛名番号 {atena} の方には転出予定がありません。", "住民状態"
+            )
+        dest = confirmed_destination or snap.move_out.destination
+        reason = Reason.DOMESTIC_MOVE_OUT if dest.address is not None else Reason.FOREIGN_MOVE_OUT
+        new = snap.evolve(
+            status=Status.MOVED_OUT,
+            move_out=snap.move_out.model_copy(update={"destination": dest, "confirmed": True}),
+            removal_reason=reason.value,
+            removal_date=day.isoformat(),
+            zokugara=snap.zokugara,
+        )
+        versions[atena] = _append(uow, ctx, new, reason=reason, valid_from=day, notified=None)
+        changed.append(new)
+        households.add(snap.household_number)
+    warnings = _auto_head(uow, ctx, households, day)
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=changed,
+        versions=versions,
+        households=households,
+        valid_from=day,
+        action="change.add",
+        warnings=warnings,
+    )
+
+
+def record_death(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    death_date: date | str,
+    notified_date: date | str | None = None,
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """死亡: the person is removed; if the head dies, spec 4.0.4 applies (see `_auto_head`)."""
+    day = legal_date(death_date, "死亡年月日", today=ctx.today)
+    notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
+    _check_versions(uow, {atena_number: expected_version} if expected_version is not None else None)
+    snap, _ = latest(uow, atena_number)
+    if not snap.status.is_active:
+        raise RegisterError(
+            "status.not_resident",
+            f"宛名番号 {atena_number} の方は既に消除されています。",
+            "住民状態",
+        )
+    new = snap.evolve(
+        status=Status.DEAD, removal_reason=Reason.DEATH.value, removal_date=day.isoformat()
+    )
+    version = _append(uow, ctx, new, reason=Reason.DEATH, valid_from=day, notified=notified)
+    warnings = _auto_head(uow, ctx, {snap.household_number}, day)
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.DEATH,
+        changed=[new],
+        versions={atena_number: version},
+        households=[snap.household_number],
+        valid_from=day,
+        warnings=warnings,
+    )
+
+
+def _head_leaving_warnings(uow: UnitOfWork, leaving: Sequence[Snapshot]) -> list[str]:
+    return [
+        f"世帯主（{s.full_name}）が転出予定です。残る世帯員が二人以上の場合は世帯主変更が必要です。"
+        for s in leaving
+        if s.is_head
+    ]
+
+
+def _auto_head(uow: UnitOfWork, ctx: Context, households: Iterable[str], day: date) -> list[str]:
+    """Spec 4.0.4: when the head leaves and exactly one member remains, that member becomes
+    世帯主 ex officio; with two or more remaining the household is 世帯主不在 until a 世帯主変更."""
+    warnings = []
+    for h in households:
+        members = household_members(uow, h)
+        if any(m.is_head for m in members) or not members:
+            continue
+        if len(members) == 1:
+            only = members[0].evolve(zokugara=HEAD)
+            _append(
+                uow,
+                ctx,
+                only,
+                reason=Reason.HEAD_CHANGE,
+                valid_from=day,
+                notified=None,
+                note="世帯主不在のため職権で世帯主とした（残存世帯員1人）",
+            )
+            warnings.append(
+                f"{only.full_name} を職権で世帯主にしました（世帯主変更通知書の対象）。"
+            )
+        else:
+            warnings.append(
+                f"世帯番号 {h} は世帯主不在です（残存世帯員 {len(members)} 人）。"
+                "世帯主変更を行ってください。"
+            )
+    return warnings
+
+
+# ---------------------------------------------------------------- 異動取消
+
+
+def cancel_last(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """異動の取消し: the person's latest 異動 never happened. A new row restores the snapshot
+    before it (or removes a person whose first row is cancelled); both rows stay in history."""
+    _check_versions(uow, {atena_number: expected_version} if expected_version is not None else None)
+    rows = uow.session.scalars(
+        select(HistoryRow)
+        .where(HistoryRow.atena_number == atena_number)
+        .order_by(HistoryRow.history_no)
+    ).all()
+    if not rows:
+        _raise_not_found(atena_number)
+    cancelled = {r.cancels_history_no for r in rows if r.cancels_history_no}
+    effective = [r for r in rows if r.cancels_history_no is None and r.history_no not in cancelled]
+    if not effective:
+        raise RegisterError("cancel.nothing", "取り消せる異動がありません。", "異動")
+    target = effective[-1]
+    before = effective[-2] if len(effective) > 1 else None
+    target_snap = _snapshot(target)
+    if before is None:
+        restored = target_snap.evolve(
+            status=Status.REMOVED,
+            removal_reason="異動の取消し",
+            removal_date=target.valid_from.isoformat(),
+        )
+        reason = Reason.CANCEL_REMOVE
+    else:
+        restored = _snapshot(before)
+        was_active, now_active = target_snap.status.is_active, restored.status.is_active
+        reason = (
+            Reason.CANCEL_ADD
+            if now_active and not was_active
+            else Reason.CANCEL_REMOVE
+            if was_active and not now_active
+            else Reason.CANCEL_MODIFY
+        )
+    if restored.status.is_active:
+        members = [
+            m
+            for m in household_members(uow, restored.household_number)
+            if m.atena_number != atena_number
+        ]
+        check_household([*members, restored])
+    version = _append(
+        uow,
+        ctx,
+        restored,
+        reason=reason,
+        valid_from=target.valid_from,
+        notified=None,
+        note=note or f"履歴番号 {target.history_no} の異動（{target.reason}）を取り消し",
+        cancels=target.history_no,
+    )
+    households = {restored.household_number, target_snap.household_number}
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=[restored],
+        versions={atena_number: version},
+        households=households,
+        valid_from=target.valid_from,
+        action="change.delete",
+    )
+
+
+# ---------------------------------------------------------------- reading (audited)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    history_no: int
+    reason: str
+    valid_from: date
+    recorded_at: datetime
+    notified_date: date | None
+    operator: str
+    terminal: str
+    place: str
+    note: str
+    cancels_history_no: int | None
+    cancelled: bool
+    snapshot: Snapshot
+
+
+def _audit_read(
+    uow: UnitOfWork, ctx: Context, function: str, subjects: Sequence[str], **detail: Any
+) -> None:
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action="inquiry",
+            function=function,
+            subjects=list(subjects),
+            detail=detail,
+        ),
+    )
+
+
+def history(
+    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
+) -> list[HistoryEntry]:
+    """異動履歴 (spec 2.2.1), optionally as the register knew it at `known_at`."""
+    stmt = (
+        select(HistoryRow)
+        .where(HistoryRow.atena_number == atena_number)
+        .order_by(HistoryRow.history_no)
+    )
+    if known_at is not None:
+        stmt = stmt.where(HistoryRow.recorded_at <= known_at)
+    rows = uow.session.scalars(stmt).all()
+    if not rows and known_at is None:
+        _raise_not_found(atena_number)
+    cancelled = {r.cancels_history_no for r in rows if r.cancels_history_no}
+    _audit_read(
+        uow,
+        ctx,
+        "異動履歴照会",
+        [atena_number],
+        known_at=known_at.isoformat() if known_at else None,
+    )
+    return [
+        HistoryEntry(
+            r.history_no,
+            r.reason,
+            r.valid_from,
+            r.recorded_at,
+            r.notified_date,
+            r.operator,
+            r.terminal,
+            r.place,
+            r.note,
+            r.cancels_history_no,
+            r.history_no in cancelled,
+            _snapshot(r),
+        )
+        for r in rows
+    ]
+
+
+def as_of(
+    uow: UnitOfWork,
+    ctx: Context,
+    atena_number: str,
+    *,
+    valid_on: date | None = None,
+    known_at: datetime | None = None,
+) -> HistoryEntry | None:
+    """The entry in force on `valid_on` according to what was recorded by `known_at`
+    (defaults: today, now). Cancelled 異動 and the cancelling rows themselves are ignored."""
+    entries = history(uow, ctx, atena_number, known_at=known_at)
+    day = valid_on or ctx.today
+    live = [e for e in entries if not e.cancelled and e.cancels_history_no is None]
+    candidates = [e for e in live if e.valid_from <= day]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda e: (e.valid_from, e.history_no))
+
+
+def detail(
+    uow: UnitOfWork, ctx: Context, atena_number: str
+) -> tuple[Snapshot, int, list[SupportMeasureRow]]:
+    snap, version = latest(uow, atena_number)
+    measures = support_measures(uow, atena_number, ctx.today)
+    _audit_read(uow, ctx, "住民照会", [atena_number], support_measure=bool(measures))
+    return snap, version, measures
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    name: str = ""
+    kana: str = ""
+    birth_date: str = ""
+    address: str = ""
+    atena_number: str = ""
+    juminhyo_code: str = ""
+    include_removed: bool = False
+    page: int = 1
+    page_size: int = 20
+
+
+def search(
+    uow: UnitOfWork, ctx: Context, c: SearchCriteria
+) -> tuple[list[CurrentRow], int, set[str]]:
+    """基本検索 (spec 2.1.3): any combination of criteria; name keys are prefix matches."""
+    conditions = []
+    if c.name:
+        conditions.append(CurrentRow.name_key.startswith(search_key(c.name), autoescape=True))
+    if c.kana:
+        conditions.append(CurrentRow.kana_key.startswith(search_key(c.kana), autoescape=True))
+    if c.birth_date:
+        try:
+            birth = RegisterDate.parse(c.birth_date)
+        except ValueError as exc:
+            raise RegisterError("search.birth", f"生年月日: {exc}", "生年月日") from exc
+        conditions.append(CurrentRow.birth_sort == birth.internal_date)
+    if c.address:
+        conditions.append(CurrentRow.address_key.contains(address_key(c.address), autoescape=True))
+    if c.atena_number:
+        conditions.append(CurrentRow.atena_number == c.atena_number)
+    if c.juminhyo_code:
+        conditions.append(CurrentRow.juminhyo_code == c.juminhyo_code)
+    if not conditions:
+        raise RegisterError("search.empty", "検索条件を一つ以上入力してください。", "検索条件")
+    if not c.include_removed:
+        conditions.append(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
+    where = and_(*conditions)
+    total = uow.session.scalar(select(func.count()).select_from(CurrentRow).where(where)) or 0
+    rows = list(
+        uow.session.scalars(
+            select(CurrentRow)
+            .where(where)
+            .order_by(CurrentRow.kana_key, CurrentRow.atena_number)
+            .limit(c.page_size)
+            .offset((c.page - 1) * c.page_size)
+        )
+    )
+    protected = {r.atena_number for r in rows if is_protected(uow, r.atena_number, ctx.today)}
+    _audit_read(
+        uow,
+        ctx,
+        "住民検索",
+        [r.atena_number for r in rows],
+        total=total,
+        criteria=sorted(
+            k
+            for k in ("name", "kana", "birth_date", "address", "atena_number", "juminhyo_code")
+            if getattr(c, k)
+        ),
+    )
+    return rows, total, protected
+
+
+# ---------------------------------------------------------------- 支援措置
+
+
+def support_measures(uow: UnitOfWork, atena: str, on: date) -> list[SupportMeasureRow]:
+    stmt = select(SupportMeasureRow).where(
+        SupportMeasureRow.atena_number == atena,
+        SupportMeasureRow.ended_on.is_(None),
+        or_(SupportMeasureRow.end_date >= on, SupportMeasureRow.kind == "provisional"),
+    )
+    return list(uow.session.scalars(stmt))
+
+
+def is_protected(uow: UnitOfWork, atena: str, on: date) -> bool:
+    """Whether 支援措置 (or 仮支援措置) protects the person on `on`.
+
+    Spec 3.1: a suppression does not end by itself when its end date passes; an expired, not
+    extended measure is still shown as protected with an alert until staff end it explicitly.
+    """
+    stmt = select(SupportMeasureRow.id).where(
+        SupportMeasureRow.atena_number == atena, SupportMeasureRow.ended_on.is_(None)
+    )
+    return uow.session.scalars(stmt).first() is not None
+
+
+def one_year_after(start: date) -> date:
+    """Spec 3.4: the period is one year; 令和2年4月1日 → 令和3年3月31日."""
+    try:
+        anniversary = start.replace(year=start.year + 1)
+    except ValueError:  # 2月29日
+        anniversary = date(start.year + 1, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+def start_support_measure(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    start_date: date | str,
+    perpetrators: Sequence[Mapping[str, str]],
+    provisional: bool = False,
+    end_date: date | str | None = None,
+    note: str = "",
+) -> SupportMeasureRow:
+    """支援措置 (or 仮支援措置 while the need is being confirmed) with the listed 加害者."""
+    _current_row(uow, atena_number)
+    start = legal_date(start_date, "支援措置開始年月日", today=ctx.today, allow_future=True)
+    end = (
+        legal_date(end_date, "支援措置終了年月日", today=ctx.today, allow_future=True)
+        if end_date
+        else one_year_after(start)
+    )
+    if end < start:
+        raise RegisterError(
+            "date.order", "支援措置終了年月日が開始年月日より前です。", "支援措置終了年月日"
+        )
+    row = SupportMeasureRow(
+        atena_number=atena_number,
+        kind="provisional" if provisional else "support",
+        start_date=start,
+        end_date=end,
+        perpetrators=[dict(p) for p in perpetrators],
+        note=note,
+        created_by=ctx.actor.id,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    outbox.emit(
+        uow,
+        EVENT_TOPIC,
+        {
+            "tenant": uow.tenant,
+            "atena_numbers": [atena_number],
+            "household_numbers": [],
+            "reason": "支援措置",
+            "valid_from": start.isoformat(),
+            "processed_on": ctx.today.isoformat(),
+            "support_measure": [atena_number],
+        },
+    )
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action="change.add",
+            function="支援措置登録",
+            subjects=[atena_number],
+            detail={"kind": row.kind, "start": start.isoformat(), "end": end.isoformat()},
+        ),
+    )
+    return row

@@ -1,0 +1,98 @@
+"""Tables of the resident register. Only `kikan.residents` reads or writes them.
+
+- `residents_history`: one row per person per change (宛名番号 + 履歴番号), the full snapshot as
+  JSON plus the columns the bitemporal queries and search need. Rows are only ever inserted.
+- `residents_current`: the latest snapshot's search columns per person (a projection kept in the
+  same transaction), with the optimistic `version`.
+- `residents_households`: per 世帯番号 the current head (NULL = 世帯主不在) and a `version`.
+- `residents_support_measures`: 支援措置 with period and the listed 加害者.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
+
+
+class HistoryRow(TenantOwned, Base):
+    __tablename__ = "residents_history"
+    __table_args__ = (
+        UniqueConstraint("tenant_code", "atena_number", "history_no"),
+        Index("ix_residents_history_valid", "tenant_code", "atena_number", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    atena_number: Mapped[str] = mapped_column(String(15))
+    history_no: Mapped[int] = mapped_column(Integer)
+    household_number: Mapped[str] = mapped_column(String(15))
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(30))
+    valid_from: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notified_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    operator: Mapped[str] = mapped_column(String(100))
+    terminal: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    cancels_history_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CurrentRow(TenantOwned, Base):
+    __tablename__ = "residents_current"
+    __table_args__ = (
+        Index("ix_residents_current_name_key", "tenant_code", "name_key"),
+        Index("ix_residents_current_kana_key", "tenant_code", "kana_key"),
+        Index("ix_residents_current_household", "tenant_code", "household_number"),
+        Index("ix_residents_current_birth", "tenant_code", "birth_sort"),
+    )
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    atena_number: Mapped[str] = mapped_column(String(15), primary_key=True)
+    history_no: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    household_number: Mapped[str] = mapped_column(String(15))
+    status: Mapped[str] = mapped_column(String(12))
+    resident_kind: Mapped[str] = mapped_column(String(1))
+    full_name: Mapped[str] = mapped_column(String(200))
+    full_kana: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(400))
+    kana_key: Mapped[str] = mapped_column(String(400))
+    address_key: Mapped[str] = mapped_column(String(400))
+    address_text: Mapped[str] = mapped_column(String(400))
+    birth_sort: Mapped[date] = mapped_column(Date)
+    birth_display: Mapped[str] = mapped_column(String(40))
+    sex: Mapped[str] = mapped_column(String(1))
+    zokugara: Mapped[str] = mapped_column(String(40))
+    juminhyo_code: Mapped[str] = mapped_column(String(11), default="")
+    mynumber_index: Mapped[str] = mapped_column(String(64), default="")
+
+
+class HouseholdRow(TenantOwned, Base):
+    __tablename__ = "residents_households"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    household_number: Mapped[str] = mapped_column(String(15), primary_key=True)
+    head_atena: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SupportMeasureRow(TenantOwned, Base):
+    __tablename__ = "residents_support_measures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    atena_number: Mapped[str] = mapped_column(String(15), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # "support" 支援措置 | "provisional" 仮支援措置
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    perpetrators: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
