@@ -64,7 +64,9 @@ def load_keyring(settings: Settings) -> KeyRing | None:
     if not settings.mynumber_keys and not key_file.exists():
         return None
     return KeyRing.from_config(
-        settings.mynumber_keys, key_file if key_file.exists() else None, settings.mynumber_active_key_id
+        settings.mynumber_keys,
+        key_file if key_file.exists() else None,
+        settings.mynumber_active_key_id,
     )
 
 
