@@ -46,8 +46,19 @@ class HistoryRow(TenantOwned, Base):
 class CurrentRow(TenantOwned, Base):
     __tablename__ = "residents_current"
     __table_args__ = (
-        Index("ix_residents_current_name_key", "tenant_code", "name_key"),
-        Index("ix_residents_current_kana_key", "tenant_code", "kana_key"),
+        # pattern_ops: prefix searches (LIKE 'key%') use the index under any database collation
+        Index(
+            "ix_residents_current_name_key",
+            "tenant_code",
+            "name_key",
+            postgresql_ops={"name_key": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_residents_current_kana_key",
+            "tenant_code",
+            "kana_key",
+            postgresql_ops={"kana_key": "varchar_pattern_ops"},
+        ),
         Index("ix_residents_current_household", "tenant_code", "household_number"),
         Index("ix_residents_current_birth", "tenant_code", "birth_sort"),
     )
