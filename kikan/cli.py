@@ -349,6 +349,27 @@ def demo() -> None:
     out.print(f"  ホスト運用者 {DEMO_OPERATOR}")
 
 
+@app.command("openapi")
+@handle_errors
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="出力先（省略時は標準出力）")] = None,
+) -> None:
+    """API 仕様（OpenAPI 3.1 JSON）を出力する。docs/api/openapi.json はこの出力と一致させる。"""
+    import json
+
+    from kikan.app import create_app
+
+    spec = create_app(_settings()).openapi()
+    text = json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        out_console = Console(stderr=True)
+        out_console.print(f"[green]✓[/] {out} を書き出しました。")
+
+
 @app.command("serve")
 @handle_errors
 def serve(
