@@ -100,8 +100,10 @@ class MoverIn(BaseModel):
 class MoveInRequest(BaseModel):
     movers: list[MoverIn] = Field(min_length=1, description="異動者（家族で転入する場合は全員）")
     address: Address = Field(description="転入先の住所")
-    prior_address: OtherAddress = Field(
-        description="転入前住所（国外の場合は国名コードと国外住所）"
+    prior_address: OtherAddress | None = Field(
+        default=None,
+        description="転入前住所（国外の場合は国名コードと国外住所。"
+        "第30条の46・47 の場合は省略して空欄）",
     )
     move_date: date = Field(description="異動日（転入した日）")
     notified_date: date | None = Field(default=None, description="届出日")
@@ -155,6 +157,95 @@ class HeadChangeRequest(BaseModel):
     change_date: date
     notified_date: date | None = None
     expected_household_version: int | None = None
+
+
+class HouseholdSplitRequest(BaseModel):
+    household_number: str = Field(description="分離元の世帯番号")
+    zokugara: dict[str, str] = Field(
+        description="分離する世帯員の宛名番号 → 新しい世帯での続柄（世帯主は一人）"
+    )
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="届出日")
+    expected_household_version: int | None = Field(default=None, description="分離元世帯の版")
+
+
+class HouseholdMergeRequest(BaseModel):
+    household_number: str = Field(description="合併先（存続する）世帯の世帯番号")
+    merging_household_number: str = Field(description="合併元（消滅する）世帯の世帯番号")
+    zokugara: dict[str, str] = Field(description="合併元の全世帯員の宛名番号 → 新しい続柄")
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="届出日")
+    expected_household_versions: dict[str, int] | None = Field(
+        default=None, description="世帯番号 → 版"
+    )
+
+
+class HouseholdChangeRequest(BaseModel):
+    household_number: str = Field(description="異動元の世帯番号")
+    target_household_number: str = Field(description="異動先（既存）の世帯番号")
+    zokugara: dict[str, str] = Field(description="移る世帯員の宛名番号 → 異動先での続柄")
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="届出日")
+    expected_household_versions: dict[str, int] | None = Field(
+        default=None, description="世帯番号 → 版"
+    )
+
+
+class KyuujiRequest(BaseModel):
+    kyuuji: str = Field(description="旧氏")
+    kyuuji_kana: str = Field(default="", description="旧氏フリガナ（任意）")
+    requested_date: date = Field(description="請求日")
+
+
+class KyuujiDeleteRequest(BaseModel):
+    requested_date: date = Field(description="請求日")
+
+
+class TsuushouRequest(BaseModel):
+    tsuushou: str = Field(description="通称")
+    tsuushou_kana: str = Field(default="", description="通称フリガナ（任意）")
+    offered_date: date = Field(description="申出日")
+
+
+class TsuushouDeleteRequest(BaseModel):
+    offered_date: date = Field(description="申出日")
+
+
+class MyNumberChangeRequest(BaseModel):
+    my_number: str = Field(description="新しい個人番号（12桁。暗号化して保存し、応答には含めない）")
+    reason: Literal["個人番号の変更請求", "個人番号の職権修正"] = "個人番号の変更請求"
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="請求日")
+
+
+class JuminhyoCodeChangeRequest(BaseModel):
+    juminhyo_code: str = Field(description="新しい住民票コード（11桁）")
+    reason: Literal["住民票コードの変更請求", "住民票コードの職権記載"] = "住民票コードの変更請求"
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="請求日")
+
+
+class ExOfficioEntryRequest(BaseModel):
+    movers: list[MoverIn] = Field(min_length=1, description="記載する者")
+    address: Address = Field(description="住所")
+    prior_address: OtherAddress | None = Field(
+        default=None, description="転入前住所（不明・なしの場合は省略）"
+    )
+    entry_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="戸籍届出・通知日又は申出日")
+    reason: Literal["職権記載", "職権記載（帰化等）", "職権記載（国籍喪失）"] = "職権記載"
+    join_household: str | None = Field(default=None, description="既存世帯に入る場合の世帯番号")
+    expected_household_version: int | None = Field(default=None, description="既存世帯の版")
+    note: str = Field(default="", description="留意事項（職権記載の理由など）")
+
+
+class ExOfficioRemovalRequest(BaseModel):
+    atena_numbers: list[str] = Field(min_length=1, description="消除する者の宛名番号")
+    removal_date: date = Field(description="異動日（消除の年月日）")
+    reason: Literal["職権消除", "職権消除（帰化等）", "職権消除（国籍喪失）"] = "職権消除"
+    notified_date: date | None = Field(default=None, description="戸籍届出・通知日又は申出日")
+    note: str = Field(default="", description="留意事項（実態調査の結果など）")
+    expected_versions: dict[str, int] | None = None
 
 
 class CorrectionRequest(BaseModel):
@@ -493,6 +584,344 @@ def cancel(
                 ctx,
                 atena_number=atena_number,
                 note=body.note,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+# ---------------------------------------------------------------- endpoints: 職権記載・職権消除
+
+
+@router.post(
+    "/residents/ex-officio-entry", response_model=ChangeOut, status_code=201, summary="職権記載"
+)
+def ex_officio_entry(
+    body: ExOfficioEntryRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """職権記載（帰化・国籍喪失の戸籍通知、実態調査による記載など）。転入前住所は任意。
+
+    職権による記載は審査・決裁を経るため、審査権限（approver）の職員だけが行える。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=(auth.Role.APPROVER,),
+            function="職権記載",
+            fn=lambda uow, ctx: service.enter_ex_officio(
+                uow,
+                ctx,
+                movers=[service.Mover(m.person, m.my_number) for m in body.movers],
+                address=body.address,
+                prior_address=body.prior_address,
+                entry_date=body.entry_date,
+                notified_date=body.notified_date,
+                reason=Reason(body.reason),
+                join_household=body.join_household,
+                expected_household_version=body.expected_household_version,
+                note=body.note,
+            ),
+        )
+    )
+
+
+@router.post("/residents/ex-officio-removal", response_model=ChangeOut, summary="職権消除")
+def ex_officio_removal(
+    body: ExOfficioRemovalRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """職権消除（実態調査、失踪宣告、帰化・国籍喪失など）。審査権限の職員だけが行える。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=(auth.Role.APPROVER,),
+            function="職権消除",
+            fn=lambda uow, ctx: service.remove_ex_officio(
+                uow,
+                ctx,
+                atena_numbers=body.atena_numbers,
+                removal_date=body.removal_date,
+                reason=Reason(body.reason),
+                notified_date=body.notified_date,
+                note=body.note,
+                expected_versions=body.expected_versions,
+            ),
+        )
+    )
+
+
+# ---------------------------------------------------------------- endpoints: 世帯
+
+
+@router.post("/households/split", response_model=ChangeOut, summary="世帯分離")
+def household_split(
+    body: HouseholdSplitRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """指定した世帯員が同じ住所で新しい世帯を作る。新しい世帯番号は応答の household_numbers。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="世帯分離",
+            fn=lambda uow, ctx: service.split_household(
+                uow,
+                ctx,
+                household_number=body.household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
+        )
+    )
+
+
+@router.post("/households/merge", response_model=ChangeOut, summary="世帯合併")
+def household_merge(
+    body: HouseholdMergeRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """合併元の世帯員全員が同じ住所の合併先世帯に入り、合併元の世帯は消滅する。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="世帯合併",
+            fn=lambda uow, ctx: service.merge_households(
+                uow,
+                ctx,
+                household_number=body.household_number,
+                merging_household_number=body.merging_household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_versions=body.expected_household_versions,
+            ),
+        )
+    )
+
+
+@router.post("/households/change", response_model=ChangeOut, summary="世帯変更（構成変更）")
+def household_change(
+    body: HouseholdChangeRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """世帯員の一部が同じ住所の既存の世帯に移る。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="世帯変更",
+            fn=lambda uow, ctx: service.change_household(
+                uow,
+                ctx,
+                household_number=body.household_number,
+                target_household_number=body.target_household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_versions=body.expected_household_versions,
+            ),
+        )
+    )
+
+
+# ---------------------------------------------------------------- endpoints: 旧氏・通称・番号
+
+
+@router.post(
+    "/residents/{atena_number}/kyuuji", response_model=ChangeOut, summary="旧氏の記載・変更"
+)
+def kyuuji(
+    atena_number: str,
+    *,
+    body: KyuujiRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    """日本人住民の請求による旧氏の記載（既に記載があれば旧氏の変更）。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="旧氏の記載",
+            fn=lambda uow, ctx: service.record_kyuuji(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                kyuuji=body.kyuuji,
+                kyuuji_kana=body.kyuuji_kana,
+                requested_date=body.requested_date,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/kyuuji/delete", response_model=ChangeOut, summary="旧氏の削除"
+)
+def kyuuji_delete(
+    atena_number: str,
+    *,
+    body: KyuujiDeleteRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="旧氏の削除",
+            fn=lambda uow, ctx: service.delete_kyuuji(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                requested_date=body.requested_date,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+@router.post("/residents/{atena_number}/tsuushou", response_model=ChangeOut, summary="通称の記載")
+def tsuushou(
+    atena_number: str,
+    *,
+    body: TsuushouRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    """外国人住民の申出による通称の記載。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="通称の記載",
+            fn=lambda uow, ctx: service.record_tsuushou(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                tsuushou=body.tsuushou,
+                tsuushou_kana=body.tsuushou_kana,
+                offered_date=body.offered_date,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/tsuushou/delete", response_model=ChangeOut, summary="通称の削除"
+)
+def tsuushou_delete(
+    atena_number: str,
+    *,
+    body: TsuushouDeleteRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="通称の削除",
+            fn=lambda uow, ctx: service.delete_tsuushou(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                offered_date=body.offered_date,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/my-number", response_model=ChangeOut, summary="個人番号の変更"
+)
+def my_number_change(
+    atena_number: str,
+    *,
+    body: MyNumberChangeRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    """個人番号の変更請求・職権修正。新しい番号は応答・エラー・監査記録に出さない。"""
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="個人番号の変更",
+            fn=lambda uow, ctx: service.change_my_number(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                my_number=body.my_number,
+                reason=Reason(body.reason),
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/juminhyo-code",
+    response_model=ChangeOut,
+    summary="住民票コードの変更請求・職権記載",
+)
+def juminhyo_code_change(
+    atena_number: str,
+    *,
+    body: JuminhyoCodeChangeRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _change(
+        _run(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="住民票コードの変更",
+            fn=lambda uow, ctx: service.change_juminhyo_code(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                juminhyo_code=body.juminhyo_code,
+                reason=Reason(body.reason),
+                change_date=body.change_date,
+                notified_date=body.notified_date,
                 expected_version=_if_match(if_match),
             ),
         )

@@ -75,10 +75,14 @@ class Reason(StrEnum):
     FOREIGN_MOVE_IN = "国外転入等"
     BIRTH = "出生"
     EX_OFFICIO_ENTRY = "職権記載"
+    EX_OFFICIO_ENTRY_NATURALISATION = "職権記載（帰化等）"
+    EX_OFFICIO_ENTRY_NATIONALITY_LOSS = "職権記載（国籍喪失）"
     DOMESTIC_MOVE_OUT = "国内転出"
     FOREIGN_MOVE_OUT = "国外転出"
     DEATH = "死亡"
     EX_OFFICIO_REMOVAL = "職権消除"
+    EX_OFFICIO_REMOVAL_NATURALISATION = "職権消除（帰化等）"
+    EX_OFFICIO_REMOVAL_NATIONALITY_LOSS = "職権消除（国籍喪失）"
     MOVE_WITHIN = "転居"
     MINOR_CORRECTION = "軽微な修正"
     EX_OFFICIO_CORRECTION = "職権修正"
@@ -88,11 +92,14 @@ class Reason(StrEnum):
     HOUSEHOLD_CHANGE = "世帯変更"
     HEAD_CHANGE = "世帯主変更"
     KYUUJI_ADD = "旧氏の記載"
+    KYUUJI_CHANGE = "旧氏の変更"
     KYUUJI_DELETE = "旧氏の削除"
     TSUUSHOU_ADD = "通称の記載"
     TSUUSHOU_DELETE = "通称の削除"
     MYNUMBER_CHANGE = "個人番号の変更請求"
+    MYNUMBER_EX_OFFICIO = "個人番号の職権修正"
     JUMINHYO_CODE_CHANGE = "住民票コードの変更請求"
+    JUMINHYO_CODE_EX_OFFICIO = "住民票コードの職権記載"
     CANCEL_ADD = "異動の取消し（増）"
     CANCEL_REMOVE = "異動の取消し（減）"
     CANCEL_MODIFY = "異動の取消し（修正）"
@@ -299,6 +306,10 @@ def legal_date(value: date | str, item: str, *, today: date, allow_future: bool 
     return value
 
 
+KYUUJI_JAPANESE_ONLY = "旧氏は日本人住民のみ記載できます（外国人住民は通称を使用してください）。"
+TSUUSHOU_FOREIGN_ONLY = "通称は外国人住民のみ記載できます（日本人住民は旧氏を使用してください）。"
+RESIDENT_KIND_LABELS = {"1": "日本人住民", "2": "外国人住民"}
+
 CARD_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{8}[A-Z]{2}$")
 
 
@@ -338,7 +349,9 @@ def validate_person(p: PersonInput, *, today: date) -> PersonInput:
                 "foreign.japanese", "日本人住民に外国人住民の記載事項は入力できません。", "住民種別"
             )
         if p.tsuushou:
-            raise RegisterError("tsuushou.japanese", "通称は外国人住民のみ記載できます。", "通称")
+            raise RegisterError("tsuushou.japanese", TSUUSHOU_FOREIGN_ONLY, "通称")
+    if p.resident_kind == "2" and p.kyuuji:
+        raise RegisterError("kyuuji.foreign", KYUUJI_JAPANESE_ONLY, "旧氏")
     return p.model_copy(update=changes)
 
 
@@ -387,3 +400,81 @@ def search_keys(s: Snapshot) -> dict[str, str]:
         "kana_key": search_key(kana) if kana else "",
         "address_key": moji_address_key(s.address.text()) if s.address.text() else "",
     }
+
+
+def check_reason_applies(reason: Reason, resident_kind: str) -> None:
+    """Spec 1.2.2 marks some reasons 「※日本人住民のみ」/「※外国人住民のみ」
+    (e.g. 職権記載（帰化等） can only create a Japanese entry). The code table carries
+    that as `applies_to`, so the rule follows the data instead of a list repeated here."""
+    table = code_table("idou_jiyu")
+    applies = table.entry(table.by_label(reason.value)).attr("applies_to", "both")
+    wanted = {"japanese": "1", "foreign": "2"}.get(str(applies))
+    if wanted is not None and resident_kind != wanted:
+        raise RegisterError(
+            "reason.resident_kind",
+            f"異動事由「{reason.value}」は{RESIDENT_KIND_LABELS[wanted]}のみに使用できます。",
+            "異動事由",
+        )
+
+
+def clean_kyuuji(resident_kind: str, kyuuji: str, kana: str) -> tuple[str, str]:
+    """旧氏 and its kana for a 旧氏の記載/変更 (spec 1.1.7): Japanese residents only,
+    name required (kana optional)."""
+    if resident_kind != "1":
+        raise RegisterError("kyuuji.foreign", KYUUJI_JAPANESE_ONLY, "旧氏")
+    return clean_name(kyuuji, "旧氏", required=True), clean_name(kana, "旧氏フリガナ")
+
+
+def clean_tsuushou(resident_kind: str, tsuushou: str, kana: str) -> tuple[str, str]:
+    """通称 and its kana for a 通称の記載 (spec 1.1.7): foreign residents only, name required."""
+    if resident_kind != "2":
+        raise RegisterError("tsuushou.japanese", TSUUSHOU_FOREIGN_ONLY, "通称")
+    return clean_name(tsuushou, "通称", required=True), clean_name(kana, "通称フリガナ")
+
+
+def check_other_address(other: OtherAddress | None, item: str) -> OtherAddress | None:
+    """A 転入前住所 etc. as entered. An empty one means the item is blank (出生, 第30条の46・47,
+    職権記載 without a known former address); a 国名コード must be in the country table."""
+    if other is None:
+        return None
+    if other.address is None and not other.country_code and not other.foreign_address:
+        return None
+    if other.country_code:
+        try:
+            code_table("country").validate(other.country_code, item=f"{item}（国名コード）")
+        except CodeError as exc:
+            raise _wrap(exc, exc.item or item) from exc
+    return other
+
+
+def new_zokugara(zokugara: dict[str, str]) -> dict[str, str]:
+    """宛名番号 → 続柄 as entered for a household change, each parsed to its display form."""
+    if not zokugara:
+        raise RegisterError("movers.empty", "異動者を一人以上入力してください。", "異動者")
+    result = {}
+    for atena, text in zokugara.items():
+        try:
+            result[atena] = parse_zokugara(text).display
+        except ZokugaraError as exc:
+            raise _wrap(exc, "続柄") from exc
+    return result
+
+
+def check_same_dwelling(target: Address, joining: Address) -> None:
+    """世帯合併・世帯変更 change who lives together, never where (spec 4.1.4.1: 住所の変更を同時に
+    行うことは実装しない). A different 方書 needs a 修正 first, so the 住基ネット and other systems
+    receive the address correction before the household change, as the spec asks."""
+    location = {"katagaki", "katagaki_kana", "postal_code"}
+    if target.model_dump(exclude=location) != joining.model_dump(exclude=location):
+        raise RegisterError(
+            "household.different_address",
+            "世帯合併・世帯変更は同一住所の世帯の間でのみ行えます"
+            f"（{joining.text()} と {target.text()}）。住所が異なる場合は転居を処理してください。",
+            "住所",
+        )
+    if target.katagaki != joining.katagaki:
+        raise RegisterError(
+            "household.different_katagaki",
+            "異動者と異動先世帯の方書が異なります。先に方書の修正を行ってから処理してください。",
+            "方書",
+        )

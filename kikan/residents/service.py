@@ -23,11 +23,18 @@ from kikan.platform import audit, outbox
 from kikan.platform.crypto import KeyRing, MyNumber
 from kikan.platform.db import utcnow
 from kikan.platform.errors import Conflict, NotFound
-from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
+from kikan.platform.ids import (
+    IdentifierError,
+    make_atena_number,
+    validate_juminhyo_code,
+    validate_my_number,
+)
 from kikan.platform.sequences import next_value
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     HEAD,
+    KYUUJI_JAPANESE_ONLY,
+    TSUUSHOU_FOREIGN_ONLY,
     Address,
     MoveOut,
     OtherAddress,
@@ -37,7 +44,13 @@ from kikan.residents.domain import (
     Snapshot,
     Status,
     check_household,
+    check_other_address,
+    check_reason_applies,
+    check_same_dwelling,
+    clean_kyuuji,
+    clean_tsuushou,
     legal_date,
+    new_zokugara,
     search_keys,
     validate_person,
 )
@@ -258,7 +271,9 @@ def _finish(
     household_list = sorted(set(households))
     all_warnings = list(warnings or [])
     for h in household_list:
-        all_warnings += _refresh_household(uow, h)
+        fresh = _refresh_household(uow, h)
+        if not any(f"世帯番号 {h} " in w for w in all_warnings):
+            all_warnings += fresh
     atenas = [s.atena_number for s in changed]
     protected = sorted(a for a in atenas if is_protected(uow, a, ctx.today))
     outbox.emit(
@@ -336,13 +351,25 @@ def _find_returning(uow: UnitOfWork, p: PersonInput) -> str | None:
     return candidates[0].atena_number if len(candidates) == 1 else None
 
 
+def _notification_dates(
+    ctx: Context, day_value: date | str, notified_value: date | str | None, *, item: str = "異動日"
+) -> tuple[date, date | None]:
+    """異動日 (≤ 処理日, spec 4.0.3) and the optional 届出日 (or 請求日/申出日),
+    which can never precede the 異動日."""
+    day = legal_date(day_value, item, today=ctx.today)
+    notified = legal_date(notified_value, "届出日", today=ctx.today) if notified_value else None
+    if notified and notified < day:
+        raise RegisterError("date.order", f"届出日が{item}より前になっています。", "届出日")
+    return day, notified
+
+
 def move_in(
     uow: UnitOfWork,
     ctx: Context,
     *,
     movers: Sequence[Mover],
     address: Address,
-    prior_address: OtherAddress,
+    prior_address: OtherAddress | None,
     move_date: date | str,
     notified_date: date | str | None = None,
     reason: Reason = Reason.DOMESTIC_MOVE_IN,
@@ -350,20 +377,106 @@ def move_in(
     expected_household_version: int | None = None,
 ) -> ChangeResult:
     """転入 (国内転入 / 国外転入等, incl. 第30条の46・47): one or more persons move in together,
-    as a new household or joining an existing one. Former residents keep their 宛名番号."""
+    as a new household or joining an existing one. Former residents keep their 宛名番号.
+
+    A 国内転入 needs the domestic 転入前住所; for 国外転入等 it is the country and foreign address,
+    or blank (第30条の46・47: a foreign resident with no former domestic address, spec 4.5.1-2).
+    未届転入 (spec 4.1.1.4) marks the 転入前住所 （未届） and records it in the 留意事項."""
     if reason not in (Reason.DOMESTIC_MOVE_IN, Reason.FOREIGN_MOVE_IN):
         raise RegisterError("reason.invalid", "転入の異動事由が正しくありません。", "異動事由")
-    if not movers:
-        raise RegisterError("movers.empty", "異動者を一人以上入力してください。", "異動者")
-    day = legal_date(move_date, "異動日", today=ctx.today)
-    notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
-    if notified and notified < day:
-        raise RegisterError("date.order", "届出日が異動日より前になっています。", "届出日")
-    if reason == Reason.DOMESTIC_MOVE_IN and prior_address.address is None:
+    day, notified = _notification_dates(ctx, move_date, notified_date)
+    prior = check_other_address(prior_address, "転入前住所")
+    if reason == Reason.DOMESTIC_MOVE_IN and (prior is None or prior.address is None):
         raise RegisterError(
             "prior.required", "国内転入では転入前住所を入力してください。", "転入前住所"
         )
+    note = f"未届転入（転入前住所: {prior.text()}）" if prior and prior.unreported else ""
+    return _enter_persons(
+        uow,
+        ctx,
+        movers=movers,
+        address=address,
+        prior_address=prior,
+        day=day,
+        notified=notified,
+        reason=reason,
+        join_household=join_household,
+        expected_household_version=expected_household_version,
+        note=note,
+    )
+
+
+#: 職権記載 reasons (spec 1.2.2); the 帰化等/国籍喪失 variants are limited by resident kind.
+EX_OFFICIO_ENTRY_REASONS = (
+    Reason.EX_OFFICIO_ENTRY,
+    Reason.EX_OFFICIO_ENTRY_NATURALISATION,
+    Reason.EX_OFFICIO_ENTRY_NATIONALITY_LOSS,
+)
+
+
+def enter_ex_officio(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    movers: Sequence[Mover],
+    address: Address,
+    entry_date: date | str,
+    prior_address: OtherAddress | None = None,
+    notified_date: date | str | None = None,
+    reason: Reason = Reason.EX_OFFICIO_ENTRY,
+    join_household: str | None = None,
+    expected_household_version: int | None = None,
+    note: str = "",
+) -> ChangeResult:
+    """職権記載 (spec 4.2.0.1, 4.2.1.1, 4.5.3-5): the office enters persons without a 届出, e.g.
+    after 帰化 or 国籍喪失 (a 戸籍通知) or when someone was found living here. It works like a
+    転入, but a former address is not required (it may be unknown); `notified_date` is the
+    戸籍届出・通知日 or 申出日 (spec 4.2.0.4-5)."""
+    if reason not in EX_OFFICIO_ENTRY_REASONS:
+        raise RegisterError("reason.invalid", "職権記載の異動事由が正しくありません。", "異動事由")
+    day, notified = _notification_dates(ctx, entry_date, notified_date)
+    return _enter_persons(
+        uow,
+        ctx,
+        movers=movers,
+        address=address,
+        prior_address=check_other_address(prior_address, "転入前住所"),
+        day=day,
+        notified=notified,
+        reason=reason,
+        join_household=join_household,
+        expected_household_version=expected_household_version,
+        note=note,
+    )
+
+
+def _became_foreign_resident(p: PersonInput, day: date) -> PersonInput:
+    if p.foreign is None or p.foreign.became_foreign_resident:
+        return p
+    foreign = p.foreign.model_copy(update={"became_foreign_resident": day.isoformat()})
+    return p.model_copy(update={"foreign": foreign})
+
+
+def _enter_persons(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    movers: Sequence[Mover],
+    address: Address,
+    prior_address: OtherAddress | None,
+    day: date,
+    notified: date | None,
+    reason: Reason,
+    join_household: str | None,
+    expected_household_version: int | None,
+    note: str,
+) -> ChangeResult:
+    """The shared part of every 記載 of persons who were not residents before the change."""
+    if not movers:
+        raise RegisterError("movers.empty", "異動者を一人以上入力してください。", "異動者")
     people = [validate_person(m.person, today=ctx.today) for m in movers]
+    for p in people:
+        check_reason_applies(reason, p.resident_kind)
     if join_household:
         hh = _lock_household(uow, join_household)
         _check_household_version(hh, expected_household_version)
@@ -373,6 +486,9 @@ def move_in(
         household = _new_household(uow)
         existing = []
     storage_day = RegisterDate.from_date(day).to_storage()
+    if reason in (Reason.FOREIGN_MOVE_IN, Reason.EX_OFFICIO_ENTRY_NATIONALITY_LOSS):
+        # 外国人住民となった年月日: the day the person first appears here as a foreign resident
+        people = [_became_foreign_resident(p, day) for p in people]
     snaps: list[Snapshot] = []
     indexes: dict[str, str] = {}
     versions: dict[str, int] = {}
@@ -400,6 +516,7 @@ def move_in(
             reason=reason,
             valid_from=day,
             notified=notified,
+            note=note,
             mynumber_index=indexes[snap.atena_number] or None,
         )
     return _finish(
@@ -743,13 +860,13 @@ def confirm_move_out(
         versions[atena] = _append(uow, ctx, new, reason=reason, valid_from=day, notified=None)
         changed.append(new)
         households.add(snap.household_number)
-    warnings = _auto_head(uow, ctx, households, day)
+    warnings, promoted, promoted_versions = _auto_head(uow, ctx, households, day)
     return _finish(
         uow,
         ctx,
         reason=reason,
-        changed=changed,
-        versions=versions,
+        changed=[*changed, *promoted],
+        versions={**versions, **promoted_versions},
         households=households,
         valid_from=day,
         action="change.add",
@@ -781,13 +898,13 @@ def record_death(
         status=Status.DEAD, removal_reason=Reason.DEATH.value, removal_date=day.isoformat()
     )
     version = _append(uow, ctx, new, reason=Reason.DEATH, valid_from=day, notified=notified)
-    warnings = _auto_head(uow, ctx, {snap.household_number}, day)
+    warnings, promoted, promoted_versions = _auto_head(uow, ctx, {snap.household_number}, day)
     return _finish(
         uow,
         ctx,
         reason=Reason.DEATH,
-        changed=[new],
-        versions={atena_number: version},
+        changed=[new, *promoted],
+        versions={atena_number: version, **promoted_versions},
         households=[snap.household_number],
         valid_from=day,
         warnings=warnings,
@@ -802,17 +919,24 @@ def _head_leaving_warnings(uow: UnitOfWork, leaving: Sequence[Snapshot]) -> list
     ]
 
 
-def _auto_head(uow: UnitOfWork, ctx: Context, households: Iterable[str], day: date) -> list[str]:
+def _auto_head(
+    uow: UnitOfWork, ctx: Context, households: Iterable[str], day: date
+) -> tuple[list[str], list[Snapshot], dict[str, int]]:
     """Spec 4.0.4: when the head leaves and exactly one member remains, that member becomes
-    世帯主 ex officio; with two or more remaining the household is 世帯主不在 until a 世帯主変更."""
-    warnings = []
-    for h in households:
+    世帯主 ex officio; with two or more remaining the household is 世帯主不在 until a 世帯主変更.
+
+    Returns the warnings and the promoted persons with their new versions: the promotion is a
+    change of that person's 続柄, so it belongs in the change's event and audit record too."""
+    warnings: list[str] = []
+    promoted: list[Snapshot] = []
+    versions: dict[str, int] = {}
+    for h in sorted(set(households)):
         members = household_members(uow, h)
         if any(m.is_head for m in members) or not members:
             continue
         if len(members) == 1:
             only = members[0].evolve(zokugara=HEAD)
-            _append(
+            versions[only.atena_number] = _append(
                 uow,
                 ctx,
                 only,
@@ -821,6 +945,7 @@ def _auto_head(uow: UnitOfWork, ctx: Context, households: Iterable[str], day: da
                 notified=None,
                 note="世帯主不在のため職権で世帯主とした（残存世帯員1人）",
             )
+            promoted.append(only)
             warnings.append(
                 f"{only.full_name} を職権で世帯主にしました（世帯主変更通知書の対象）。"
             )
@@ -829,7 +954,525 @@ def _auto_head(uow: UnitOfWork, ctx: Context, households: Iterable[str], day: da
                 f"世帯番号 {h} は世帯主不在です（残存世帯員 {len(members)} 人）。"
                 "世帯主変更を行ってください。"
             )
-    return warnings
+    return warnings, promoted, versions
+
+
+# ---------------------------------------------------------------- 職権消除
+
+
+#: 職権消除 reasons (spec 1.2.2); the 帰化等/国籍喪失 variants are limited by resident kind.
+EX_OFFICIO_REMOVAL_REASONS = (
+    Reason.EX_OFFICIO_REMOVAL,
+    Reason.EX_OFFICIO_REMOVAL_NATURALISATION,
+    Reason.EX_OFFICIO_REMOVAL_NATIONALITY_LOSS,
+)
+
+
+def remove_ex_officio(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_numbers: Sequence[str],
+    removal_date: date | str,
+    reason: Reason = Reason.EX_OFFICIO_REMOVAL,
+    notified_date: date | str | None = None,
+    note: str = "",
+    expected_versions: Mapping[str, int] | None = None,
+) -> ChangeResult:
+    """職権消除 (spec 4.2.0.1, 4.2.2.2): the office removes persons who no longer live here (実態
+    調査), were declared missing (失踪), or left the foreign-resident register by 帰化 and the like.
+    The entries become 除票; a leaving head triggers the spec 4.0.4 rules (`_auto_head`)."""
+    if reason not in EX_OFFICIO_REMOVAL_REASONS:
+        raise RegisterError("reason.invalid", "職権消除の異動事由が正しくありません。", "異動事由")
+    if not atena_numbers:
+        raise RegisterError("movers.empty", "異動者を一人以上入力してください。", "異動者")
+    day, notified = _notification_dates(ctx, removal_date, notified_date)
+    _check_versions(uow, expected_versions)
+    changed: list[Snapshot] = []
+    versions: dict[str, int] = {}
+    households: set[str] = set()
+    for atena in dict.fromkeys(atena_numbers):
+        snap = _active_person(uow, atena)
+        check_reason_applies(reason, snap.resident_kind)
+        new = snap.evolve(
+            status=Status.REMOVED, removal_reason=reason.value, removal_date=day.isoformat()
+        )
+        versions[atena] = _append(
+            uow, ctx, new, reason=reason, valid_from=day, notified=notified, note=note
+        )
+        changed.append(new)
+        households.add(snap.household_number)
+    warnings, promoted, promoted_versions = _auto_head(uow, ctx, households, day)
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=[*changed, *promoted],
+        versions={**versions, **promoted_versions},
+        households=households,
+        valid_from=day,
+        warnings=warnings,
+    )
+
+
+# ---------------------------------------------------------------- 世帯分離・世帯合併・世帯変更
+
+
+def _active_person(uow: UnitOfWork, atena: str) -> Snapshot:
+    snap, _ = latest(uow, atena)
+    if not snap.status.is_active:
+        raise RegisterError(
+            "status.not_resident",
+            f"宛名番号 {atena} の方は住民ではありません（{snap.status.label}）。",
+            "住民状態",
+        )
+    return snap
+
+
+def _lock_households(
+    uow: UnitOfWork, numbers: Sequence[str], expected: Mapping[str, int] | None
+) -> None:
+    """Lock the households in one fixed order, so two changes touching the same pair of
+    households queue behind each other instead of deadlocking, then check the caller's versions."""
+    for number in sorted(set(numbers)):
+        _check_household_version(_lock_household(uow, number), (expected or {}).get(number))
+
+
+def _pick_members(
+    members: Sequence[Snapshot], zokugara: Mapping[str, str], household: str
+) -> list[Snapshot]:
+    """The members named in `zokugara`, who must be current residents of `household`."""
+    by_atena = {m.atena_number: m for m in members}
+    for atena in zokugara:
+        member = by_atena.get(atena)
+        if member is None:
+            raise RegisterError(
+                "household.not_member",
+                f"宛名番号 {atena} は世帯番号 {household} の世帯員ではありません。",
+                "宛名番号",
+            )
+        if member.status != Status.RESIDENT:
+            raise RegisterError(
+                "status.not_resident",
+                f"宛名番号 {atena} の方は{member.status.label}のため、世帯の変更はできません。",
+                "住民状態",
+            )
+    return [by_atena[a] for a in zokugara]
+
+
+def _move_members(
+    uow: UnitOfWork,
+    ctx: Context,
+    movers: Sequence[Snapshot],
+    *,
+    household: str,
+    zokugara: Mapping[str, str],
+    reason: Reason,
+    day: date,
+    notified: date | None,
+) -> tuple[list[Snapshot], dict[str, int]]:
+    moved = [
+        m.evolve(household_number=household, zokugara=zokugara[m.atena_number]) for m in movers
+    ]
+    versions = {
+        s.atena_number: _append(uow, ctx, s, reason=reason, valid_from=day, notified=notified)
+        for s in moved
+    }
+    return moved, versions
+
+
+def split_household(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    household_number: str,
+    zokugara: Mapping[str, str],
+    change_date: date | str,
+    notified_date: date | str | None = None,
+    expected_household_version: int | None = None,
+) -> ChangeResult:
+    """世帯分離 (spec 4.1.4.1): the members named in `zokugara` leave their household and form
+    a new one at the same address, with their 続柄 in the new household (exactly one 世帯主).
+    If the head leaves, the remaining household follows spec 4.0.4 (`_auto_head`)."""
+    day, notified = _notification_dates(ctx, change_date, notified_date)
+    wanted = new_zokugara(dict(zokugara))
+    hh = _lock_household(uow, household_number)
+    _check_household_version(hh, expected_household_version)
+    members = household_members(uow, household_number)
+    movers = _pick_members(members, wanted, household_number)
+    if len(movers) == len(members):
+        raise RegisterError(
+            "split.everyone",
+            "世帯員全員を分離することはできません。残る世帯員を一人以上にしてください。",
+            "異動者",
+        )
+    check_household(
+        [m.evolve(zokugara=wanted[m.atena_number]) for m in movers], allow_no_head=False
+    )
+    new_household = _new_household(uow)
+    moved, versions = _move_members(
+        uow,
+        ctx,
+        movers,
+        household=new_household,
+        zokugara=wanted,
+        reason=Reason.HOUSEHOLD_SPLIT,
+        day=day,
+        notified=notified,
+    )
+    warnings, promoted, promoted_versions = _auto_head(uow, ctx, [household_number], day)
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.HOUSEHOLD_SPLIT,
+        changed=[*moved, *promoted],
+        versions={**versions, **promoted_versions},
+        households=[household_number, new_household],
+        valid_from=day,
+        action="change.modify",
+        warnings=warnings,
+    )
+
+
+def merge_households(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    household_number: str,
+    merging_household_number: str,
+    zokugara: Mapping[str, str],
+    change_date: date | str,
+    notified_date: date | str | None = None,
+    expected_household_versions: Mapping[str, int] | None = None,
+) -> ChangeResult:
+    """世帯合併 (spec 4.1.4.1): every member of `merging_household_number` joins
+    `household_number` at the same address, with a new 続柄 each; the merged household ends.
+    At most one 世帯主 may result (the joining head usually gets another 続柄)."""
+    day, notified = _notification_dates(ctx, change_date, notified_date)
+    if household_number == merging_household_number:
+        raise RegisterError(
+            "merge.same", "合併先と合併元に同じ世帯を指定することはできません。", "世帯番号"
+        )
+    wanted = new_zokugara(dict(zokugara))
+    _lock_households(uow, [household_number, merging_household_number], expected_household_versions)
+    target = household_members(uow, household_number)
+    joining = household_members(uow, merging_household_number)
+    if not target or not joining:
+        raise RegisterError("household.empty", "世帯に住民がいません。", "世帯番号")
+    movers = _pick_members(joining, wanted, merging_household_number)
+    missing = [m.atena_number for m in joining if m.atena_number not in wanted]
+    if missing:
+        raise RegisterError(
+            "merge.zokugara_missing",
+            f"世帯合併では合併元の世帯員全員の続柄を入力してください（宛名番号 {missing[0]}）。",
+            "続柄",
+        )
+    check_same_dwelling(target[0].address, joining[0].address)
+    check_household([*target, *(m.evolve(zokugara=wanted[m.atena_number]) for m in movers)])
+    moved, versions = _move_members(
+        uow,
+        ctx,
+        movers,
+        household=household_number,
+        zokugara=wanted,
+        reason=Reason.HOUSEHOLD_MERGE,
+        day=day,
+        notified=notified,
+    )
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.HOUSEHOLD_MERGE,
+        changed=moved,
+        versions=versions,
+        households=[household_number, merging_household_number],
+        valid_from=day,
+        action="change.modify",
+    )
+
+
+def change_household(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    household_number: str,
+    target_household_number: str,
+    zokugara: Mapping[str, str],
+    change_date: date | str,
+    notified_date: date | str | None = None,
+    expected_household_versions: Mapping[str, int] | None = None,
+) -> ChangeResult:
+    """世帯変更（構成変更） (spec 4.1.4.1): some members of `household_number` join the existing
+    household `target_household_number` at the same address, with new 続柄. Moving everyone is a
+    世帯合併, which linkage partners must see as such, so it is refused here."""
+    day, notified = _notification_dates(ctx, change_date, notified_date)
+    if household_number == target_household_number:
+        raise RegisterError(
+            "change.same", "異動元と異動先に同じ世帯を指定することはできません。", "世帯番号"
+        )
+    wanted = new_zokugara(dict(zokugara))
+    _lock_households(uow, [household_number, target_household_number], expected_household_versions)
+    source = household_members(uow, household_number)
+    target = household_members(uow, target_household_number)
+    movers = _pick_members(source, wanted, household_number)
+    if len(movers) == len(source):
+        raise RegisterError(
+            "change.everyone",
+            "世帯員全員が他の世帯に入る場合は、世帯合併として処理してください。",
+            "異動者",
+        )
+    if not target:
+        raise RegisterError("household.empty", "異動先の世帯に住民がいません。", "世帯番号")
+    check_same_dwelling(target[0].address, movers[0].address)
+    check_household([*target, *(m.evolve(zokugara=wanted[m.atena_number]) for m in movers)])
+    moved, versions = _move_members(
+        uow,
+        ctx,
+        movers,
+        household=target_household_number,
+        zokugara=wanted,
+        reason=Reason.HOUSEHOLD_CHANGE,
+        day=day,
+        notified=notified,
+    )
+    warnings, promoted, promoted_versions = _auto_head(uow, ctx, [household_number], day)
+    return _finish(
+        uow,
+        ctx,
+        reason=Reason.HOUSEHOLD_CHANGE,
+        changed=[*moved, *promoted],
+        versions={**versions, **promoted_versions},
+        households=[household_number, target_household_number],
+        valid_from=day,
+        action="change.modify",
+        warnings=warnings,
+    )
+
+
+# ------------------------------------------------ 旧氏・通称, 個人番号, 住民票コード
+
+
+def _change_person(
+    uow: UnitOfWork,
+    ctx: Context,
+    new: Snapshot,
+    *,
+    reason: Reason,
+    day: date,
+    notified: date | None,
+    mynumber_index: str | None = None,
+) -> ChangeResult:
+    """One person's 修正 that touches no household: one history row, event and audit record."""
+    version = _append(
+        uow,
+        ctx,
+        new,
+        reason=reason,
+        valid_from=day,
+        notified=notified,
+        mynumber_index=mynumber_index,
+    )
+    return _finish(
+        uow,
+        ctx,
+        reason=reason,
+        changed=[new],
+        versions={new.atena_number: version},
+        households=[new.household_number],
+        valid_from=day,
+        action="change.modify",
+        mynumber=mynumber_index is not None,
+    )
+
+
+def _expect(atena: str, version: int | None) -> dict[str, int] | None:
+    return {atena: version} if version is not None else None
+
+
+def record_kyuuji(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    kyuuji: str,
+    requested_date: date | str,
+    kyuuji_kana: str = "",
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """旧氏の記載 (spec 1.1.7) on the person's 請求, or 旧氏の変更 when one is already recorded.
+    Japanese residents only. The 請求日 is the row's 異動日 and its notified date."""
+    day = legal_date(requested_date, "請求日", today=ctx.today)
+    _check_versions(uow, _expect(atena_number, expected_version))
+    snap = _active_person(uow, atena_number)
+    name, kana = clean_kyuuji(snap.resident_kind, kyuuji, kyuuji_kana)
+    if (name, kana) == (snap.kyuuji, snap.kyuuji_kana):
+        raise RegisterError("kyuuji.same", "同じ旧氏が既に記載されています。", "旧氏")
+    reason = Reason.KYUUJI_CHANGE if snap.kyuuji else Reason.KYUUJI_ADD
+    new = snap.evolve(kyuuji=name, kyuuji_kana=kana)
+    return _change_person(uow, ctx, new, reason=reason, day=day, notified=day)
+
+
+def delete_kyuuji(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    requested_date: date | str,
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """旧氏の削除 (spec 1.1.7) on the person's 請求."""
+    day = legal_date(requested_date, "請求日", today=ctx.today)
+    _check_versions(uow, _expect(atena_number, expected_version))
+    snap = _active_person(uow, atena_number)
+    if snap.resident_kind != "1":
+        raise RegisterError("kyuuji.foreign", KYUUJI_JAPANESE_ONLY, "旧氏")
+    if not snap.kyuuji:
+        raise RegisterError("kyuuji.none", "旧氏は記載されていません。", "旧氏")
+    new = snap.evolve(kyuuji="", kyuuji_kana="")
+    return _change_person(uow, ctx, new, reason=Reason.KYUUJI_DELETE, day=day, notified=day)
+
+
+def record_tsuushou(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    tsuushou: str,
+    offered_date: date | str,
+    tsuushou_kana: str = "",
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """通称の記載 (spec 1.1.7) on the foreign resident's 申出. The spec knows no 通称の変更:
+    a different 通称 is a 削除 followed by a new 記載, so an existing one is refused."""
+    day = legal_date(offered_date, "申出日", today=ctx.today)
+    _check_versions(uow, _expect(atena_number, expected_version))
+    snap = _active_person(uow, atena_number)
+    name, kana = clean_tsuushou(snap.resident_kind, tsuushou, tsuushou_kana)
+    if snap.tsuushou:
+        raise RegisterError(
+            "tsuushou.exists",
+            "既に通称が記載されています。変更する場合は、通称の削除の後に記載してください。",
+            "通称",
+        )
+    new = snap.evolve(tsuushou=name, tsuushou_kana=kana)
+    return _change_person(uow, ctx, new, reason=Reason.TSUUSHOU_ADD, day=day, notified=day)
+
+
+def delete_tsuushou(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    offered_date: date | str,
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """通称の削除 (spec 1.1.7) on the foreign resident's 申出."""
+    day = legal_date(offered_date, "申出日", today=ctx.today)
+    _check_versions(uow, _expect(atena_number, expected_version))
+    snap = _active_person(uow, atena_number)
+    if snap.resident_kind != "2":
+        raise RegisterError("tsuushou.japanese", TSUUSHOU_FOREIGN_ONLY, "通称")
+    if not snap.tsuushou:
+        raise RegisterError("tsuushou.none", "通称は記載されていません。", "通称")
+    new = snap.evolve(tsuushou="", tsuushou_kana="")
+    return _change_person(uow, ctx, new, reason=Reason.TSUUSHOU_DELETE, day=day, notified=day)
+
+
+MYNUMBER_REASONS = (Reason.MYNUMBER_CHANGE, Reason.MYNUMBER_EX_OFFICIO)
+JUMINHYO_CODE_REASONS = (Reason.JUMINHYO_CODE_CHANGE, Reason.JUMINHYO_CODE_EX_OFFICIO)
+
+
+def _others_active(uow: UnitOfWork, atena: str, column: Any, value: str) -> bool:
+    """Whether a current resident other than `atena` carries `value` in `column`."""
+    row = uow.session.scalars(
+        select(CurrentRow.atena_number).where(
+            column == value,
+            CurrentRow.atena_number != atena,
+            CurrentRow.status.in_([Status.RESIDENT.value, Status.MOVING_OUT.value]),
+        )
+    ).first()
+    return row is not None
+
+
+def change_my_number(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    my_number: str,
+    change_date: date | str,
+    reason: Reason = Reason.MYNUMBER_CHANGE,
+    notified_date: date | str | None = None,
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """個人番号の変更 (spec 4.4, 7.1.2.1): on request (変更請求, e.g. the number leaked) or ex
+    officio (職権修正). The new number is checked, stored encrypted with the tenant as context and
+    its blind index replaced; it never appears in an error, event or audit record, and the
+    audit record says that a My Number was handled."""
+    if reason not in MYNUMBER_REASONS:
+        raise RegisterError("reason.invalid", "個人番号の異動事由が正しくありません。", "異動事由")
+    if not my_number.strip():
+        raise RegisterError("required", "個人番号を入力してください。", "個人番号")
+    day, notified = _notification_dates(ctx, change_date, notified_date)
+    _check_versions(uow, _expect(atena_number, expected_version))
+    snap = _active_person(uow, atena_number)
+    token, index = _encrypt_my_number(uow, ctx, my_number.strip())
+    if _current_row(uow, atena_number).mynumber_index == index:
+        raise RegisterError(
+            "mynumber.same", "入力された個人番号は現在の個人番号と同じです。", "個人番号"
+        )
+    if _others_active(uow, atena_number, CurrentRow.mynumber_index, index):
+        raise RegisterError(
+            "mynumber.duplicate", "入力された個人番号は他の住民に記載されています。", "個人番号"
+        )
+    new = snap.evolve(my_number_token=token)
+    return _change_person(
+        uow, ctx, new, reason=reason, day=day, notified=notified, mynumber_index=index
+    )
+
+
+def change_juminhyo_code(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    juminhyo_code: str,
+    change_date: date | str,
+    reason: Reason = Reason.JUMINHYO_CODE_CHANGE,
+    notified_date: date | str | None = None,
+    expected_version: int | None = None,
+) -> ChangeResult:
+    """住民票コードの変更請求 (the person asks for a new code, 住基法 第30条の4) or 職権記載
+    (spec 4.3.1-2: the office enters a code, e.g. for someone who had none)."""
+    if reason not in JUMINHYO_CODE_REASONS:
+        raise RegisterError(
+            "reason.invalid", "住民票コードの異動事由が正しくありません。", "異動事由"
+        )
+    try:
+        code = validate_juminhyo_code(juminhyo_code.strip())
+    except IdentifierError as exc:
+        raise RegisterError(exc.code, exc.message, "住民票コード") from exc
+    day, notified = _notification_dates(ctx, change_date, notified_date)
+    _check_versions(uow, _expect(atena_number, expected_version))
+    snap = _active_person(uow, atena_number)
+    if reason == Reason.JUMINHYO_CODE_CHANGE and not snap.juminhyo_code:
+        raise RegisterError(
+            "juminhyo_code.none",
+            "住民票コードが記載されていないため変更請求はできません。職権記載で処理してください。",
+            "住民票コード",
+        )
+    if snap.juminhyo_code == code:
+        raise RegisterError(
+            "juminhyo_code.same", "入力された住民票コードは現在のものと同じです。", "住民票コード"
+        )
+    if _others_active(uow, atena_number, CurrentRow.juminhyo_code, code):
+        raise RegisterError(
+            "juminhyo_code.duplicate",
+            "入力された住民票コードは他の住民に記載されています。",
+            "住民票コード",
+        )
+    new = snap.evolve(juminhyo_code=code)
+    return _change_person(uow, ctx, new, reason=reason, day=day, notified=notified)
 
 
 # ---------------------------------------------------------------- 異動取消
