@@ -18,6 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
 
+#: Search keys compare by code point: prefix LIKE can use a btree index under any database
+#: collation, and katakana keys sort in 五十音 order. (SQLite compares by code point anyway.)
+SEARCH_KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
+
 
 class HistoryRow(TenantOwned, Base):
     __tablename__ = "residents_history"
@@ -46,19 +50,10 @@ class HistoryRow(TenantOwned, Base):
 class CurrentRow(TenantOwned, Base):
     __tablename__ = "residents_current"
     __table_args__ = (
-        # pattern_ops: prefix searches (LIKE 'key%') use the index under any database collation
-        Index(
-            "ix_residents_current_name_key",
-            "tenant_code",
-            "name_key",
-            postgresql_ops={"name_key": "varchar_pattern_ops"},
-        ),
-        Index(
-            "ix_residents_current_kana_key",
-            "tenant_code",
-            "kana_key",
-            postgresql_ops={"kana_key": "varchar_pattern_ops"},
-        ),
+        # keys use the "C" collation on PostgreSQL (see SEARCH_KEY): one btree index serves both
+        # the prefix match and the ordered, paginated result list
+        Index("ix_residents_current_name_key", "tenant_code", "name_key", "atena_number"),
+        Index("ix_residents_current_kana_key", "tenant_code", "kana_key", "atena_number"),
         Index("ix_residents_current_household", "tenant_code", "household_number"),
         Index("ix_residents_current_birth", "tenant_code", "birth_sort"),
     )
@@ -72,8 +67,8 @@ class CurrentRow(TenantOwned, Base):
     resident_kind: Mapped[str] = mapped_column(String(1))
     full_name: Mapped[str] = mapped_column(String(200))
     full_kana: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(400))
-    kana_key: Mapped[str] = mapped_column(String(400))
+    name_key: Mapped[str] = mapped_column(SEARCH_KEY)
+    kana_key: Mapped[str] = mapped_column(SEARCH_KEY)
     address_key: Mapped[str] = mapped_column(String(400))
     address_text: Mapped[str] = mapped_column(String(400))
     birth_sort: Mapped[date] = mapped_column(Date)
