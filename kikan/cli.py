@@ -325,6 +325,7 @@ def keys_init(
 @handle_errors
 def demo() -> None:
     """デモ団体（架空県日和市）と職員アカウントを登録する（登録済みなら何もしない）。"""
+    from kikan.app import load_keyring
     from kikan.platform.demo import (
         DEMO_OPERATOR,
         DEMO_PASSWORD,
@@ -333,8 +334,11 @@ def demo() -> None:
         DEMO_TENANT_NAME,
         seed_demo,
     )
+    from kikan.residents.demo import register as register_residents
 
-    result = seed_demo(_db())
+    register_residents(load_keyring(_settings()))
+    with out.status("デモデータを登録しています…"):
+        result = seed_demo(_db())
     if result.created:
         out.print(f"[green]✓[/] デモ団体 {DEMO_TENANT} {DEMO_TENANT_NAME} を登録しました。")
         for name, count in result.extra.items():
