@@ -290,7 +290,10 @@ SEARCH_FIELDS = (
 
 
 class SearchOut(BaseModel):
-    total: int
+    total: int = Field(description="該当件数（more_than_total が真なら、これを超える）")
+    more_than_total: bool = Field(
+        description="該当が多すぎるため件数を打ち切った（条件を絞ってください）"
+    )
     page: int
     page_size: int
     results: list[dict[str, Any]]
@@ -973,7 +976,14 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
             "support_measure": r.atena_number in protected,
         }
         results.append({k: full[k] for k in wanted})
-    return SearchOut(total=total, page=body.page, page_size=body.page_size, results=results)
+    more = total > service.SEARCH_COUNT_CAP
+    return SearchOut(
+        total=min(total, service.SEARCH_COUNT_CAP),
+        more_than_total=more,
+        page=body.page,
+        page_size=body.page_size,
+        results=results,
+    )
 
 
 @router.get("/residents/{atena_number}", response_model=ResidentOut, summary="住民の照会")

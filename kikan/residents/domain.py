@@ -393,13 +393,28 @@ def check_household(members: list[Snapshot], *, allow_no_head: bool = True) -> N
 
 def search_keys(s: Snapshot) -> dict[str, str]:
     """Derived keys stored beside each snapshot for search (width/kana/variant-insensitive)."""
-    names = " ".join(x for x in (s.family_name + s.given_name, s.tsuushou, s.kyuuji) if x)
     kana = s.family_name_kana + s.given_name_kana
     return {
-        "name_key": search_key(names) if names else "",
+        "name_key": search_key(s.family_name + s.given_name),
         "kana_key": search_key(kana) if kana else "",
         "address_key": moji_address_key(s.address.text()) if s.address.text() else "",
     }
+
+
+def name_keys(s: Snapshot) -> dict[str, str]:
+    """Every name the person can be searched by, keyed by kind (spec 2.1.3: 氏名, 通称, 旧氏 and
+    the foreign resident's names). Kana forms are included so one name box finds both."""
+    names = {
+        "name": s.family_name + s.given_name,
+        "kana": s.family_name_kana + s.given_name_kana,
+        "tsuushou": s.tsuushou,
+        "tsuushou_k": s.tsuushou_kana,
+        "kyuuji": (s.kyuuji + s.given_name) if s.kyuuji else "",
+        "kyuuji_k": (s.kyuuji_kana + s.given_name_kana) if s.kyuuji_kana else "",
+        "roman": s.roman_name,
+        "fkanji": s.foreign_kanji_name,
+    }
+    return {kind: search_key(text) for kind, text in names.items() if text.strip()}
 
 
 def check_reason_applies(reason: Reason, resident_kind: str) -> None:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 
 from kikan.calendar import RegisterDate
 from kikan.moji import address_key, search_key
@@ -50,11 +50,18 @@ from kikan.residents.domain import (
     clean_kyuuji,
     clean_tsuushou,
     legal_date,
+    name_keys,
     new_zokugara,
     search_keys,
     validate_person,
 )
-from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow, SupportMeasureRow
+from kikan.residents.store import (
+    CurrentRow,
+    HistoryRow,
+    HouseholdRow,
+    NameKeyRow,
+    SupportMeasureRow,
+)
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara, rank
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -237,6 +244,9 @@ def _append(
         for k, v in values.items():
             setattr(cur, k, v)
         cur.version += 1
+    uow.session.execute(delete(NameKeyRow).where(NameKeyRow.atena_number == snap.atena_number))
+    for kind, key in name_keys(snap).items():
+        uow.session.add(NameKeyRow(atena_number=snap.atena_number, kind=kind, key=key))
     uow.session.flush()
     return cur.version
 
@@ -1667,13 +1677,21 @@ class SearchCriteria:
     page_size: int = 20
 
 
+#: Totals above this are reported as "more than" (`total == SEARCH_COUNT_CAP + 1`).
+SEARCH_COUNT_CAP = 1000
+
+
 def search(
     uow: UnitOfWork, ctx: Context, c: SearchCriteria
 ) -> tuple[list[CurrentRow], int, set[str]]:
-    """基本検索 (spec 2.1.3): any combination of criteria; name keys are prefix matches."""
-    conditions = []
+    """基本検索 (spec 2.1.3): any combination of criteria; name keys are prefix matches over
+    氏名, 通称, 旧氏 and foreign residents' names. The total is exact up to SEARCH_COUNT_CAP."""
+    conditions: list[ColumnElement[bool]] = []
     if c.name:
-        conditions.append(CurrentRow.name_key.startswith(search_key(c.name), autoescape=True))
+        matching = select(NameKeyRow.atena_number).where(
+            NameKeyRow.key.startswith(search_key(c.name), autoescape=True)
+        )
+        conditions.append(CurrentRow.atena_number.in_(matching))
     if c.kana:
         conditions.append(CurrentRow.kana_key.startswith(search_key(c.kana), autoescape=True))
     if c.birth_date:
@@ -1693,7 +1711,10 @@ def search(
     if not c.include_removed:
         conditions.append(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
     where = and_(*conditions)
-    total = uow.session.scalar(select(func.count()).select_from(CurrentRow).where(where)) or 0
+    # the total is counted up to a cap: a clerk narrows a search of thousands, and an exact
+    # count of a common surname in a big city would cost more than the page itself
+    capped = select(CurrentRow.atena_number).where(where).limit(SEARCH_COUNT_CAP + 1).subquery()
+    total = uow.session.scalar(select(func.count()).select_from(capped)) or 0
     rows = list(
         uow.session.scalars(
             select(CurrentRow)
@@ -1703,7 +1724,7 @@ def search(
             .offset((c.page - 1) * c.page_size)
         )
     )
-    protected = {r.atena_number for r in rows if is_protected(uow, r.atena_number, ctx.today)}
+    protected = protected_among(uow, [r.atena_number for r in rows])
     _audit_read(
         uow,
         ctx,
@@ -1723,12 +1744,22 @@ def search(
 
 
 def support_measures(uow: UnitOfWork, atena: str, on: date) -> list[SupportMeasureRow]:
+    """Measures not ended by staff, including expired ones: spec 3.4 wants an alert that the
+    period has ended rather than silent expiry (the API marks them `expired`)."""
     stmt = select(SupportMeasureRow).where(
-        SupportMeasureRow.atena_number == atena,
-        SupportMeasureRow.ended_on.is_(None),
-        or_(SupportMeasureRow.end_date >= on, SupportMeasureRow.kind == "provisional"),
+        SupportMeasureRow.atena_number == atena, SupportMeasureRow.ended_on.is_(None)
     )
     return list(uow.session.scalars(stmt))
+
+
+def protected_among(uow: UnitOfWork, atenas: Sequence[str]) -> set[str]:
+    """Which of these persons a 支援措置 protects (one query for a result page)."""
+    if not atenas:
+        return set()
+    stmt = select(SupportMeasureRow.atena_number).where(
+        SupportMeasureRow.atena_number.in_(list(atenas)), SupportMeasureRow.ended_on.is_(None)
+    )
+    return set(uow.session.scalars(stmt))
 
 
 def is_protected(uow: UnitOfWork, atena: str, on: date) -> bool:

@@ -4,6 +4,7 @@
   JSON plus the columns the bitemporal queries and search need. Rows are only ever inserted.
 - `residents_current`: the latest snapshot's search columns per person (a projection kept in the
   same transaction), with the optimistic `version`.
+- `residents_name_keys`: every name a person can be found by (氏名, 通称, 旧氏, 外国人氏名).
 - `residents_households`: per 世帯番号 the current head (NULL = 世帯主不在) and a `version`.
 - `residents_support_measures`: 支援措置 with period and the listed 加害者.
 """
@@ -77,6 +78,21 @@ class CurrentRow(TenantOwned, Base):
     zokugara: Mapped[str] = mapped_column(String(40))
     juminhyo_code: Mapped[str] = mapped_column(String(11), default="")
     mynumber_index: Mapped[str] = mapped_column(String(64), default="")
+
+
+class NameKeyRow(TenantOwned, Base):
+    """Every name a person can be searched by (spec 2.1.3): 氏名, 通称, 旧氏＋名, 外国人氏名.
+
+    One row per (person, kind); replaced whenever the person's snapshot changes.
+    """
+
+    __tablename__ = "residents_name_keys"
+    __table_args__ = (Index("ix_residents_name_keys_key", "tenant_code", "key", "atena_number"),)
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    atena_number: Mapped[str] = mapped_column(String(15), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(SEARCH_KEY)
 
 
 class HouseholdRow(TenantOwned, Base):

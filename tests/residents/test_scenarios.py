@@ -40,7 +40,8 @@ def test_family_moves_in_and_is_found_by_half_width_kana(clerk: Clerk, db: Datab
     assert head["display"]["address"] == "架空県日和市松町一丁目1番地"
     found = clerk.search(kana="ｱｵｷ ﾊﾅｺ")
     assert found["total"] == 1 and found["results"][0]["full_name"] == "青木　花子"
-    assert clerk.search(name="あおき")["total"] == 0  # kana is searched in the kana field
+    assert clerk.search(name="あおき")["total"] == 3  # the name box also matches フリガナ
+    assert clerk.search(name="青木花")["total"] == 1
     assert clerk.search(kana="あおき")["total"] == 3
     only = clerk.search(kana="アオキ", fields=["atena_number", "support_measure"])
     assert set(only["results"][0]) == {"atena_number", "support_measure"}
@@ -441,3 +442,54 @@ def test_my_number_is_stored_encrypted(clerk: Clerk, admin_db: Database) -> None
     )
     assert bad.status_code == 422 and bad.json()["item"] == "個人番号"
     assert number not in bad.text
+
+
+def test_search_finds_by_tsuushou_and_kyuuji_and_caps_large_totals(clerk: Clerk) -> None:
+    foreign = person(
+        "王",
+        "小明",
+        "ワン",
+        "シャオミン",
+        "1",
+        "1990-05-05",
+        "世帯主",
+        resident_kind="2",
+        tsuushou="山田太郎",
+        tsuushou_kana="ヤマダタロウ",
+        roman_name="WANG XIAOMING",
+        foreign={
+            "nationality": "156",
+            "article_30_45": "1",
+            "status_of_residence": "210",
+            "period_of_stay": "3年",
+            "expiry_date": "2028-05-05",
+            "card_number": "AB12345678CD",
+        },
+    )
+    foreign.pop("honseki")
+    r = clerk.ok(
+        "/residents/move-in",
+        {
+            "movers": [{"person": foreign}],
+            "address": ADDRESS,
+            "prior_address": PRIOR,
+            "move_date": days_ago(3),
+        },
+        status=201,
+    )
+    atena = r["atena_numbers"][0]
+    assert [x["atena_number"] for x in clerk.search(name="山田")["results"]] == [atena]
+    assert [x["atena_number"] for x in clerk.search(name="やまだたろう")["results"]] == [atena]
+    assert [x["atena_number"] for x in clerk.search(name="wang")["results"]] == [atena]
+    japanese = family_move_in(clerk, move_date=days_ago(3))["atena_numbers"][1]
+    version = clerk.resident(japanese)["version"]
+    kyuuji = clerk.post(
+        f"/residents/{japanese}/kyuuji",
+        {"kyuuji": "佐藤", "kyuuji_kana": "サトウ", "requested_date": days_ago(1)},
+        headers={"If-Match": str(version)},
+    )
+    assert kyuuji.status_code == 200, kyuuji.text
+    assert japanese in [x["atena_number"] for x in clerk.search(name="佐藤花子")["results"]]
+    assert japanese in [x["atena_number"] for x in clerk.search(name="サトウハナコ")["results"]]
+    page = clerk.search(kana="ア")
+    assert page["more_than_total"] is False and page["total"] >= 3
