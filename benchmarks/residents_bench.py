@@ -89,6 +89,7 @@ COPY_COLUMNS = {
         " recorded_at, operator, terminal, place, note, snapshot)"
     ),
     "residents_households": "(tenant_code, household_number, head_atena, version, active)",
+    "residents_name_keys": "(tenant_code, atena_number, kind, key)",
 }
 
 
@@ -114,12 +115,14 @@ def _base_snapshot() -> dict[str, object]:
     ).model_dump(mode="json")
 
 
-def load_dataset(owner_url: str, n: int, rng: random.Random) -> list[tuple[str, str]]:
-    """COPY n residents (with households) into the scratch database; returns (atena, kana)."""
+def load_dataset(owner_url: str, n: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    """COPY n residents (with households) into the scratch database.
+
+    Returns (宛名番号, family-name kana, family name) per resident."""
     template = _base_snapshot()
     dsn = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    people: list[tuple[str, str]] = []
-    cur_buf, hist_buf, hh_buf = io.StringIO(), io.StringIO(), io.StringIO()
+    people: list[tuple[str, str, str]] = []
+    cur_buf, hist_buf, hh_buf, key_buf = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
     atena_serial = household_serial = 0
     with psycopg.connect(dsn) as conn:
 
@@ -129,6 +132,7 @@ def load_dataset(owner_url: str, n: int, rng: random.Random) -> list[tuple[str, 
                     ("residents_current", cur_buf),
                     ("residents_history", hist_buf),
                     ("residents_households", hh_buf),
+                    ("residents_name_keys", key_buf),
                 ):
                     buf.seek(0)
                     cols = COPY_COLUMNS[table]
@@ -214,7 +218,9 @@ def load_dataset(owner_url: str, n: int, rng: random.Random) -> list[tuple[str, 
                     )
                     + "\n"
                 )
-                people.append((atena, fam_kana))
+                key_buf.write(f"{TENANT}\t{atena}\tname\t{search_key(fam + given)}\n")
+                key_buf.write(f"{TENANT}\t{atena}\tkana\t{search_key(fam_kana + given_kana)}\n")
+                people.append((atena, fam_kana, fam))
             hh_buf.write(f"{TENANT}\t{hh}\t{head_atena}\t1\tt\n")
             if atena_serial % 50000 < 5:
                 flush()
@@ -326,6 +332,12 @@ def main() -> None:
         bench.add(pk, baseline=True)
 
         for case_name, fn in (
+            (
+                "search_name",
+                lambda uow: service.search(
+                    uow, ctx, service.SearchCriteria(name=rng.choice(people)[2])
+                ),
+            ),
             (
                 "search_kana",
                 lambda uow: service.search(
