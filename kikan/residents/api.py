@@ -4,35 +4,61 @@ Searches take their criteria in a POST body, so names and numbers never appear i
 logs, and accept `fields` so callers receive only what they need. Every read is audited by the
 service. Writes take the versions the caller last saw (`expected_versions`, or `If-Match` on
 single-person endpoints) and answer 409 when someone else changed the data in between.
+
+A 抑止 at level エラー (spec 3.1) answers 403 `urn:kikan:problem:suppressed`, and the refusal is
+kept in the access log although the request's own transaction rolls back. Level アラート lets the
+request through with the warning: in `warnings` of 異動 results and of 住民照会, and for 異動履歴
+(whose body is a list) in `Kikan-Warning` response headers, one per warning, percent-encoded
+UTF-8 (HTTP header values cannot carry Japanese text as is).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.calendar import RegisterDate
-from kikan.platform import auth
+from kikan.platform import audit, auth
 from kikan.platform.api import DbDep, StaffDep
 from kikan.platform.crypto import KeyRing
-from kikan.platform.errors import InvalidInput
+from kikan.platform.errors import InvalidInput, KikanError
 from kikan.residents import service
 from kikan.residents.domain import (
+    DEFAULT_RELEASE,
     Address,
     OtherAddress,
     PersonInput,
     Reason,
     RegisterError,
     Snapshot,
+    SupportEndReason,
+    SuppressedError,
+    final_month_start,
 )
+from kikan.residents.store import SuppressionRow
 
 router = APIRouter(prefix="/api/v1", tags=["住民記録"])
 
 WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
 READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
+#: Spec 3.1 wants the rights to set, end and temporarily release a 抑止 to be configurable per
+#: right. Until the platform has per-function rights, all three belong to 審査・決裁 (approver),
+#: like 職権記載 and the 支援措置, which the 支援措置責任者 manages (spec 3.4).
+SUPPRESSION_ROLES = (auth.Role.APPROVER,)
+SUPPORT_MEASURE_ROLES = (auth.Role.APPROVER,)
+WARNING_HEADER = "Kikan-Warning"
+
+
+class Suppressed(KikanError):
+    """A 抑止 at level エラー refused the process: a policy refusal, not bad input."""
+
+    status = 403
+    slug = "suppressed"
+    title = "抑止が設定されているため処理できません。"
 
 
 def _ctx(request: Request, staff: auth.Principal) -> service.Context:
@@ -60,6 +86,20 @@ def _run(
             return result
     except RegisterError as exc:
         raise InvalidInput(exc.message, item=exc.item, code=exc.code) from exc
+    except SuppressedError as exc:
+        # the refused unit of work has rolled back and closed: the denial gets its own
+        # transaction (ADR 0001), never a nested one (SQLite would wait for its own lock)
+        audit.append_now(db, staff.scope, ctx.actor, service.denial_event(exc, function))
+        raise Suppressed(
+            exc.message,
+            process=exc.process.value,
+            suppressions=exc.suppression_ids,
+        ) from exc
+
+
+def _warning_headers(response: Response, warnings: list[str]) -> None:
+    for text in warnings:
+        response.headers.append(WARNING_HEADER, quote(text, safe=""))
 
 
 def _if_match(value: str | None) -> int | None:
@@ -286,6 +326,8 @@ SEARCH_FIELDS = (
     "resident_kind",
     "version",
     "support_measure",
+    "suppressed",
+    "suppression_kinds",
 )
 
 
@@ -300,16 +342,35 @@ class SearchOut(BaseModel):
 
 
 class SupportMeasureOut(BaseModel):
+    id: int = Field(description="支援措置の番号（延長・終了・切替で指定）")
     kind: str = Field(description="support（支援措置） / provisional（仮支援措置）")
-    start_date: date
-    end_date: date
+    start_date: date = Field(description="支援措置（仮支援措置）の開始年月日")
+    end_date: date = Field(description="現在の期間の終了年月日")
+    period_start: date = Field(description="現在の期間の開始日（延長後は前期間終了日の翌日）")
+    provisional_start: date | None = Field(
+        default=None, description="仮支援措置の開始年月日（仮支援措置から切り替えた場合）"
+    )
+    extensions: int = Field(description="延長の回数")
+    extendable_from: date = Field(description="延長できる最初の日（期間終了日の1か月前）")
     expired: bool = Field(description="期間終了済み（延長されていない）")
-    ends_within_a_month: bool
+    ends_within_a_month: bool = Field(description="1か月以内に期間が終了する")
+    ended_on: date | None = Field(default=None, description="終了した日")
+    end_reason: str = Field(default="", description="終了事由（申出・期間経過・必要性なし）")
+
+
+class SupportMeasureDetailOut(SupportMeasureOut):
+    perpetrators: list[dict[str, Any]] = Field(description="加害者（閲覧は監査記録に残る）")
+    note: str = Field(description="備考")
+    created_by: str
 
 
 class ResidentOut(BaseModel):
     version: int
     support_measure: list[SupportMeasureOut] = Field(description="支援措置（空でなければ要注意）")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="職員への注意（照会抑止のアラート、支援措置の期間終了・1か月以内の終了）",
+    )
     snapshot: dict[str, Any]
     display: dict[str, str] = Field(description="画面・証明書向けの表示文字列")
 
@@ -356,14 +417,35 @@ def _display(s: Snapshot) -> dict[str, str]:
     }
 
 
+def _measure_fields(r: Any, today: date) -> dict[str, Any]:
+    opens = final_month_start(r.end_date)
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "start_date": r.start_date,
+        "end_date": r.end_date,
+        "period_start": r.period_start or r.start_date,
+        "provisional_start": r.provisional_start,
+        "extensions": r.extensions or 0,
+        "extendable_from": opens,
+        "expired": r.end_date < today,
+        "ends_within_a_month": opens <= today <= r.end_date,
+        "ended_on": r.ended_on,
+        "end_reason": r.end_reason or "",
+    }
+
+
 def _measures(rows: list[Any], today: date) -> list[SupportMeasureOut]:
+    return [SupportMeasureOut(**_measure_fields(r, today)) for r in rows]
+
+
+def _measure_details(rows: list[Any], today: date) -> list[SupportMeasureDetailOut]:
     return [
-        SupportMeasureOut(
-            kind=r.kind,
-            start_date=r.start_date,
-            end_date=r.end_date,
-            expired=r.end_date < today,
-            ends_within_a_month=today <= r.end_date <= date.fromordinal(today.toordinal() + 31),
+        SupportMeasureDetailOut(
+            **_measure_fields(r, today),
+            perpetrators=list(r.perpetrators or []),
+            note=r.note,
+            created_by=r.created_by,
         )
         for r in rows
     ]
@@ -950,13 +1032,13 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
         page=body.page,
         page_size=body.page_size,
     )
-    rows, total, protected = _run(
-        db,
-        staff,
-        request,
-        roles=READ_ROLES,
-        function="住民検索",
-        fn=lambda uow, ctx: service.search(uow, ctx, criteria),
+
+    def run(uow: Any, ctx: service.Context) -> tuple[Any, int, set[str], dict[str, list[str]]]:
+        rows, total, protected = service.search(uow, ctx, criteria)
+        return rows, total, protected, service.suppression_flags(uow, ctx, rows)
+
+    rows, total, protected, suppressed = _run(
+        db, staff, request, roles=READ_ROLES, function="住民検索", fn=run
     )
     wanted = body.fields or list(SEARCH_FIELDS)
     results = []
@@ -974,6 +1056,8 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
             "resident_kind": r.resident_kind,
             "version": r.version,
             "support_measure": r.atena_number in protected,
+            "suppressed": r.atena_number in suppressed,
+            "suppression_kinds": suppressed.get(r.atena_number, []),
         }
         results.append({k: full[k] for k in wanted})
     more = total > service.SEARCH_COUNT_CAP
@@ -990,7 +1074,9 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
 def get_resident(
     atena_number: str, request: Request, response: Response, staff: StaffDep, db: DbDep
 ) -> ResidentOut:
-    snap, version, measures = _run(
+    """照会抑止（エラー）が設定されていれば 403（suppressed）。アラートと支援措置の期間の注意は
+    `warnings` に返す。"""
+    found: service.ResidentDetail = _run(
         db,
         staff,
         request,
@@ -998,13 +1084,14 @@ def get_resident(
         function="住民照会",
         fn=lambda uow, ctx: service.detail(uow, ctx, atena_number),
     )
-    response.headers["ETag"] = f'"{version}"'
+    response.headers["ETag"] = f'"{found.version}"'
     today = service.Context(actor=staff.actor()).today
     return ResidentOut(
-        version=version,
-        support_measure=_measures(measures, today),
-        snapshot=_public_snapshot(snap),
-        display=_display(snap),
+        version=found.version,
+        support_measure=_measures(found.measures, today),
+        warnings=found.warnings,
+        snapshot=_public_snapshot(found.snapshot),
+        display=_display(found.snapshot),
     )
 
 
@@ -1015,20 +1102,25 @@ def get_history(
     atena_number: str,
     *,
     request: Request,
+    response: Response,
     staff: StaffDep,
     db: DbDep,
     known_at: datetime | None = None,
 ) -> list[HistoryOut]:
-    """`known_at` を指定すると、その時点で記録されていた履歴だけを返す。"""
-    entries = _run(
+    """`known_at` を指定すると、その時点で記録されていた履歴だけを返す。
+
+    照会抑止（エラー）は 403（suppressed）。アラートは `Kikan-Warning` ヘッダー
+    （UTF-8 をパーセントエンコード）で返す。"""
+    read: service.Guarded[list[service.HistoryEntry]] = _run(
         db,
         staff,
         request,
         roles=READ_ROLES,
         function="異動履歴照会",
-        fn=lambda uow, ctx: service.history(uow, ctx, atena_number, known_at=known_at),
+        fn=lambda uow, ctx: service.read_history(uow, ctx, atena_number, known_at=known_at),
     )
-    return [_history_out(e) for e in entries]
+    _warning_headers(response, read.warnings)
+    return [_history_out(e) for e in read.value]
 
 
 def _history_out(e: service.HistoryEntry) -> HistoryOut:
@@ -1055,23 +1147,27 @@ def get_as_of(
     atena_number: str,
     *,
     request: Request,
+    response: Response,
     staff: StaffDep,
     db: DbDep,
     date_: Annotated[date | None, Field(alias="date")] = None,
     known_at: datetime | None = None,
 ) -> HistoryOut | None:
-    """`date` の時点で有効だった記載（`known_at` の時点で記録されていた内容による）。"""
-    entry = _run(
+    """`date` の時点で有効だった記載（`known_at` の時点で記録されていた内容による）。
+
+    照会抑止は異動履歴と同じ扱い（エラーは 403、アラートは `Kikan-Warning` ヘッダー）。"""
+    read: service.Guarded[service.HistoryEntry | None] = _run(
         db,
         staff,
         request,
         roles=READ_ROLES,
         function="異動履歴照会",
-        fn=lambda uow, ctx: service.as_of(
+        fn=lambda uow, ctx: service.read_as_of(
             uow, ctx, atena_number, valid_on=date_, known_at=known_at
         ),
     )
-    return _history_out(entry) if entry else None
+    _warning_headers(response, read.warnings)
+    return _history_out(read.value) if read.value else None
 
 
 @router.post(
@@ -1092,7 +1188,7 @@ def add_support_measure(
         db,
         staff,
         request,
-        roles=(auth.Role.APPROVER,),
+        roles=SUPPORT_MEASURE_ROLES,
         function="支援措置登録",
         fn=lambda uow, ctx: service.start_support_measure(
             uow,
@@ -1107,3 +1203,354 @@ def add_support_measure(
     )
     today = service.Context(actor=staff.actor()).today
     return _measures([row], today)[0]
+
+
+# ---------------------------------------------------------------- endpoints: 支援措置 (spec 3.4)
+
+
+class SupportEndRequest(BaseModel):
+    reason: Literal["申出", "期間経過", "必要性なし"] = Field(description="終了事由")
+    note: str = Field(default="", description="備考")
+
+
+class SupportConfirmRequest(BaseModel):
+    start_date: date | None = Field(
+        default=None, description="支援措置の開始年月日（省略時は当日）"
+    )
+    end_date: date | None = Field(default=None, description="省略時は開始日から1年")
+
+
+def _today(staff: auth.Principal) -> date:
+    return service.Context(actor=staff.actor()).today
+
+
+@router.get(
+    "/residents/{atena_number}/support-measures",
+    response_model=list[SupportMeasureDetailOut],
+    summary="支援対象者照会（加害者を含む）",
+)
+def list_support_measures(
+    atena_number: str,
+    *,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    include_ended: bool = False,
+) -> list[SupportMeasureDetailOut]:
+    """支援措置のデータベース（spec 1.1.16, 2.2.4）。加害者を含むため審査権限（支援措置責任者）
+    だけが照会でき、照会は監査記録に残る。"""
+    rows = _run(
+        db,
+        staff,
+        request,
+        roles=SUPPORT_MEASURE_ROLES,
+        function="支援対象者照会",
+        fn=lambda uow, ctx: service.support_measure_records(
+            uow, ctx, atena_number, include_ended=include_ended
+        ),
+    )
+    return _measure_details(rows, _today(staff))
+
+
+@router.post(
+    "/residents/{atena_number}/support-measures/{measure_id}/extend",
+    response_model=SupportMeasureOut,
+    summary="支援措置の延長",
+)
+def extend_support_measure(
+    atena_number: str, measure_id: int, *, request: Request, staff: StaffDep, db: DbDep
+) -> SupportMeasureOut:
+    """期間終了日の1か月前（期間の最後の1か月の初日）から延長できる。延長後の期間は、延長前の
+    終了日の翌日から1年。"""
+    row = _run(
+        db,
+        staff,
+        request,
+        roles=SUPPORT_MEASURE_ROLES,
+        function="支援措置の延長",
+        fn=lambda uow, ctx: service.extend_support_measure(
+            uow, ctx, atena_number=atena_number, measure_id=measure_id
+        ),
+    )
+    return _measures([row], _today(staff))[0]
+
+
+@router.post(
+    "/residents/{atena_number}/support-measures/{measure_id}/end",
+    response_model=SupportMeasureOut,
+    summary="支援措置の終了",
+)
+def end_support_measure(
+    atena_number: str,
+    measure_id: int,
+    *,
+    body: SupportEndRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> SupportMeasureOut:
+    """終了事由: 申出、期間経過（期間終了日の翌日以降）、必要性なし。"""
+    row = _run(
+        db,
+        staff,
+        request,
+        roles=SUPPORT_MEASURE_ROLES,
+        function="支援措置の終了",
+        fn=lambda uow, ctx: service.end_support_measure(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            measure_id=measure_id,
+            reason=SupportEndReason(body.reason),
+            note=body.note,
+        ),
+    )
+    return _measures([row], _today(staff))[0]
+
+
+@router.post(
+    "/residents/{atena_number}/support-measures/{measure_id}/confirm",
+    response_model=SupportMeasureOut,
+    summary="仮支援措置から支援措置への切替",
+)
+def confirm_support_measure(
+    atena_number: str,
+    measure_id: int,
+    *,
+    body: SupportConfirmRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> SupportMeasureOut:
+    """支援の必要性を確認した仮支援措置を支援措置にする。仮支援措置の開始年月日は残る。"""
+    row = _run(
+        db,
+        staff,
+        request,
+        roles=SUPPORT_MEASURE_ROLES,
+        function="仮支援措置の確定",
+        fn=lambda uow, ctx: service.confirm_support_measure(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            measure_id=measure_id,
+            start_date=body.start_date,
+            end_date=body.end_date,
+        ),
+    )
+    return _measures([row], _today(staff))[0]
+
+
+# ---------------------------------------------------------------- endpoints: 抑止 (spec 3.1)
+
+
+ProcessName = Literal["change", "issue", "inquiry"]
+
+
+class SuppressionRequest(BaseModel):
+    target: Literal["person", "household"] = Field(
+        default="person", description="person（この住民） / household（この住民の現在の世帯）"
+    )
+    kinds: list[ProcessName] = Field(
+        min_length=1,
+        description="抑止する処理: change（異動）, issue（証明書発行）, inquiry（照会）",
+    )
+    level: Literal["error", "alert"] = Field(
+        description="error（処理不可） / alert（警告を表示して処理可）"
+    )
+    start_date: date = Field(description="抑止開始日")
+    end_date: date | None = Field(
+        default=None, description="抑止終了日（経過しても抑止は自動的に終了しない）"
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="抑止の理由")
+    note: str = Field(default="", max_length=2000, description="備考")
+
+
+class SuppressionEndRequest(BaseModel):
+    note: str = Field(default="", max_length=2000, description="終了の理由・備考")
+
+
+class SuppressionReleaseRequest(BaseModel):
+    minutes: int = Field(
+        default=int(DEFAULT_RELEASE.total_seconds() // 60),
+        ge=1,
+        le=480,
+        description="抑止状態に戻るまでの時間（分）",
+    )
+    note: str = Field(default="", max_length=2000, description="一時解除の理由")
+
+
+class SuppressionOut(BaseModel):
+    id: int = Field(description="抑止番号")
+    target_kind: str = Field(description="person（個人） / household（世帯）")
+    target_number: str = Field(description="宛名番号又は世帯番号")
+    kinds: list[str] = Field(description="抑止する処理")
+    level: str = Field(description="error / alert")
+    start_date: date
+    end_date: date | None
+    past_end_date: bool = Field(description="終了日を経過している（抑止は終了処理まで続く）")
+    reason: str
+    note: str
+    created_by: str
+    ended_on: date | None
+    released_until: datetime | None = Field(
+        description="一時解除の期限（この時刻に抑止状態に戻る）"
+    )
+    in_force: bool = Field(description="現在この抑止が適用されている")
+
+
+def _suppression_out(row: SuppressionRow, now: datetime) -> SuppressionOut:
+    today = now.astimezone(service.JST).date()
+    return SuppressionOut(
+        id=row.id,
+        target_kind=row.target_kind,
+        target_number=row.target_number,
+        kinds=row.kinds,
+        level=row.level,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        past_end_date=row.end_date is not None and row.end_date < today,
+        reason=row.reason,
+        note=row.note,
+        created_by=row.created_by,
+        ended_on=row.ended_on,
+        released_until=row.released_until,
+        in_force=service.suppression_applies(row, now),
+    )
+
+
+def _suppression_result(
+    db: DbDep, staff: auth.Principal, request: Request, function: str, fn: Any, **kw: Any
+) -> Any:
+    """Run a 抑止 use case and shape its row(s) with the same `now` the use case saw."""
+
+    def run(uow: Any, ctx: service.Context) -> Any:
+        result = fn(uow, ctx)
+        if isinstance(result, list):
+            return [_suppression_out(r, ctx.now) for r in result]
+        return _suppression_out(result, ctx.now)
+
+    return _run(db, staff, request, function=function, fn=run, **kw)
+
+
+@router.post(
+    "/residents/{atena_number}/suppressions",
+    response_model=SuppressionOut,
+    status_code=201,
+    summary="抑止の設定",
+)
+def add_suppression(
+    atena_number: str,
+    *,
+    body: SuppressionRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> SuppressionOut:
+    """異動・証明書発行・照会の抑止を、個人又は世帯単位で設定する（複数設定可）。審査権限が必要。
+    設定は他システムに連携される。"""
+    return _suppression_result(  # type: ignore[no-any-return]
+        db,
+        staff,
+        request,
+        "抑止の設定",
+        lambda uow, ctx: service.add_suppression(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            target=body.target,
+            kinds=body.kinds,
+            level=body.level,
+            start_date=body.start_date,
+            end_date=body.end_date,
+            reason=body.reason,
+            note=body.note,
+        ),
+        roles=SUPPRESSION_ROLES,
+    )
+
+
+@router.get(
+    "/residents/{atena_number}/suppressions",
+    response_model=list[SuppressionOut],
+    summary="抑止の照会",
+)
+def list_suppressions(
+    atena_number: str,
+    *,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    include_ended: bool = False,
+) -> list[SuppressionOut]:
+    """この住民と、その現在の世帯に設定された抑止。"""
+    return _suppression_result(  # type: ignore[no-any-return]
+        db,
+        staff,
+        request,
+        "抑止照会",
+        lambda uow, ctx: service.list_suppressions(
+            uow, ctx, atena_number, include_ended=include_ended
+        ),
+        roles=READ_ROLES,
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/suppressions/{suppression_id}/end",
+    response_model=SuppressionOut,
+    summary="抑止の終了（解除）",
+)
+def end_suppression(
+    atena_number: str,
+    suppression_id: int,
+    *,
+    body: SuppressionEndRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> SuppressionOut:
+    """抑止を終了する（終了日を経過しても自動では終了しない）。審査権限が必要。他システムに連携される。"""
+    return _suppression_result(  # type: ignore[no-any-return]
+        db,
+        staff,
+        request,
+        "抑止の終了",
+        lambda uow, ctx: service.end_suppression(
+            uow, ctx, atena_number=atena_number, suppression_id=suppression_id, note=body.note
+        ),
+        roles=SUPPRESSION_ROLES,
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/suppressions/{suppression_id}/release",
+    response_model=SuppressionOut,
+    summary="抑止の一時解除",
+)
+def release_suppression(
+    atena_number: str,
+    suppression_id: int,
+    *,
+    body: SuppressionReleaseRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> SuppressionOut:
+    """指定した時間（既定30分）だけ抑止を解除し、経過後は自動で抑止状態に戻る。審査権限が必要。
+    本解除と誤認されないよう、一時解除は他システムに連携しない。"""
+    return _suppression_result(  # type: ignore[no-any-return]
+        db,
+        staff,
+        request,
+        "抑止の一時解除",
+        lambda uow, ctx: service.release_temporarily(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            suppression_id=suppression_id,
+            duration=timedelta(minutes=body.minutes),
+            note=body.note,
+        ),
+        roles=SUPPRESSION_ROLES,
+    )

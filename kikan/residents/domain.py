@@ -10,8 +10,9 @@ with the shared libraries (dates via `kikan.calendar`, characters via `kikan.moj
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -493,3 +494,170 @@ def check_same_dwelling(target: Address, joining: Address) -> None:
             "異動者と異動先世帯の方書が異なります。先に方書の修正を行ってから処理してください。",
             "方書",
         )
+
+
+# ---------------------------------------------------------------- 抑止 (spec 3.1)
+
+
+class ProcessKind(StrEnum):
+    """The processes a 抑止 can stop (spec 3.1: 異動入力, 証明書発行, 照会)."""
+
+    CHANGE = "change"  # 異動
+    ISSUE = "issue"  # 証明書発行
+    INQUIRY = "inquiry"  # 照会
+
+    @property
+    def label(self) -> str:
+        return {"change": "異動", "issue": "証明書発行", "inquiry": "照会"}[self.value]
+
+    @property
+    def suppression_label(self) -> str:
+        """異動抑止・発行抑止・照会抑止, the names staff know them by."""
+        return {"change": "異動抑止", "issue": "発行抑止", "inquiry": "照会抑止"}[self.value]
+
+
+class SuppressionLevel(StrEnum):
+    """エラー refuses the process; アラート lets it proceed with a warning to the clerk."""
+
+    ERROR = "error"
+    ALERT = "alert"
+
+    @property
+    def label(self) -> str:
+        return "エラー" if self is SuppressionLevel.ERROR else "アラート"
+
+
+class SuppressionTarget(StrEnum):
+    """Spec 3.1: 抑止 is set per person (宛名番号) or per household (世帯番号)."""
+
+    PERSON = "person"
+    HOUSEHOLD = "household"
+
+
+#: Default time until a temporarily released 抑止 is back in force (spec 3.1: 一時解除後、一定時間
+#: 経過後に自動で抑止状態に戻ること。抑止状態に戻るまでの時間を設定できること).
+DEFAULT_RELEASE = timedelta(minutes=30)
+#: A release longer than a working day would in effect be an end without the end's linkage.
+MAX_RELEASE = timedelta(hours=8)
+
+
+class SuppressedError(Exception):
+    """A 抑止 at level エラー refuses the process. Not a RegisterError: the input is fine, the
+    register's policy says no, so the API answers 403 and audits the denial after the unit of
+    work has rolled back."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        process: ProcessKind,
+        subjects: list[str],
+        suppression_ids: list[int],
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.process = process
+        self.subjects = subjects
+        self.suppression_ids = suppression_ids
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def suppression_in_force(
+    *,
+    start_date: date,
+    ended_on: date | None,
+    released_until: datetime | None,
+    now: datetime,
+    today: date,
+) -> bool:
+    """Whether a 抑止 applies at `now`. Its own end date is deliberately ignored: spec 3.1 says
+    a 抑止 does not end by itself when its end date passes, only by an explicit 終了. A
+    temporary release (一時解除) suspends it until `released_until`, then it applies again
+    without anyone acting."""
+    if ended_on is not None or start_date > today:
+        return False
+    return released_until is None or released_until <= now
+
+
+def check_release_duration(duration: timedelta) -> timedelta:
+    if duration <= timedelta(0) or duration > MAX_RELEASE:
+        raise RegisterError(
+            "suppression.release_duration",
+            "一時解除の時間は1分以上8時間以内で指定してください。",
+            "一時解除の時間",
+        )
+    return duration
+
+
+def suppression_target_label(kind: str, number: str) -> str:
+    if kind == SuppressionTarget.HOUSEHOLD:
+        return f"世帯番号 {number} の世帯"
+    return f"宛名番号 {number} の住民"
+
+
+# ---------------------------------------------------------------- 支援措置の期間 (spec 3.4)
+
+
+class SupportEndReason(StrEnum):
+    """Spec 3.4: the person's 申出 to end support, the period passed without 延長 (期間経過), or
+    the mayor found support no longer needed (必要性なし)."""
+
+    REQUEST = "申出"
+    PERIOD_OVER = "期間経過"
+    NOT_NEEDED = "必要性なし"
+
+
+def add_months(day: date, months: int) -> date:
+    """The day with the same day number `months` later (negative: earlier); the last day of the
+    month when that month is shorter (as 民法143条 counts periods by months)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def final_month_start(end: date) -> date:
+    """First day of the last month of a period that ends on `end` (inclusive).
+
+    Spec 3.4 allows the 延長 and shows the alert 「支援措置の期間終了日の１か月前から」. We read
+    that as "during the period's last month", counted the way the one-year period itself is
+    counted (開始 令和2年4月1日 → 終了 令和3年3月31日): a one-month period ending on 3月31日
+    starts on 3月1日. So the window opens on (end + 1 day) − 1 month: for an end date of
+    3月31日 that is 3月1日 (30 days before; 2月28日, 31 days before, is too early); for 4月30日
+    it is 4月1日. When the earlier month has no such day (end 3月30日 → 2月31日) the month's
+    last day is taken, which opens the window slightly earlier, in the protected person's
+    favour."""
+    return add_months(end + timedelta(days=1), -1)
+
+
+def check_extension_allowed(end: date, today: date) -> None:
+    opens = final_month_start(end)
+    if today < opens:
+        raise RegisterError(
+            "support.extension_too_early",
+            "支援措置の延長は、期間終了日"
+            f"（{RegisterDate.from_date(end).display()}）の1か月前"
+            f"（{RegisterDate.from_date(opens).display()}）から行えます。",
+            "支援措置終了年月日",
+        )
+
+
+SUPPORT_KIND_LABELS = {"support": "支援措置", "provisional": "仮支援措置"}
+
+
+def support_period_alert(kind: str, end: date, today: date) -> str | None:
+    """The alert spec 3.4 asks for when staff look at the protected person's entry: the period
+    ends within one month (the same window in which the 延長 becomes possible), or it has ended
+    without being extended."""
+    label = SUPPORT_KIND_LABELS.get(kind, "支援措置")
+    end_text = RegisterDate.from_date(end).display()
+    if today > end:
+        return (
+            f"{label}の期間が終了しています（終了日 {end_text}）。"
+            "延長又は終了の処理を行ってください。"
+        )
+    if today >= final_month_start(end):
+        return f"{label}の期間が1か月以内に終了します（終了日 {end_text}）。"
+    return None

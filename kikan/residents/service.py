@@ -5,6 +5,11 @@ full snapshot), updates the `current` projection and the household, writes one o
 (`residents.changed`) and one audit record — all in the caller's transaction, so a failed
 use case leaves nothing behind. Optimistic versions guard against lost updates: a caller that
 read version N and passes it as `expected_versions` gets 409 if someone changed the person since.
+
+抑止 (spec 3.1) is enforced here, not in the API: every 異動 checks the 異動抑止 of the persons and
+households it touches (in `_finish`), every read of one person's entry checks the 照会抑止
+(`inquiry_check`), and `issue_blockers` answers the certificate issue. Level エラー raises
+`SuppressedError` (the caller rolls back and audits the denial); level アラート adds a warning.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from kikan.calendar import RegisterDate
 from kikan.moji import address_key, search_key
@@ -32,6 +37,7 @@ from kikan.platform.ids import (
 from kikan.platform.sequences import next_value
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
+    DEFAULT_RELEASE,
     HEAD,
     KYUUJI_JAPANESE_ONLY,
     TSUUSHOU_FOREIGN_ONLY,
@@ -39,13 +45,20 @@ from kikan.residents.domain import (
     MoveOut,
     OtherAddress,
     PersonInput,
+    ProcessKind,
     Reason,
     RegisterError,
     Snapshot,
     Status,
+    SupportEndReason,
+    SuppressedError,
+    SuppressionLevel,
+    SuppressionTarget,
+    check_extension_allowed,
     check_household,
     check_other_address,
     check_reason_applies,
+    check_release_duration,
     check_same_dwelling,
     clean_kyuuji,
     clean_tsuushou,
@@ -53,6 +66,9 @@ from kikan.residents.domain import (
     name_keys,
     new_zokugara,
     search_keys,
+    support_period_alert,
+    suppression_in_force,
+    suppression_target_label,
     validate_person,
 )
 from kikan.residents.store import (
@@ -61,12 +77,17 @@ from kikan.residents.store import (
     HouseholdRow,
     NameKeyRow,
     SupportMeasureRow,
+    SuppressionRow,
 )
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara, rank
 
 JST = ZoneInfo("Asia/Tokyo")
 FUNCTION = "住民記録"
 EVENT_TOPIC = "residents.changed"
+#: 抑止の設定・終了 (spec 3.2 宛名システム等への連携, spec 3.1 コンビニ交付・CS への発行抑止の連携).
+#: 一時解除 is deliberately never published (spec 3.1).
+SUPPRESSION_TOPIC = "residents.suppression"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -279,12 +300,17 @@ def _finish(
     mynumber: bool = False,
 ) -> ChangeResult:
     household_list = sorted(set(households))
-    all_warnings = list(warnings or [])
+    atenas = [s.atena_number for s in changed]
+    # 異動抑止 (spec 3.1) is checked here, after the use case did its work in the caller's
+    # transaction: every 異動 passes through `_finish`, so none can forget the check, and it sees
+    # exactly the persons and households the change touches (ex officio head promotions too).
+    # A refusal rolls the whole unit of work back, so nothing of the change is written.
+    all_warnings = _enforce(uow, ctx, ProcessKind.CHANGE, atenas, household_list)
+    all_warnings += list(warnings or [])
     for h in household_list:
         fresh = _refresh_household(uow, h)
         if not any(f"世帯番号 {h} " in w for w in all_warnings):
             all_warnings += fresh
-    atenas = [s.atena_number for s in changed]
     protected = sorted(a for a in atenas if is_protected(uow, a, ctx.today))
     outbox.emit(
         uow,
@@ -1595,10 +1621,21 @@ def _audit_read(
     )
 
 
-def history(
+@dataclass(frozen=True)
+class Guarded(Generic[T]):
+    """What an audited read returns when 照会抑止 at level アラート applies: the value and the
+    warnings the clerk must see beside it (spec 3.1)."""
+
+    value: T
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_history(
     uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
-) -> list[HistoryEntry]:
-    """異動履歴 (spec 2.2.1), optionally as the register knew it at `known_at`."""
+) -> Guarded[list[HistoryEntry]]:
+    """異動履歴 (spec 2.2.1), optionally as the register knew it at `known_at`, after the
+    照会抑止 check (refused at level エラー, warnings at level アラート)."""
+    warnings = inquiry_check(uow, ctx, atena_number)
     stmt = (
         select(HistoryRow)
         .where(HistoryRow.atena_number == atena_number)
@@ -1617,7 +1654,7 @@ def history(
         [atena_number],
         known_at=known_at.isoformat() if known_at else None,
     )
-    return [
+    entries = [
         HistoryEntry(
             r.history_no,
             r.reason,
@@ -1634,6 +1671,33 @@ def history(
         )
         for r in rows
     ]
+    return Guarded(entries, warnings)
+
+
+def history(
+    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
+) -> list[HistoryEntry]:
+    """`read_history` without the warnings, for callers that show none (batch, benchmarks)."""
+    return read_history(uow, ctx, atena_number, known_at=known_at).value
+
+
+def read_as_of(
+    uow: UnitOfWork,
+    ctx: Context,
+    atena_number: str,
+    *,
+    valid_on: date | None = None,
+    known_at: datetime | None = None,
+) -> Guarded[HistoryEntry | None]:
+    """The entry in force on `valid_on` according to what was recorded by `known_at`
+    (defaults: today, now). Cancelled 異動 and the cancelling rows themselves are ignored."""
+    read = read_history(uow, ctx, atena_number, known_at=known_at)
+    day = valid_on or ctx.today
+    live = [e for e in read.value if not e.cancelled and e.cancels_history_no is None]
+    candidates = [e for e in live if e.valid_from <= day]
+    if not candidates:
+        return Guarded(None, read.warnings)
+    return Guarded(max(candidates, key=lambda e: (e.valid_from, e.history_no)), read.warnings)
 
 
 def as_of(
@@ -1644,24 +1708,32 @@ def as_of(
     valid_on: date | None = None,
     known_at: datetime | None = None,
 ) -> HistoryEntry | None:
-    """The entry in force on `valid_on` according to what was recorded by `known_at`
-    (defaults: today, now). Cancelled 異動 and the cancelling rows themselves are ignored."""
-    entries = history(uow, ctx, atena_number, known_at=known_at)
-    day = valid_on or ctx.today
-    live = [e for e in entries if not e.cancelled and e.cancels_history_no is None]
-    candidates = [e for e in live if e.valid_from <= day]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda e: (e.valid_from, e.history_no))
+    """`read_as_of` without the warnings."""
+    return read_as_of(uow, ctx, atena_number, valid_on=valid_on, known_at=known_at).value
 
 
-def detail(
-    uow: UnitOfWork, ctx: Context, atena_number: str
-) -> tuple[Snapshot, int, list[SupportMeasureRow]]:
+@dataclass(frozen=True)
+class ResidentDetail:
+    snapshot: Snapshot
+    version: int
+    measures: list[SupportMeasureRow]
+    warnings: list[str]
+
+
+def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
+    """住民照会: the latest entry with its 支援措置 (spec 2.2.4: visibly flagged) after the
+    照会抑止 check. Warnings: 照会抑止 at level アラート and the 支援措置 period alerts of
+    spec 3.4."""
+    warnings = inquiry_check(uow, ctx, atena_number)
     snap, version = latest(uow, atena_number)
     measures = support_measures(uow, atena_number, ctx.today)
+    warnings += [
+        alert
+        for m in measures
+        if (alert := support_period_alert(m.kind, m.end_date, ctx.today)) is not None
+    ]
     _audit_read(uow, ctx, "住民照会", [atena_number], support_measure=bool(measures))
-    return snap, version, measures
+    return ResidentDetail(snap, version, measures, warnings)
 
 
 @dataclass(frozen=True)
@@ -1677,6 +1749,18 @@ class SearchCriteria:
     page_size: int = 20
 
 
+def _prefix(column: Any, key: str) -> ColumnElement[bool]:
+    """`column` starts with `key`, written as a range so that PostgreSQL can use the index.
+
+    LIKE is not leakproof, so under row-level security PostgreSQL evaluates it only after the
+    policy, as a filter over every row of the tenant (≈0.7 s for a common surname among a
+    million residents); the comparison operators are leakproof and become index conditions.
+    The keys are compared by code point (collation "C" on PostgreSQL, binary on SQLite), so
+    every string with the prefix lies in [key, key + U+10FFFF).
+    """
+    return and_(column >= key, column < key + "\U0010ffff")
+
+
 #: Totals above this are reported as "more than" (`total == SEARCH_COUNT_CAP + 1`).
 SEARCH_COUNT_CAP = 1000
 
@@ -1689,11 +1773,11 @@ def search(
     conditions: list[ColumnElement[bool]] = []
     if c.name:
         matching = select(NameKeyRow.atena_number).where(
-            NameKeyRow.key.startswith(search_key(c.name), autoescape=True)
+            _prefix(NameKeyRow.key, search_key(c.name))
         )
         conditions.append(CurrentRow.atena_number.in_(matching))
     if c.kana:
-        conditions.append(CurrentRow.kana_key.startswith(search_key(c.kana), autoescape=True))
+        conditions.append(_prefix(CurrentRow.kana_key, search_key(c.kana)))
     if c.birth_date:
         try:
             birth = RegisterDate.parse(c.birth_date)
@@ -1842,3 +1926,624 @@ def start_support_measure(
         ),
     )
     return row
+
+
+def _measure_event(uow: UnitOfWork, ctx: Context, row: SupportMeasureRow, reason: str) -> None:
+    """The `residents.changed` event other systems follow to start or stop protecting the person
+    (the same shape as the one `start_support_measure` sends)."""
+    outbox.emit(
+        uow,
+        EVENT_TOPIC,
+        {
+            "tenant": uow.tenant,
+            "atena_numbers": [row.atena_number],
+            "household_numbers": [],
+            "reason": reason,
+            "valid_from": ctx.today.isoformat(),
+            "processed_on": ctx.today.isoformat(),
+            "support_measure": (
+                [row.atena_number] if is_protected(uow, row.atena_number, ctx.today) else []
+            ),
+        },
+    )
+
+
+def _audit_measure(
+    uow: UnitOfWork, ctx: Context, row: SupportMeasureRow, function: str, **detail: Any
+) -> None:
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action="change.modify",
+            function=function,
+            subjects=[row.atena_number],
+            detail={"measure": row.id, "kind": row.kind, **detail},
+        ),
+    )
+
+
+def _open_measure(uow: UnitOfWork, atena: str, measure_id: int) -> SupportMeasureRow:
+    """The person's measure, row-locked, which must not have been ended."""
+    row = uow.session.scalars(
+        select(SupportMeasureRow)
+        .where(SupportMeasureRow.id == measure_id, SupportMeasureRow.atena_number == atena)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"宛名番号 {atena} の住民に番号 {measure_id} の支援措置はありません。",
+            item="支援措置",
+        )
+    if row.ended_on is not None:
+        raise RegisterError("support.ended", "この支援措置は既に終了しています。", "支援措置")
+    return row
+
+
+def extend_support_measure(
+    uow: UnitOfWork, ctx: Context, *, atena_number: str, measure_id: int
+) -> SupportMeasureRow:
+    """支援措置の延長 (spec 3.4): possible from the first day of the period's last month
+    (`domain.final_month_start`); the new period starts the day after the old end and lasts one
+    year. A late extension of an expired, not ended measure is accepted on the same terms, so the
+    protection stays continuous. A 仮支援措置 is confirmed, not extended."""
+    row = _open_measure(uow, atena_number, measure_id)
+    if row.kind != "support":
+        raise RegisterError(
+            "support.provisional_extension",
+            "仮支援措置は延長できません。必要性を確認のうえ支援措置に切り替えてください。",
+            "支援措置",
+        )
+    check_extension_allowed(row.end_date, ctx.today)
+    old_end = row.end_date
+    row.period_start = old_end + timedelta(days=1)
+    row.end_date = one_year_after(row.period_start)
+    row.extensions += 1
+    uow.session.flush()
+    _measure_event(uow, ctx, row, "支援措置の延長")
+    _audit_measure(
+        uow,
+        ctx,
+        row,
+        "支援措置の延長",
+        old_end=old_end.isoformat(),
+        start=row.period_start.isoformat(),
+        end=row.end_date.isoformat(),
+    )
+    return row
+
+
+def end_support_measure(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    measure_id: int,
+    reason: SupportEndReason,
+    note: str = "",
+) -> SupportMeasureRow:
+    """支援措置の終了 (spec 3.4) on the person's 申出, after the period passed without extension,
+    or when the mayor finds support no longer needed. 期間経過 is only true after the end date."""
+    row = _open_measure(uow, atena_number, measure_id)
+    reason = SupportEndReason(reason)
+    if reason is SupportEndReason.PERIOD_OVER and ctx.today <= row.end_date:
+        raise RegisterError(
+            "support.period_not_over",
+            "支援措置の期間が終了していないため、終了事由に「期間経過」は指定できません。",
+            "終了事由",
+        )
+    row.ended_on = ctx.today
+    row.end_reason = reason.value
+    row.ended_by = ctx.actor.id
+    if note:
+        row.note = f"{row.note}\n{note}".strip()
+    uow.session.flush()
+    _measure_event(uow, ctx, row, "支援措置の終了")
+    _audit_measure(uow, ctx, row, "支援措置の終了", reason=reason.value)
+    return row
+
+
+def confirm_support_measure(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    measure_id: int,
+    start_date: date | str | None = None,
+    end_date: date | str | None = None,
+) -> SupportMeasureRow:
+    """仮支援措置 → 支援措置 (spec 3.4): once the need is confirmed the measure starts for real on
+    `start_date` (default: today) for one year unless an end date is given. The provisional
+    start is kept (spec 1.1.16 仮支援措置の開始年月日)."""
+    row = _open_measure(uow, atena_number, measure_id)
+    if row.kind != "provisional":
+        raise RegisterError(
+            "support.not_provisional", "この措置は仮支援措置ではありません。", "支援措置"
+        )
+    start = (
+        legal_date(start_date, "支援措置開始年月日", today=ctx.today, allow_future=True)
+        if start_date
+        else ctx.today
+    )
+    if start < row.start_date:
+        raise RegisterError(
+            "date.order",
+            "支援措置開始年月日が仮支援措置の開始年月日より前です。",
+            "支援措置開始年月日",
+        )
+    end = (
+        legal_date(end_date, "支援措置終了年月日", today=ctx.today, allow_future=True)
+        if end_date
+        else one_year_after(start)
+    )
+    if end < start:
+        raise RegisterError(
+            "date.order", "支援措置終了年月日が開始年月日より前です。", "支援措置終了年月日"
+        )
+    row.provisional_start = row.start_date
+    row.kind = "support"
+    row.start_date = start
+    row.end_date = end
+    uow.session.flush()
+    _measure_event(uow, ctx, row, "支援措置の開始（仮支援措置から切替）")
+    _audit_measure(
+        uow,
+        ctx,
+        row,
+        "仮支援措置の確定",
+        provisional_start=row.provisional_start.isoformat(),
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+    return row
+
+
+def support_measure_records(
+    uow: UnitOfWork, ctx: Context, atena_number: str, *, include_ended: bool = False
+) -> list[SupportMeasureRow]:
+    """支援対象者照会 (spec 2.2.4, 3.4): the measures with their 加害者, for the 支援措置責任者.
+    Every read is audited, and says that the 加害者 were shown."""
+    _current_row(uow, atena_number, lock=False)
+    stmt = select(SupportMeasureRow).where(SupportMeasureRow.atena_number == atena_number)
+    if not include_ended:
+        stmt = stmt.where(SupportMeasureRow.ended_on.is_(None))
+    rows = list(uow.session.scalars(stmt.order_by(SupportMeasureRow.id)))
+    _audit_read(
+        uow, ctx, "支援対象者照会", [atena_number], perpetrators=True, measures=[r.id for r in rows]
+    )
+    return rows
+
+
+def support_measure_perpetrators(
+    uow: UnitOfWork, ctx: Context, atena_number: str
+) -> list[dict[str, Any]]:
+    """The 加害者 listed by the person's measures that staff have not ended (expired ones
+    included, like `is_protected`). The certificate and 閲覧 rules will call this to refuse a
+    request by or for a listed 加害者 (spec 3.4). The read is audited: it takes `ctx` for the
+    actor, which is why it differs from the plain `(uow, atena)` lookups."""
+    rows = support_measures(uow, atena_number, ctx.today)
+    perpetrators = [
+        {**p, "measure": r.id, "kind": r.kind} for r in rows for p in (r.perpetrators or [])
+    ]
+    _audit_read(
+        uow,
+        ctx,
+        "支援対象者照会（加害者）",
+        [atena_number],
+        perpetrators=True,
+        measures=[r.id for r in rows],
+    )
+    return perpetrators
+
+
+# ---------------------------------------------------------------- 抑止 (spec 3.1, 3.2)
+
+
+@dataclass(frozen=True)
+class SuppressionHit:
+    """One 抑止 that applies to a process: what `issue_blockers` and the checks report."""
+
+    id: int
+    target_kind: str
+    target_number: str
+    level: str
+    kinds: tuple[str, ...]
+    released_until: datetime | None
+
+
+def _hit(row: SuppressionRow) -> SuppressionHit:
+    return SuppressionHit(
+        row.id,
+        row.target_kind,
+        row.target_number,
+        row.level,
+        tuple(row.kinds),
+        row.released_until,
+    )
+
+
+def _open_suppressions(
+    uow: UnitOfWork, atenas: Iterable[str], households: Iterable[str]
+) -> list[SuppressionRow]:
+    """Suppressions not ended by staff that target these persons or households (one query).
+    Whether each applies right now is decided in Python by `domain.suppression_in_force`, the
+    same way on both backends."""
+    persons, homes = sorted(set(atenas)), sorted(set(households))
+    targets: list[ColumnElement[bool]] = []
+    if persons:
+        targets.append(
+            and_(
+                SuppressionRow.target_kind == SuppressionTarget.PERSON.value,
+                SuppressionRow.target_number.in_(persons),
+            )
+        )
+    if homes:
+        targets.append(
+            and_(
+                SuppressionRow.target_kind == SuppressionTarget.HOUSEHOLD.value,
+                SuppressionRow.target_number.in_(homes),
+            )
+        )
+    if not targets:
+        return []
+    stmt = (
+        select(SuppressionRow)
+        .where(SuppressionRow.ended_on.is_(None), or_(*targets))
+        .order_by(SuppressionRow.id)
+    )
+    return list(uow.session.scalars(stmt))
+
+
+def _applying(
+    rows: Iterable[SuppressionRow], process: ProcessKind, now: datetime
+) -> list[SuppressionRow]:
+    today = now.astimezone(JST).date()
+    return [
+        r
+        for r in rows
+        if process.value in r.kinds
+        and suppression_in_force(
+            start_date=r.start_date,
+            ended_on=r.ended_on,
+            released_until=r.released_until,
+            now=now,
+            today=today,
+        )
+    ]
+
+
+def _enforce(
+    uow: UnitOfWork,
+    ctx: Context,
+    process: ProcessKind,
+    atenas: Sequence[str],
+    households: Sequence[str],
+) -> list[str]:
+    """Apply the 抑止 of `process` to these persons and households: raise `SuppressedError` if
+    one at level エラー applies, else return a warning per one at level アラート."""
+    rows = _applying(_open_suppressions(uow, atenas, households), process, ctx.now)
+    errors = [r for r in rows if r.level == SuppressionLevel.ERROR.value]
+    if errors:
+        first = errors[0]
+        raise SuppressedError(
+            f"{suppression_target_label(first.target_kind, first.target_number)}に"
+            f"{process.suppression_label}（エラー、抑止番号 {first.id}）が設定されているため、"
+            f"{process.label}の処理はできません。"
+            "必要な場合は権限のある職員が抑止の一時解除を行ってください。",
+            process=process,
+            subjects=sorted({*atenas, *households}),
+            suppression_ids=[r.id for r in errors],
+        )
+    return [
+        f"{suppression_target_label(r.target_kind, r.target_number)}に"
+        f"{process.suppression_label}（アラート、抑止番号 {r.id}）が設定されています。"
+        "内容を確認のうえ処理してください。"
+        for r in rows
+    ]
+
+
+def inquiry_check(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[str]:
+    """照会抑止 of the person and of their current household: raises at level エラー (the caller
+    audits the denial after rolling back), returns the warnings at level アラート."""
+    cur = uow.session.scalars(
+        select(CurrentRow).where(CurrentRow.atena_number == atena_number)
+    ).first()
+    # an unknown 宛名番号 is the reader's business (404, or an empty "as known at" history)
+    households = [cur.household_number] if cur is not None else []
+    return _enforce(uow, ctx, ProcessKind.INQUIRY, [atena_number], households)
+
+
+def denial_event(exc: SuppressedError, function: str) -> audit.AuditEvent:
+    """The access-log record of a refusal by 抑止. Append it with `audit.append_now` after the
+    refused unit of work has ended (ADR 0001: denials outlive the failed request)."""
+    return audit.AuditEvent(
+        category="operation",
+        action="denial",
+        outcome="denied",
+        function=function,
+        subjects=exc.subjects,
+        detail={
+            "reason": "suppressed",
+            "process": exc.process.value,
+            "suppressions": exc.suppression_ids,
+        },
+    )
+
+
+def issue_blockers(uow: UnitOfWork, atena_number: str, on: datetime) -> list[SuppressionHit]:
+    """発行抑止 that apply to the person (or their household) at the moment `on`, both levels;
+    the certificate issue decides: エラー refuses, アラート warns. `on` is a moment, not a day,
+    because a temporary release (一時解除) lasts minutes. Not audited: the issue that calls it
+    audits the issue or its denial."""
+    cur = _current_row(uow, atena_number, lock=False)
+    rows = _open_suppressions(uow, [atena_number], [cur.household_number])
+    return [_hit(r) for r in _applying(rows, ProcessKind.ISSUE, on)]
+
+
+def suppression_flags(
+    uow: UnitOfWork, ctx: Context, rows: Sequence[CurrentRow]
+) -> dict[str, list[str]]:
+    """宛名番号 → suppressed processes, for a search result page (spec 3.1: 検索結果の表示の際、抑止
+    対象であることが明らかとなること). A temporarily released 抑止 still marks its person: the
+    release is temporary, the person remains a 抑止対象者."""
+    open_rows = _open_suppressions(
+        uow, [r.atena_number for r in rows], [r.household_number for r in rows]
+    )
+    flags: dict[str, list[str]] = {}
+    for r in rows:
+        kinds: set[str] = set()
+        for s in open_rows:
+            if s.start_date > ctx.today:
+                continue
+            if (s.target_kind, s.target_number) in (
+                (SuppressionTarget.PERSON.value, r.atena_number),
+                (SuppressionTarget.HOUSEHOLD.value, r.household_number),
+            ):
+                kinds.update(s.kinds)
+        if kinds:
+            flags[r.atena_number] = [k.value for k in ProcessKind if k.value in kinds]
+    return flags
+
+
+def _suppression_event(uow: UnitOfWork, ctx: Context, row: SuppressionRow, action: str) -> None:
+    """Spec 3.2: 抑止の設定・解除 go to the 宛名システム and others; spec 3.1: 発行抑止 also to
+    コンビニ交付 and the CS (the linkage layer routes by `kinds`). The reason text stays
+    inside: it may describe a victim's situation."""
+    person = row.target_kind == SuppressionTarget.PERSON.value
+    outbox.emit(
+        uow,
+        SUPPRESSION_TOPIC,
+        {
+            "tenant": uow.tenant,
+            "action": action,
+            "suppression_id": row.id,
+            "target_kind": row.target_kind,
+            "atena_numbers": [row.target_number] if person else [],
+            "household_numbers": [] if person else [row.target_number],
+            "kinds": row.kinds,
+            "level": row.level,
+            "start_date": row.start_date.isoformat(),
+            "end_date": row.end_date.isoformat() if row.end_date else None,
+            "ended_on": row.ended_on.isoformat() if row.ended_on else None,
+            "processed_on": ctx.today.isoformat(),
+        },
+    )
+
+
+def _audit_suppression(
+    uow: UnitOfWork,
+    ctx: Context,
+    row: SuppressionRow,
+    atena_number: str,
+    *,
+    action: str,
+    function: str,
+    **detail: Any,
+) -> None:
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action=action,
+            function=function,
+            subjects=sorted({atena_number, row.target_number}),
+            detail={
+                "suppression": row.id,
+                "target_kind": row.target_kind,
+                "kinds": row.kinds,
+                "level": row.level,
+                **detail,
+            },
+        ),
+    )
+
+
+def add_suppression(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    kinds: Sequence[str],
+    level: str,
+    start_date: date | str,
+    reason: str,
+    end_date: date | str | None = None,
+    target: str = SuppressionTarget.PERSON.value,
+    note: str = "",
+) -> SuppressionRow:
+    """抑止の設定 (spec 3.1) for the person or, with `target="household"`, for the household the
+    person belongs to now. Several may coexist; each names its processes and level. The end date
+    is optional and informational: the 抑止 applies until `end_suppression`."""
+    cur = _current_row(uow, atena_number, lock=False)
+    try:
+        target_kind = SuppressionTarget(target)
+    except ValueError as exc:
+        raise RegisterError("suppression.target", "抑止の対象が正しくありません。", "対象") from exc
+    try:
+        processes = {ProcessKind(k) for k in kinds}
+    except ValueError as exc:
+        raise RegisterError(
+            "suppression.kind", "抑止する処理が正しくありません。", "抑止する処理"
+        ) from exc
+    if not processes:
+        raise RegisterError(
+            "suppression.kind", "抑止する処理を一つ以上指定してください。", "抑止する処理"
+        )
+    try:
+        level_value = SuppressionLevel(level)
+    except ValueError as exc:
+        raise RegisterError(
+            "suppression.level", "抑止レベルはエラー又はアラートを指定してください。", "抑止レベル"
+        ) from exc
+    start = legal_date(start_date, "抑止開始日", today=ctx.today, allow_future=True)
+    end = (
+        legal_date(end_date, "抑止終了日", today=ctx.today, allow_future=True) if end_date else None
+    )
+    if end is not None and end < start:
+        raise RegisterError("date.order", "抑止終了日が抑止開始日より前です。", "抑止終了日")
+    if not reason.strip():
+        raise RegisterError("required", "抑止の理由を入力してください。", "抑止の理由")
+    row = SuppressionRow(
+        target_kind=target_kind.value,
+        target_number=(
+            atena_number if target_kind is SuppressionTarget.PERSON else cur.household_number
+        ),
+        suppress_change=ProcessKind.CHANGE in processes,
+        suppress_issue=ProcessKind.ISSUE in processes,
+        suppress_inquiry=ProcessKind.INQUIRY in processes,
+        level=level_value.value,
+        start_date=start,
+        end_date=end,
+        reason=reason.strip(),
+        note=note,
+        created_by=ctx.actor.id,
+        created_at=ctx.now,
+        ended_by="",
+        end_note="",
+        released_by="",
+        release_note="",
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    _suppression_event(uow, ctx, row, "added")
+    _audit_suppression(
+        uow,
+        ctx,
+        row,
+        atena_number,
+        action="change.add",
+        function="抑止の設定",
+        start=start.isoformat(),
+        end=end.isoformat() if end else None,
+    )
+    return row
+
+
+def _suppression_of(
+    uow: UnitOfWork, atena_number: str, suppression_id: int, *, lock: bool = True
+) -> SuppressionRow:
+    """A 抑止 reached through the person: it must target them or their current household."""
+    cur = _current_row(uow, atena_number, lock=False)
+    stmt = select(SuppressionRow).where(SuppressionRow.id == suppression_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = uow.session.scalars(stmt).first()
+    if row is None or (row.target_kind, row.target_number) not in (
+        (SuppressionTarget.PERSON.value, atena_number),
+        (SuppressionTarget.HOUSEHOLD.value, cur.household_number),
+    ):
+        raise NotFound(
+            f"宛名番号 {atena_number} の住民（又はその世帯）に抑止番号 {suppression_id} の抑止は"
+            "設定されていません。",
+            item="抑止番号",
+        )
+    return row
+
+
+def end_suppression(
+    uow: UnitOfWork, ctx: Context, *, atena_number: str, suppression_id: int, note: str = ""
+) -> SuppressionRow:
+    """抑止の終了 (本解除, spec 3.1): the only way a 抑止 stops applying for good. Published to
+    other systems (spec 3.2), unlike a temporary release."""
+    row = _suppression_of(uow, atena_number, suppression_id)
+    if row.ended_on is not None:
+        raise RegisterError("suppression.ended", "この抑止は既に終了しています。", "抑止番号")
+    row.ended_on = ctx.today
+    row.ended_by = ctx.actor.id
+    row.end_note = note
+    row.released_until = None
+    uow.session.flush()
+    _suppression_event(uow, ctx, row, "ended")
+    _audit_suppression(uow, ctx, row, atena_number, action="change.modify", function="抑止の終了")
+    return row
+
+
+def release_temporarily(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    atena_number: str,
+    suppression_id: int,
+    duration: timedelta = DEFAULT_RELEASE,
+    note: str = "",
+) -> SuppressionRow:
+    """抑止の一時解除 (spec 3.1): the 抑止 stops applying until `now + duration`, then applies
+    again by itself (default 30 minutes; the municipality's setting is passed as `duration`).
+    Audited, but deliberately NOT published: other systems, コンビニ交付 included, must never
+    mistake it for an end. Releasing again restarts the period."""
+    duration = check_release_duration(duration)
+    row = _suppression_of(uow, atena_number, suppression_id)
+    if row.ended_on is not None:
+        raise RegisterError("suppression.ended", "終了した抑止は一時解除できません。", "抑止番号")
+    row.released_until = ctx.now + duration
+    row.released_by = ctx.actor.id
+    row.release_note = note
+    uow.session.flush()
+    _audit_suppression(
+        uow,
+        ctx,
+        row,
+        atena_number,
+        action="change.modify",
+        function="抑止の一時解除",
+        until=row.released_until.isoformat(),
+        minutes=int(duration.total_seconds() // 60),
+    )
+    return row
+
+
+def list_suppressions(
+    uow: UnitOfWork, ctx: Context, atena_number: str, *, include_ended: bool = False
+) -> list[SuppressionRow]:
+    """The person's and their current household's 抑止 (audited read)."""
+    cur = _current_row(uow, atena_number, lock=False)
+    stmt = select(SuppressionRow).where(
+        or_(
+            and_(
+                SuppressionRow.target_kind == SuppressionTarget.PERSON.value,
+                SuppressionRow.target_number == atena_number,
+            ),
+            and_(
+                SuppressionRow.target_kind == SuppressionTarget.HOUSEHOLD.value,
+                SuppressionRow.target_number == cur.household_number,
+            ),
+        )
+    )
+    if not include_ended:
+        stmt = stmt.where(SuppressionRow.ended_on.is_(None))
+    rows = list(uow.session.scalars(stmt.order_by(SuppressionRow.id)))
+    _audit_read(uow, ctx, "抑止照会", [atena_number], suppressions=[r.id for r in rows])
+    return rows
+
+
+def suppression_applies(row: SuppressionRow, now: datetime) -> bool:
+    """Whether the 抑止 applies at `now` (for display: 適用中 / 一時解除中 / 開始前 / 終了)."""
+    return suppression_in_force(
+        start_date=row.start_date,
+        ended_on=row.ended_on,
+        released_until=row.released_until,
+        now=now,
+        today=now.astimezone(JST).date(),
+    )

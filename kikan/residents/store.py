@@ -7,6 +7,8 @@
 - `residents_name_keys`: every name a person can be found by (氏名, 通称, 旧氏, 外国人氏名).
 - `residents_households`: per 世帯番号 the current head (NULL = 世帯主不在) and a `version`.
 - `residents_support_measures`: 支援措置 with period and the listed 加害者.
+- `residents_suppressions`: 抑止 (異動・発行・照会) per person or household, with level, period,
+  explicit end and temporary release.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
@@ -118,3 +130,53 @@ class SupportMeasureRow(TenantOwned, Base):
     ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # spec 1.1.16 仮支援措置の開始年月日, kept when a 仮支援措置 is confirmed as 支援措置
+    provisional_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # 延長: the current period starts the day after the previous end (spec 3.4); NULL = start_date
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    extensions: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # 終了: 申出 | 期間経過 | 必要性なし
+    end_reason: Mapped[str] = mapped_column(String(20), default="", server_default=text("''"))
+    ended_by: Mapped[str] = mapped_column(String(100), default="", server_default=text("''"))
+
+
+class SuppressionRow(TenantOwned, Base):
+    """One 抑止 setting (spec 3.1). Several may exist per person or household, each with its own
+    processes and level. It applies from `start_date` until staff end it (`ended_on`): the end
+    date is informational, because the spec forbids automatic expiry. `released_until` is a
+    temporary release (一時解除) after which it applies again without anyone acting."""
+
+    __tablename__ = "residents_suppressions"
+    __table_args__ = (
+        Index("ix_residents_suppressions_target", "tenant_code", "target_kind", "target_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target_kind: Mapped[str] = mapped_column(String(10))  # "person" | "household"
+    target_number: Mapped[str] = mapped_column(String(15))  # 宛名番号 | 世帯番号
+    suppress_change: Mapped[bool] = mapped_column(Boolean)
+    suppress_issue: Mapped[bool] = mapped_column(Boolean)
+    suppress_inquiry: Mapped[bool] = mapped_column(Boolean)
+    level: Mapped[str] = mapped_column(String(10))  # "error" | "alert"
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ended_by: Mapped[str] = mapped_column(String(100), default="")
+    end_note: Mapped[str] = mapped_column(Text, default="")
+    released_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_by: Mapped[str] = mapped_column(String(100), default="")
+    release_note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def kinds(self) -> list[str]:
+        """The suppressed processes as `ProcessKind` values, in a fixed order."""
+        flags = (
+            ("change", self.suppress_change),
+            ("issue", self.suppress_issue),
+            ("inquiry", self.suppress_inquiry),
+        )
+        return [kind for kind, on in flags if on]
