@@ -11,6 +11,7 @@ with the shared libraries (dates via `kikan.calendar`, characters via `kikan.moj
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kikan.calendar import DateError, RegisterDate, parse_date
+from kikan.calendar import DateError, RegisterDate, parse_date, to_wareki
 from kikan.moji import MojiError, normalize_original, search_key
 from kikan.moji import address_key as moji_address_key
 from kikan.platform.ids import IdentifierError, validate_juminhyo_code
@@ -282,12 +283,23 @@ def clean_name(text: str, item: str, *, required: bool = False) -> str:
         raise _wrap(exc, item) from exc
 
 
-def register_date(text: str, item: str, *, today: date, allow_unknown: bool = True) -> str:
-    """Parse a date item that may be 不詳 (spec 1.1.8); refuse future dates; return storage form."""
+def register_date(
+    text: str, item: str, *, today: date, allow_unknown: bool = True, seireki: bool = False
+) -> str:
+    """Parse a date item that may be 不詳 (spec 1.1.8); refuse future dates; return storage form.
+
+    Accepts what people type (和暦, 西暦, 不詳 forms) and the storage form itself, because a
+    correction re-validates a stored snapshot. The value is kept in the calendar the register
+    shows it in (spec 1.1.9): 西暦 for `seireki` items (foreign residents' birth dates), else 和暦.
+    """
     try:
         value = RegisterDate.parse(text)
     except DateError as exc:
-        raise _wrap(exc, item) from exc
+        try:
+            value = RegisterDate.from_storage(text)
+        except DateError:
+            raise _wrap(exc, item) from exc
+    value = in_calendar(value, seireki=seireki)
     if not allow_unknown and not value.is_exact:
         raise RegisterError("date.unknown_not_allowed", f"{item}に不詳の日付は使えません。", item)
     if value.internal_date > today:
@@ -357,7 +369,23 @@ def validate_person(p: PersonInput, *, today: date) -> PersonInput:
 
 
 def display_to_storage_birth(p: PersonInput, *, today: date) -> str:
-    return register_date(p.birth_date, "生年月日", today=today)
+    return register_date(p.birth_date, "生年月日", today=today, seireki=p.resident_kind == "2")
+
+
+def in_calendar(value: RegisterDate, *, seireki: bool) -> RegisterDate:
+    """The same date written in 西暦 or in 和暦 (spec 1.1.9 decides which, not the typist).
+
+    Year-level and finer 不詳 forms convert through their sortable internal date; 年月日不詳
+    and ranges (…から…までの間, whose two ends carry their own calendars) stay as written.
+    """
+    if value.year is None or value.until is not None:
+        return value
+    if seireki and value.era is not None:
+        return dataclasses.replace(value, era=None, year=value.internal_date.year)
+    if not seireki and value.era is None:
+        w = to_wareki(value.internal_date)
+        return dataclasses.replace(value, era=w.era.name, year=w.year)
+    return value
 
 
 def _check_foreign(f: ForeignResident, today: date) -> None:

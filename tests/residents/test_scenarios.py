@@ -493,3 +493,46 @@ def test_search_finds_by_tsuushou_and_kyuuji_and_caps_large_totals(clerk: Clerk)
     assert japanese in [x["atena_number"] for x in clerk.search(name="サトウハナコ")["results"]]
     page = clerk.search(kana="ア")
     assert page["more_than_total"] is False and page["total"] >= 3
+
+
+def test_dates_show_in_the_calendar_the_law_wants_and_corrections_keep_them(clerk: Clerk) -> None:
+    """Spec 1.1.9: 和暦 for Japanese residents, 西暦 for foreign residents' birth dates,
+    whatever calendar the clerk typed; a correction re-validates the stored value."""
+    foreign = person(
+        "李",
+        "美",
+        "リ",
+        "ミ",
+        "2",
+        "平成2年3月4日",
+        "世帯主",
+        resident_kind="2",
+        foreign={"nationality": "410", "article_30_45": "2"},
+    )
+    foreign.pop("honseki")
+    r = clerk.ok(
+        "/residents/move-in",
+        {
+            "movers": [
+                {"person": foreign},
+                {"person": person("李", "子", "リ", "コ", "2", "昭和60年頃", "同居人")},
+            ],
+            "address": ADDRESS,
+            "prior_address": PRIOR,
+            "move_date": days_ago(2),
+        },
+        status=201,
+    )
+    foreigner, japanese = r["atena_numbers"]
+    assert clerk.resident(foreigner)["display"]["birth_date"] == "1990年3月4日"
+    assert clerk.resident(japanese)["display"]["birth_date"] == "昭和60年頃"
+    for atena, new_name in ((foreigner, "美玲"), (japanese, "和子")):
+        version = clerk.resident(atena)["version"]
+        clerk.ok(
+            f"/residents/{atena}/corrections",
+            {"changes": {"given_name": new_name}},
+            headers={"If-Match": str(version)},
+        )
+        assert clerk.resident(atena)["snapshot"]["given_name"] == new_name
+    assert clerk.resident(foreigner)["display"]["birth_date"] == "1990年3月4日"
+    assert clerk.resident(japanese)["display"]["birth_date"] == "昭和60年頃"
