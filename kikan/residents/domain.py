@@ -271,6 +271,11 @@ def _wrap(exc: ValueError, item: str) -> RegisterError:
     return RegisterError(code, message, item)
 
 
+#: Company-form marks: a person's name never holds them (spec 2.1.2 lists entering and searching
+#: （株）（有） among the functions not to implement).
+COMPANY_MARKS = re.compile(r"[（(]\s*[株有合資名社財]\s*[）)]|[㈱㈲㈳㈴㈵㈶]")
+
+
 def clean_name(text: str, item: str, *, required: bool = False) -> str:
     text = text.strip()
     if not text:
@@ -278,9 +283,14 @@ def clean_name(text: str, item: str, *, required: bool = False) -> str:
             raise RegisterError("required", f"{item}を入力してください。", item)
         return ""
     try:
-        return normalize_original(text, item=item)
+        original = normalize_original(text, item=item)
     except MojiError as exc:
         raise _wrap(exc, item) from exc
+    if COMPANY_MARKS.search(original):
+        raise RegisterError(
+            "name.company_mark", f"{item}に（株）（有）などの記号は使えません。", item
+        )
+    return original
 
 
 def register_date(

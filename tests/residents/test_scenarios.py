@@ -536,3 +536,25 @@ def test_dates_show_in_the_calendar_the_law_wants_and_corrections_keep_them(cler
         assert clerk.resident(atena)["snapshot"]["given_name"] == new_name
     assert clerk.resident(foreigner)["display"]["birth_date"] == "1990年3月4日"
     assert clerk.resident(japanese)["display"]["birth_date"] == "昭和60年頃"
+
+
+def test_company_marks_are_refused_in_names(clerk: Clerk) -> None:
+    """Spec 2.1.2 (実装しない): （株）（有） and the like are not entered into persons' names."""
+    for family in ("（株）山田", "山田(有)", "㈱山田"):
+        r = clerk.post(
+            "/residents/move-in",
+            {
+                "movers": [
+                    {
+                        "person": person(
+                            family, "太郎", "ヤマダ", "タロウ", "1", "平成1年1月8日", "世帯主"
+                        )
+                    }
+                ],
+                "address": ADDRESS,
+                "prior_address": PRIOR,
+                "move_date": days_ago(1),
+            },
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["item"] == "氏" and "（株）" in r.json()["detail"]
