@@ -558,3 +558,27 @@ def test_company_marks_are_refused_in_names(clerk: Clerk) -> None:
         )
         assert r.status_code == 422, r.text
         assert r.json()["item"] == "氏" and "（株）" in r.json()["detail"]
+
+
+def test_household_split_then_the_heads_death(clerk: Clerk) -> None:
+    """世帯分離, then the remaining household's head dies: with one member left she becomes
+    世帯主 ex officio (spec 4.0.4), and the split-off household is untouched."""
+    r = family_move_in(clerk, move_date=days_ago(90))
+    head, wife, child = r["atena_numbers"]
+    old = r["household_numbers"][0]
+    split = clerk.ok(
+        "/households/split",
+        {
+            "household_number": old,
+            "zokugara": {child: "世帯主"},
+            "change_date": days_ago(20),
+        },
+    )
+    new = next(h for h in split["household_numbers"] if h != old)
+    died = clerk.ok("/residents/death", {"atena_number": head, "death_date": days_ago(3)})
+    assert wife in died["atena_numbers"]  # the ex officio head change is part of the change
+    assert clerk.resident(wife)["snapshot"]["zokugara"] == "世帯主"
+    assert [h["reason"] for h in clerk.history(wife)] == ["国内転入", "世帯主変更"]
+    assert clerk.resident(child)["snapshot"]["household_number"] == new
+    assert clerk.resident(child)["snapshot"]["zokugara"] == "世帯主"
+    assert [h["reason"] for h in clerk.history(child)] == ["国内転入", "世帯分離"]
