@@ -16,6 +16,7 @@ from kikan import __version__
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import install_handlers
+from kikan.platform.migrate import schema_is_current
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database
@@ -40,6 +41,22 @@ INDEX_HTML = """<!doctype html>
 
 class UnsafeDatabaseRole(RuntimeError):
     """The application was pointed at a PostgreSQL role that bypasses row-level security."""
+
+
+class SchemaOutdated(RuntimeError):
+    """The database was not migrated to the revision this code needs."""
+
+
+def verify_schema(db: Database) -> None:
+    """Refuse to serve on a database that `kikan db upgrade` has not brought up to date: every
+    request would otherwise fail on a missing table, long after start-up looked fine."""
+    current_ok, current, head = schema_is_current(db.engine)
+    if not current_ok:
+        raise SchemaOutdated(
+            "データベースのスキーマが最新ではありません"
+            f"（現在 {current or '未作成'}、必要 {head}）。"
+            "kikan db upgrade を実行してください。"
+        )
 
 
 def verify_database_role(db: Database, settings: Settings) -> None:
@@ -78,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         verify_database_role(database, settings)
+        verify_schema(database)
         yield
         if owns_db:
             database.dispose()

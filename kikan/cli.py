@@ -384,13 +384,14 @@ def serve(
     """API（と画面）を提供する。"""
     import uvicorn
 
-    from kikan.app import UnsafeDatabaseRole, verify_database_role
+    from kikan.app import SchemaOutdated, UnsafeDatabaseRole, verify_database_role, verify_schema
 
     s = _settings()
     db = _db()
     try:
         verify_database_role(db, s)
-    except UnsafeDatabaseRole as exc:
+        verify_schema(db)
+    except (UnsafeDatabaseRole, SchemaOutdated) as exc:
         err.print(f"[red]エラー:[/] {exc}")
         raise typer.Exit(2) from None
     finally:

@@ -7,7 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
 from kikan.platform.db import make_engine
 from kikan.platform.rls import grant_app_role
@@ -35,6 +37,25 @@ def upgrade(url: str, *, app_role: str | None = None, revision: str = "head") ->
         return granted
     finally:
         engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_is_current(engine: Engine) -> tuple[bool, str | None, str]:
+    """(up to date?, the database's revision, the code's head revision)."""
+    with engine.connect() as conn:
+        current = (
+            MigrationContext.configure(conn).get_current_revision()
+            if inspect(conn).has_table("alembic_version")
+            else None
+        )
+    head = head_revision()
+    return current == head, current, head
 
 
 def current_revision(url: str) -> str | None:

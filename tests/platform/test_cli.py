@@ -137,3 +137,12 @@ def test_database_unreachable(tmp_path: Path) -> None:
     assert r.returncode == 3
     assert "データベースに接続できません" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    from kikan.platform.migrate import upgrade
+
+    upgrade(f"sqlite:///{tmp_path / 'kikan.db'}", revision="0001_platform")
+    r = run({"KIKAN_VAR_DIR": str(tmp_path)}, "serve", "--port", "1")
+    assert r.returncode == 2
+    assert "kikan db upgrade" in r.stderr and "Traceback" not in r.stderr

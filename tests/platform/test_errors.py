@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
@@ -126,3 +127,20 @@ def test_app_refuses_a_role_that_bypasses_rls(postgres_backend: Backend) -> None
         verify_database_role(app_db, Settings())
     finally:
         app_db.dispose()
+
+
+def test_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    from kikan.app import SchemaOutdated
+    from kikan.platform.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, revision="0002_sequences_outbox")
+    old = Database(url)
+    try:
+        with (
+            pytest.raises(SchemaOutdated, match="kikan db upgrade"),
+            TestClient(create_app(Settings(var_dir=tmp_path), old)),
+        ):
+            pass
+    finally:
+        old.dispose()
