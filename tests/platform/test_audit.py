@@ -233,20 +233,36 @@ def test_print_record_carries_the_print_log_items(db: Database) -> None:
             uow,
             ACTOR,
             audit.print_event(
-                function="住民票の写し交付", form_id="0010001", issue_number="2026-000123",
-                subjects=["000000000000019"], official_seal=True, mynumber_printed=False,
-                output_format="print", pages=2, purpose="本人請求",
+                function="住民票の写し交付",
+                form_id="0010001",
+                issue_number="2026-000123",
+                subjects=["000000000000019"],
+                official_seal=True,
+                mynumber_printed=False,
+                output_format="print",
+                pages=2,
+                purpose="本人請求",
             ),
         )
         uow.commit()
         assert (row.category, row.action, row.mynumber_accessed) == ("print", "print", False)
         assert row.detail == {
-            "form_id": "0010001", "issue_number": "2026-000123", "official_seal": True,
-            "mynumber_printed": False, "output_format": "print", "pages": 2,
+            "form_id": "0010001",
+            "issue_number": "2026-000123",
+            "official_seal": True,
+            "mynumber_printed": False,
+            "output_format": "print",
+            "pages": 2,
         }
     assert _verify(db, a).ok
     with pytest.raises(ValueError):
         audit.print_event(
-            function="x", form_id="x", issue_number="x", subjects=[], official_seal=False,
-            mynumber_printed=False, output_format="fax", pages=1,
+            function="x",
+            form_id="x",
+            issue_number="x",
+            subjects=[],
+            official_seal=False,
+            mynumber_printed=False,
+            output_format="fax",
+            pages=1,
         )

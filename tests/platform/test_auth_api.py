@@ -252,18 +252,24 @@ def test_password_policy_and_change(client: TestClient, db: Database) -> None:
     assert bearer(client, t, "madoguchi", "Another-Pass-2026")
 
 
-def test_account_outside_its_validity_period_cannot_log_in(client: TestClient, db: Database) -> None:
+def test_account_outside_its_validity_period_cannot_log_in(
+    client: TestClient, db: Database
+) -> None:
     from kikan.platform.store import StaffAccountRow
 
     t = create_tenant(db)
     create_staff(db, t, "rinji", ["counter"])
     headers = bearer(client, t, "rinji")
     with db.unit_of_work(t) as uow:
-        uow.session.execute(update(StaffAccountRow).values(valid_until=utcnow() - timedelta(minutes=1)))
+        uow.session.execute(
+            update(StaffAccountRow).values(valid_until=utcnow() - timedelta(minutes=1))
+        )
         uow.commit()
     # an open session ends with the period …
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     # … and a new login is refused like an unknown account
-    r = client.post("/api/v1/auth/token", json={"tenant": t, "login_id": "rinji", "password": PASSWORD})
+    r = client.post(
+        "/api/v1/auth/token", json={"tenant": t, "login_id": "rinji", "password": PASSWORD}
+    )
     assert r.status_code == 401
     assert _denials(db, t)[-1]["reason"] == "unknown_or_inactive_account"
