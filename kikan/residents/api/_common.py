@@ -1,0 +1,169 @@
+"""What every resident-register endpoint shares: the role sets, running one use case in one
+unit of work (`_run`, `_run_change`), turning 抑止 refusals into 403 problems with an audited
+denial, `If-Match` versions, `Kikan-Warning` headers, and the schemas used by several areas.
+
+Why a module of its own: the area routers (`changes`, `households`, `identity`, `reads`,
+`protection`) import from here and never from each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from pydantic import BaseModel, Field
+
+from kikan.platform import audit, auth
+from kikan.platform.api import DbDep
+from kikan.platform.crypto import KeyRing
+from kikan.platform.errors import InvalidInput, KikanError
+from kikan.platform.uow import UnitOfWork
+from kikan.residents import service
+from kikan.residents.domain import RegisterError, SuppressedError, final_month_start
+
+WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
+READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
+#: Spec 3.1 wants the rights to set, end and temporarily release a 抑止 to be configurable per
+#: right. Until the platform has per-function rights, all three belong to 審査・決裁 (approver),
+#: like 職権記載 and the 支援措置, which the 支援措置責任者 manages (spec 3.4).
+SUPPRESSION_ROLES = (auth.Role.APPROVER,)
+SUPPORT_MEASURE_ROLES = (auth.Role.APPROVER,)
+WARNING_HEADER = "Kikan-Warning"
+
+
+class Suppressed(KikanError):
+    """A 抑止 at level エラー refused the process: a policy refusal, not bad input."""
+
+    status = 403
+    slug = "suppressed"
+    title = "抑止が設定されているため処理できません。"
+
+
+def _ctx(request: Request, staff: auth.Principal) -> service.Context:
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    actor = staff.actor()
+    return service.Context(actor=actor, keyring=keyring)
+
+
+def _run(
+    db: DbDep,
+    staff: auth.Principal,
+    request: Request,
+    *,
+    roles: tuple[str, ...],
+    function: str,
+    fn: Any,
+) -> Any:
+    """One use case in one unit of work, after the role check; register errors become 422."""
+    auth.require_roles(db, staff, *roles, function=function)
+    ctx = _ctx(request, staff)
+    try:
+        with db.unit_of_work(staff.scope) as uow:
+            result = fn(uow, ctx)
+            uow.commit()
+            return result
+    except RegisterError as exc:
+        raise InvalidInput(exc.message, item=exc.item, code=exc.code) from exc
+    except SuppressedError as exc:
+        # the refused unit of work has rolled back and closed: the denial gets its own
+        # transaction (ADR 0001), never a nested one (SQLite would wait for its own lock)
+        audit.append_now(db, staff.scope, ctx.actor, service.denial_event(exc, function))
+        raise Suppressed(
+            exc.message,
+            process=exc.process.value,
+            suppressions=exc.suppression_ids,
+        ) from exc
+
+
+def _warning_headers(response: Response, warnings: list[str]) -> None:
+    for text in warnings:
+        response.headers.append(WARNING_HEADER, quote(text, safe=""))
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().strip("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match には版番号を指定してください。", item="If-Match")
+    return int(text)
+
+
+def _today(staff: auth.Principal) -> date:
+    return service.Context(actor=staff.actor()).today
+
+
+# ---------------------------------------------------------------- shared schemas
+
+
+class ChangeOut(BaseModel):
+    reason: str = Field(description="異動事由")
+    atena_numbers: list[str] = Field(description="異動者の宛名番号")
+    household_numbers: list[str] = Field(description="関係する世帯番号")
+    versions: dict[str, int] = Field(description="異動後の各住民の版")
+    warnings: list[str] = Field(description="職員への注意（世帯主不在など）")
+
+
+def _change(r: service.ChangeResult) -> ChangeOut:
+    return ChangeOut(
+        reason=r.reason,
+        atena_numbers=r.atena_numbers,
+        household_numbers=r.household_numbers,
+        versions=r.versions,
+        warnings=r.warnings,
+    )
+
+
+def _run_change(
+    db: DbDep,
+    staff: auth.Principal,
+    request: Request,
+    *,
+    roles: tuple[str, ...],
+    function: str,
+    fn: Callable[[UnitOfWork, service.Context], service.ChangeResult],
+) -> ChangeOut:
+    """The whole body of a 異動 endpoint: one use case through `_run`, its result as `ChangeOut`."""
+    return _change(_run(db, staff, request, roles=roles, function=function, fn=fn))
+
+
+class SupportMeasureOut(BaseModel):
+    id: int = Field(description="支援措置の番号（延長・終了・切替で指定）")
+    kind: str = Field(description="support（支援措置） / provisional（仮支援措置）")
+    start_date: date = Field(description="支援措置（仮支援措置）の開始年月日")
+    end_date: date = Field(description="現在の期間の終了年月日")
+    period_start: date = Field(description="現在の期間の開始日（延長後は前期間終了日の翌日）")
+    provisional_start: date | None = Field(
+        default=None, description="仮支援措置の開始年月日（仮支援措置から切り替えた場合）"
+    )
+    extensions: int = Field(description="延長の回数")
+    extendable_from: date = Field(description="延長できる最初の日（期間終了日の1か月前）")
+    expired: bool = Field(description="期間終了済み（延長されていない）")
+    ends_within_a_month: bool = Field(description="1か月以内に期間が終了する")
+    ended_on: date | None = Field(default=None, description="終了した日")
+    end_reason: str = Field(default="", description="終了事由（申出・期間経過・必要性なし）")
+
+
+def _measure_fields(r: Any, today: date) -> dict[str, Any]:
+    opens = final_month_start(r.end_date)
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "start_date": r.start_date,
+        "end_date": r.end_date,
+        "period_start": r.period_start or r.start_date,
+        "provisional_start": r.provisional_start,
+        "extensions": r.extensions or 0,
+        "extendable_from": opens,
+        "expired": r.end_date < today,
+        "ends_within_a_month": opens <= today <= r.end_date,
+        "ended_on": r.ended_on,
+        "end_reason": r.end_reason or "",
+    }
+
+
+def _measures(rows: list[Any], today: date) -> list[SupportMeasureOut]:
+    return [SupportMeasureOut(**_measure_fields(r, today)) for r in rows]

@@ -1,0 +1,387 @@
+"""Endpoints of the 異動 that enter, change and remove persons: 転入, 出生, 転居, 転出 (予定・確定),
+死亡, 世帯主変更, 修正, 異動の取消し, 職権記載 and 職権消除.
+
+Why a module of its own: each endpoint maps one request to one use case and answers `ChangeOut`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
+
+from kikan.platform import auth
+from kikan.platform.api import DbDep, StaffDep
+from kikan.residents import service
+from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _if_match, _run_change
+from kikan.residents.domain import Address, OtherAddress, PersonInput, Reason
+
+router = APIRouter()
+
+# ---------------------------------------------------------------- schemas
+
+
+class MoverIn(BaseModel):
+    person: PersonInput
+    my_number: str | None = Field(default=None, description="個人番号（12桁。暗号化して保存）")
+
+
+class MoveInRequest(BaseModel):
+    movers: list[MoverIn] = Field(min_length=1, description="異動者（家族で転入する場合は全員）")
+    address: Address = Field(description="転入先の住所")
+    prior_address: OtherAddress | None = Field(
+        default=None,
+        description="転入前住所（国外の場合は国名コードと国外住所。"
+        "第30条の46・47 の場合は省略して空欄）",
+    )
+    move_date: date = Field(description="異動日（転入した日）")
+    notified_date: date | None = Field(default=None, description="届出日")
+    reason: Literal["国内転入", "国外転入等"] = Field(default="国内転入", description="異動事由")
+    join_household: str | None = Field(default=None, description="既存世帯に入る場合の世帯番号")
+    expected_household_version: int | None = Field(default=None, description="既存世帯の版")
+
+
+class BirthRequest(BaseModel):
+    household_number: str = Field(description="出生子が入る世帯の世帯番号")
+    person: PersonInput
+    notified_date: date | None = None
+    expected_household_version: int | None = None
+
+
+class MoveWithinRequest(BaseModel):
+    household_number: str
+    address: Address = Field(description="転居先の住所")
+    move_date: date = Field(description="異動日（転居した日）")
+    notified_date: date | None = None
+    expected_household_version: int | None = None
+
+
+class MoveOutRequest(BaseModel):
+    atena_numbers: list[str] = Field(min_length=1)
+    destination: OtherAddress = Field(description="転出先住所（予定）")
+    planned_date: date = Field(description="転出予定年月日")
+    notified_date: date = Field(description="転出届出年月日")
+    expected_versions: dict[str, int] | None = None
+
+
+class MoveOutConfirmRequest(BaseModel):
+    atena_numbers: list[str] = Field(min_length=1)
+    moved_date: date = Field(description="異動日（転出した日）")
+    confirmed_destination: OtherAddress | None = Field(
+        default=None, description="転出先住所（確定）"
+    )
+    expected_versions: dict[str, int] | None = None
+
+
+class DeathRequest(BaseModel):
+    atena_number: str
+    death_date: date = Field(description="死亡年月日")
+    notified_date: date | None = None
+    expected_version: int | None = None
+
+
+class HeadChangeRequest(BaseModel):
+    household_number: str
+    zokugara: dict[str, str] = Field(description="宛名番号 → 新しい続柄（新世帯主は「世帯主」）")
+    change_date: date
+    notified_date: date | None = None
+    expected_household_version: int | None = None
+
+
+class ExOfficioEntryRequest(BaseModel):
+    movers: list[MoverIn] = Field(min_length=1, description="記載する者")
+    address: Address = Field(description="住所")
+    prior_address: OtherAddress | None = Field(
+        default=None, description="転入前住所（不明・なしの場合は省略）"
+    )
+    entry_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="戸籍届出・通知日又は申出日")
+    reason: Literal["職権記載", "職権記載（帰化等）", "職権記載（国籍喪失）"] = "職権記載"
+    join_household: str | None = Field(default=None, description="既存世帯に入る場合の世帯番号")
+    expected_household_version: int | None = Field(default=None, description="既存世帯の版")
+    note: str = Field(default="", description="留意事項（職権記載の理由など）")
+
+
+class ExOfficioRemovalRequest(BaseModel):
+    atena_numbers: list[str] = Field(min_length=1, description="消除する者の宛名番号")
+    removal_date: date = Field(description="異動日（消除の年月日）")
+    reason: Literal["職権消除", "職権消除（帰化等）", "職権消除（国籍喪失）"] = "職権消除"
+    notified_date: date | None = Field(default=None, description="戸籍届出・通知日又は申出日")
+    note: str = Field(default="", description="留意事項（実態調査の結果など）")
+    expected_versions: dict[str, int] | None = None
+
+
+class CorrectionRequest(BaseModel):
+    changes: dict[str, Any] = Field(description="修正する項目と新しい値")
+    reason: Literal["誤記修正", "職権修正", "軽微な修正"] = "誤記修正"
+    note: str = Field(default="", description="留意事項")
+
+
+class CancelRequest(BaseModel):
+    note: str = Field(default="", description="取消しの理由")
+
+
+# ---------------------------------------------------------------- endpoints: 異動
+
+
+@router.post("/residents/move-in", response_model=ChangeOut, status_code=201, summary="転入")
+def move_in(body: MoveInRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    """転入（家族・再転入・国外転入・未届転入を含む）。
+
+    転入前住所の `unreported` が真なら未届転入。"""
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="転入",
+        fn=lambda uow, ctx: service.move_in(
+            uow,
+            ctx,
+            movers=[service.Mover(m.person, m.my_number) for m in body.movers],
+            address=body.address,
+            prior_address=body.prior_address,
+            move_date=body.move_date,
+            notified_date=body.notified_date,
+            reason=Reason(body.reason),
+            join_household=body.join_household,
+            expected_household_version=body.expected_household_version,
+        ),
+    )
+
+
+@router.post("/residents/birth", response_model=ChangeOut, status_code=201, summary="出生")
+def birth(body: BirthRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="出生",
+        fn=lambda uow, ctx: service.record_birth(
+            uow,
+            ctx,
+            household_number=body.household_number,
+            person=body.person,
+            notified_date=body.notified_date,
+            expected_household_version=body.expected_household_version,
+        ),
+    )
+
+
+@router.post("/residents/move-within", response_model=ChangeOut, summary="転居")
+def move_within(body: MoveWithinRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="転居",
+        fn=lambda uow, ctx: service.move_within(
+            uow,
+            ctx,
+            household_number=body.household_number,
+            address=body.address,
+            move_date=body.move_date,
+            notified_date=body.notified_date,
+            expected_household_version=body.expected_household_version,
+        ),
+    )
+
+
+@router.post("/residents/move-out", response_model=ChangeOut, summary="転出届（予定）")
+def move_out(body: MoveOutRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="転出",
+        fn=lambda uow, ctx: service.plan_move_out(
+            uow,
+            ctx,
+            atena_numbers=body.atena_numbers,
+            destination=body.destination,
+            planned_date=body.planned_date,
+            notified_date=body.notified_date,
+            expected_versions=body.expected_versions,
+        ),
+    )
+
+
+@router.post("/residents/move-out/confirm", response_model=ChangeOut, summary="転出確定")
+def move_out_confirm(
+    body: MoveOutConfirmRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="転出確定",
+        fn=lambda uow, ctx: service.confirm_move_out(
+            uow,
+            ctx,
+            atena_numbers=body.atena_numbers,
+            moved_date=body.moved_date,
+            confirmed_destination=body.confirmed_destination,
+            expected_versions=body.expected_versions,
+        ),
+    )
+
+
+@router.post("/residents/death", response_model=ChangeOut, summary="死亡")
+def death(body: DeathRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="死亡",
+        fn=lambda uow, ctx: service.record_death(
+            uow,
+            ctx,
+            atena_number=body.atena_number,
+            death_date=body.death_date,
+            notified_date=body.notified_date,
+            expected_version=body.expected_version,
+        ),
+    )
+
+
+@router.post("/households/head-change", response_model=ChangeOut, summary="世帯主変更")
+def head_change(body: HeadChangeRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="世帯主変更",
+        fn=lambda uow, ctx: service.change_head(
+            uow,
+            ctx,
+            household_number=body.household_number,
+            zokugara=body.zokugara,
+            change_date=body.change_date,
+            notified_date=body.notified_date,
+            expected_household_version=body.expected_household_version,
+        ),
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/corrections",
+    response_model=ChangeOut,
+    summary="修正（誤記修正・職権修正）",
+)
+def corrections(
+    atena_number: str,
+    *,
+    body: CorrectionRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="修正",
+        fn=lambda uow, ctx: service.correct(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            changes=body.changes,
+            reason=Reason(body.reason),
+            note=body.note,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+@router.post("/residents/{atena_number}/cancel", response_model=ChangeOut, summary="異動の取消し")
+def cancel(
+    atena_number: str,
+    *,
+    body: CancelRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=(auth.Role.APPROVER,),
+        function="異動の取消し",
+        fn=lambda uow, ctx: service.cancel_last(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            note=body.note,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+# ---------------------------------------------------------------- endpoints: 職権記載・職権消除
+
+
+@router.post(
+    "/residents/ex-officio-entry", response_model=ChangeOut, status_code=201, summary="職権記載"
+)
+def ex_officio_entry(
+    body: ExOfficioEntryRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """職権記載（帰化・国籍喪失の戸籍通知、実態調査による記載など）。転入前住所は任意。
+
+    職権による記載は審査・決裁を経るため、審査権限（approver）の職員だけが行える。"""
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=(auth.Role.APPROVER,),
+        function="職権記載",
+        fn=lambda uow, ctx: service.enter_ex_officio(
+            uow,
+            ctx,
+            movers=[service.Mover(m.person, m.my_number) for m in body.movers],
+            address=body.address,
+            prior_address=body.prior_address,
+            entry_date=body.entry_date,
+            notified_date=body.notified_date,
+            reason=Reason(body.reason),
+            join_household=body.join_household,
+            expected_household_version=body.expected_household_version,
+            note=body.note,
+        ),
+    )
+
+
+@router.post("/residents/ex-officio-removal", response_model=ChangeOut, summary="職権消除")
+def ex_officio_removal(
+    body: ExOfficioRemovalRequest, request: Request, staff: StaffDep, db: DbDep
+) -> ChangeOut:
+    """職権消除（実態調査、失踪宣告、帰化・国籍喪失など）。審査権限の職員だけが行える。"""
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=(auth.Role.APPROVER,),
+        function="職権消除",
+        fn=lambda uow, ctx: service.remove_ex_officio(
+            uow,
+            ctx,
+            atena_numbers=body.atena_numbers,
+            removal_date=body.removal_date,
+            reason=Reason(body.reason),
+            notified_date=body.notified_date,
+            note=body.note,
+            expected_versions=body.expected_versions,
+        ),
+    )

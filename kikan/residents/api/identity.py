@@ -1,0 +1,240 @@
+"""Endpoints of one person's identity items: 旧氏, 通称, 個人番号 and 住民票コード.
+
+Why a module of its own: these endpoints address one person by path, take `If-Match`, and
+touch no household.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
+
+from kikan.platform.api import DbDep, StaffDep
+from kikan.residents import service
+from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _if_match, _run_change
+from kikan.residents.domain import Reason
+
+router = APIRouter()
+
+# ---------------------------------------------------------------- schemas
+
+
+class KyuujiRequest(BaseModel):
+    kyuuji: str = Field(description="旧氏")
+    kyuuji_kana: str = Field(default="", description="旧氏フリガナ（任意）")
+    requested_date: date = Field(description="請求日")
+
+
+class KyuujiDeleteRequest(BaseModel):
+    requested_date: date = Field(description="請求日")
+
+
+class TsuushouRequest(BaseModel):
+    tsuushou: str = Field(description="通称")
+    tsuushou_kana: str = Field(default="", description="通称フリガナ（任意）")
+    offered_date: date = Field(description="申出日")
+
+
+class TsuushouDeleteRequest(BaseModel):
+    offered_date: date = Field(description="申出日")
+
+
+class MyNumberChangeRequest(BaseModel):
+    my_number: str = Field(description="新しい個人番号（12桁。暗号化して保存し、応答には含めない）")
+    reason: Literal["個人番号の変更請求", "個人番号の職権修正"] = "個人番号の変更請求"
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="請求日")
+
+
+class JuminhyoCodeChangeRequest(BaseModel):
+    juminhyo_code: str = Field(description="新しい住民票コード（11桁）")
+    reason: Literal["住民票コードの変更請求", "住民票コードの職権記載"] = "住民票コードの変更請求"
+    change_date: date = Field(description="異動日")
+    notified_date: date | None = Field(default=None, description="請求日")
+
+
+# ---------------------------------------------------------------- endpoints: 旧氏・通称・番号
+
+
+@router.post(
+    "/residents/{atena_number}/kyuuji", response_model=ChangeOut, summary="旧氏の記載・変更"
+)
+def kyuuji(
+    atena_number: str,
+    *,
+    body: KyuujiRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    """日本人住民の請求による旧氏の記載（既に記載があれば旧氏の変更）。"""
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="旧氏の記載",
+        fn=lambda uow, ctx: service.record_kyuuji(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            kyuuji=body.kyuuji,
+            kyuuji_kana=body.kyuuji_kana,
+            requested_date=body.requested_date,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/kyuuji/delete", response_model=ChangeOut, summary="旧氏の削除"
+)
+def kyuuji_delete(
+    atena_number: str,
+    *,
+    body: KyuujiDeleteRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="旧氏の削除",
+        fn=lambda uow, ctx: service.delete_kyuuji(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            requested_date=body.requested_date,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+@router.post("/residents/{atena_number}/tsuushou", response_model=ChangeOut, summary="通称の記載")
+def tsuushou(
+    atena_number: str,
+    *,
+    body: TsuushouRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    """外国人住民の申出による通称の記載。"""
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="通称の記載",
+        fn=lambda uow, ctx: service.record_tsuushou(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            tsuushou=body.tsuushou,
+            tsuushou_kana=body.tsuushou_kana,
+            offered_date=body.offered_date,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/tsuushou/delete", response_model=ChangeOut, summary="通称の削除"
+)
+def tsuushou_delete(
+    atena_number: str,
+    *,
+    body: TsuushouDeleteRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="通称の削除",
+        fn=lambda uow, ctx: service.delete_tsuushou(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            offered_date=body.offered_date,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/my-number", response_model=ChangeOut, summary="個人番号の変更"
+)
+def my_number_change(
+    atena_number: str,
+    *,
+    body: MyNumberChangeRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    """個人番号の変更請求・職権修正。新しい番号は応答・エラー・監査記録に出さない。"""
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="個人番号の変更",
+        fn=lambda uow, ctx: service.change_my_number(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            my_number=body.my_number,
+            reason=Reason(body.reason),
+            change_date=body.change_date,
+            notified_date=body.notified_date,
+            expected_version=_if_match(if_match),
+        ),
+    )
+
+
+@router.post(
+    "/residents/{atena_number}/juminhyo-code",
+    response_model=ChangeOut,
+    summary="住民票コードの変更請求・職権記載",
+)
+def juminhyo_code_change(
+    atena_number: str,
+    *,
+    body: JuminhyoCodeChangeRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ChangeOut:
+    return _run_change(
+        db,
+        staff,
+        request,
+        roles=WRITE_ROLES,
+        function="住民票コードの変更",
+        fn=lambda uow, ctx: service.change_juminhyo_code(
+            uow,
+            ctx,
+            atena_number=atena_number,
+            juminhyo_code=body.juminhyo_code,
+            reason=Reason(body.reason),
+            change_date=body.change_date,
+            notified_date=body.notified_date,
+            expected_version=_if_match(if_match),
+        ),
+    )

@@ -1,0 +1,462 @@
+"""Shared machinery of the resident-register use cases: the context, the result of a change,
+loading and locking persons and households, version checks, and the one write path (`_append`
+then `_finish`) every 異動 goes through.
+
+Why it is one module: every use-case module depends on it and it depends on none of them, so the
+package has no import cycles. That includes the 抑止 gate (`_enforce`) and `is_protected`, which
+`_finish` calls for every change; the rest of 支援措置 and 抑止 lives in `protection`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select
+
+from kikan.calendar import RegisterDate
+from kikan.platform import audit, outbox
+from kikan.platform.crypto import KeyRing, MyNumber
+from kikan.platform.db import utcnow
+from kikan.platform.errors import Conflict, NotFound
+from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
+from kikan.platform.sequences import next_value
+from kikan.platform.uow import UnitOfWork
+from kikan.residents.domain import (
+    ProcessKind,
+    Reason,
+    RegisterError,
+    Snapshot,
+    Status,
+    SuppressedError,
+    SuppressionLevel,
+    SuppressionTarget,
+    check_household,
+    legal_date,
+    name_keys,
+    search_keys,
+    suppression_in_force,
+    suppression_target_label,
+)
+from kikan.residents.store import (
+    CurrentRow,
+    HistoryRow,
+    HouseholdRow,
+    NameKeyRow,
+    SupportMeasureRow,
+    SuppressionRow,
+)
+from kikan.standard.zokugara import parse_zokugara, rank
+
+JST = ZoneInfo("Asia/Tokyo")
+FUNCTION = "住民記録"
+EVENT_TOPIC = "residents.changed"
+#: 抑止の設定・終了 (spec 3.2 宛名システム等への連携, spec 3.1 コンビニ交付・CS への発行抑止の連携).
+#: 一時解除 is deliberately never published (spec 3.1).
+SUPPRESSION_TOPIC = "residents.suppression"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is doing the work and when: 入力場所, 入力端末 (spec 1.3.1) and the 処理日."""
+
+    actor: audit.Actor
+    now: datetime = field(default_factory=utcnow)
+    keyring: KeyRing | None = None
+
+    @property
+    def today(self) -> date:
+        """処理日: the processing day in Japan (spec 4.0.3: 処理当日が自動入力)."""
+        return self.now.astimezone(JST).date()
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    reason: str
+    atena_numbers: list[str]
+    household_numbers: list[str]
+    versions: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _snapshot(row: HistoryRow) -> Snapshot:
+    return Snapshot.model_validate(row.snapshot)
+
+
+def _current_row(uow: UnitOfWork, atena: str, *, lock: bool = True) -> CurrentRow:
+    stmt = select(CurrentRow).where(CurrentRow.atena_number == atena)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = uow.session.scalars(stmt).first()
+    if row is None:
+        raise NotFound(f"宛名番号 {atena} の住民は登録されていません。", item="宛名番号")
+    return row
+
+
+def latest(uow: UnitOfWork, atena: str) -> tuple[Snapshot, int]:
+    """The latest snapshot and the person's version."""
+    cur = _current_row(uow, atena, lock=False)
+    row = uow.session.scalars(
+        select(HistoryRow).where(
+            HistoryRow.atena_number == atena, HistoryRow.history_no == cur.history_no
+        )
+    ).one()
+    return _snapshot(row), cur.version
+
+
+def household_members(
+    uow: UnitOfWork, household_number: str, *, include_removed: bool = False
+) -> list[Snapshot]:
+    stmt = select(CurrentRow).where(CurrentRow.household_number == household_number)
+    if not include_removed:
+        stmt = stmt.where(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
+    rows = uow.session.scalars(stmt).all()
+    members = [latest(uow, r.atena_number)[0] for r in rows]
+    return sorted(
+        members, key=lambda s: (rank(parse_zokugara(s.zokugara)), s.birth_date, s.atena_number)
+    )
+
+
+def _lock_household(uow: UnitOfWork, household_number: str) -> HouseholdRow:
+    row = uow.session.scalars(
+        select(HouseholdRow)
+        .where(HouseholdRow.household_number == household_number)
+        .with_for_update()
+    ).first()
+    if row is None or not row.active:
+        raise NotFound(f"世帯番号 {household_number} の世帯は登録されていません。", item="世帯番号")
+    return row
+
+
+def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None:
+    for atena, version in (expected or {}).items():
+        cur = _current_row(uow, atena)
+        if cur.version != version:
+            raise Conflict(
+                f"宛名番号 {atena} の住民は他の処理で更新されています"
+                f"（版 {version} → {cur.version}）。"
+                "最新の内容を確認してから、もう一度処理してください。",
+                item="版",
+                slug="stale-version",
+                current_version=cur.version,
+            )
+
+
+def _check_household_version(row: HouseholdRow, expected: int | None) -> None:
+    if expected is not None and row.version != expected:
+        raise Conflict(
+            f"世帯番号 {row.household_number} の世帯は他の処理で更新されています。"
+            "最新の内容を確認してから、もう一度処理してください。",
+            item="版",
+            slug="stale-version",
+            current_version=row.version,
+        )
+
+
+def _raise_not_found(atena: str) -> HistoryRow:
+    raise NotFound(f"宛名番号 {atena} の住民は登録されていません。", item="宛名番号")
+
+
+def _active_person(uow: UnitOfWork, atena: str) -> Snapshot:
+    snap, _ = latest(uow, atena)
+    if not snap.status.is_active:
+        raise RegisterError(
+            "status.not_resident",
+            f"宛名番号 {atena} の方は住民ではありません（{snap.status.label}）。",
+            "住民状態",
+        )
+    return snap
+
+
+def _notification_dates(
+    ctx: Context, day_value: date | str, notified_value: date | str | None, *, item: str = "異動日"
+) -> tuple[date, date | None]:
+    """異動日 (≤ 処理日, spec 4.0.3) and the optional 届出日 (or 請求日/申出日),
+    which can never precede the 異動日."""
+    day = legal_date(day_value, item, today=ctx.today)
+    notified = legal_date(notified_value, "届出日", today=ctx.today) if notified_value else None
+    if notified and notified < day:
+        raise RegisterError("date.order", f"届出日が{item}より前になっています。", "届出日")
+    return day, notified
+
+
+# ---------------------------------------- 抑止 and 支援措置 checks of every change (spec 3.1, 3.4)
+
+
+def is_protected(uow: UnitOfWork, atena: str, on: date) -> bool:
+    """Whether 支援措置 (or 仮支援措置) protects the person on `on`.
+
+    Spec 3.1: a suppression does not end by itself when its end date passes; an expired, not
+    extended measure is still shown as protected with an alert until staff end it explicitly.
+    """
+    stmt = select(SupportMeasureRow.id).where(
+        SupportMeasureRow.atena_number == atena, SupportMeasureRow.ended_on.is_(None)
+    )
+    return uow.session.scalars(stmt).first() is not None
+
+
+def _open_suppressions(
+    uow: UnitOfWork, atenas: Iterable[str], households: Iterable[str]
+) -> list[SuppressionRow]:
+    """Suppressions not ended by staff that target these persons or households (one query).
+    Whether each applies right now is decided in Python by `domain.suppression_in_force`, the
+    same way on both backends."""
+    persons, homes = sorted(set(atenas)), sorted(set(households))
+    targets: list[ColumnElement[bool]] = []
+    if persons:
+        targets.append(
+            and_(
+                SuppressionRow.target_kind == SuppressionTarget.PERSON.value,
+                SuppressionRow.target_number.in_(persons),
+            )
+        )
+    if homes:
+        targets.append(
+            and_(
+                SuppressionRow.target_kind == SuppressionTarget.HOUSEHOLD.value,
+                SuppressionRow.target_number.in_(homes),
+            )
+        )
+    if not targets:
+        return []
+    stmt = (
+        select(SuppressionRow)
+        .where(SuppressionRow.ended_on.is_(None), or_(*targets))
+        .order_by(SuppressionRow.id)
+    )
+    return list(uow.session.scalars(stmt))
+
+
+def _applying(
+    rows: Iterable[SuppressionRow], process: ProcessKind, now: datetime
+) -> list[SuppressionRow]:
+    today = now.astimezone(JST).date()
+    return [
+        r
+        for r in rows
+        if process.value in r.kinds
+        and suppression_in_force(
+            start_date=r.start_date,
+            ended_on=r.ended_on,
+            released_until=r.released_until,
+            now=now,
+            today=today,
+        )
+    ]
+
+
+def _enforce(
+    uow: UnitOfWork,
+    ctx: Context,
+    process: ProcessKind,
+    atenas: Sequence[str],
+    households: Sequence[str],
+) -> list[str]:
+    """Apply the 抑止 of `process` to these persons and households: raise `SuppressedError` if
+    one at level エラー applies, else return a warning per one at level アラート."""
+    rows = _applying(_open_suppressions(uow, atenas, households), process, ctx.now)
+    errors = [r for r in rows if r.level == SuppressionLevel.ERROR.value]
+    if errors:
+        first = errors[0]
+        raise SuppressedError(
+            f"{suppression_target_label(first.target_kind, first.target_number)}に"
+            f"{process.suppression_label}（エラー、抑止番号 {first.id}）が設定されているため、"
+            f"{process.label}の処理はできません。"
+            "必要な場合は権限のある職員が抑止の一時解除を行ってください。",
+            process=process,
+            subjects=sorted({*atenas, *households}),
+            suppression_ids=[r.id for r in errors],
+        )
+    return [
+        f"{suppression_target_label(r.target_kind, r.target_number)}に"
+        f"{process.suppression_label}（アラート、抑止番号 {r.id}）が設定されています。"
+        "内容を確認のうえ処理してください。"
+        for r in rows
+    ]
+
+
+def _audit_read(
+    uow: UnitOfWork, ctx: Context, function: str, subjects: Sequence[str], **detail: Any
+) -> None:
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action="inquiry",
+            function=function,
+            subjects=list(subjects),
+            detail=detail,
+        ),
+    )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _new_atena(uow: UnitOfWork) -> str:
+    return make_atena_number(next_value(uow, "residents.atena"), 15)
+
+
+def _new_household(uow: UnitOfWork) -> str:
+    number = make_atena_number(next_value(uow, "residents.setai"), 15, item="世帯番号")
+    uow.session.add(HouseholdRow(household_number=number, head_atena=None, version=1, active=True))
+    uow.session.flush()
+    return number
+
+
+def _append(
+    uow: UnitOfWork,
+    ctx: Context,
+    snap: Snapshot,
+    *,
+    reason: Reason,
+    valid_from: date,
+    notified: date | None,
+    note: str = "",
+    cancels: int | None = None,
+    mynumber_index: str | None = None,
+) -> int:
+    """Append the next history row for `snap` and refresh its projection; returns the version."""
+    cur = uow.session.scalars(
+        select(CurrentRow).where(CurrentRow.atena_number == snap.atena_number).with_for_update()
+    ).first()
+    history_no = (cur.history_no if cur else 0) + 1
+    uow.session.add(
+        HistoryRow(
+            atena_number=snap.atena_number,
+            history_no=history_no,
+            household_number=snap.household_number,
+            status=snap.status.value,
+            reason=reason.value,
+            valid_from=valid_from,
+            recorded_at=ctx.now,
+            notified_date=notified,
+            operator=ctx.actor.id,
+            terminal=ctx.actor.terminal,
+            place=ctx.actor.place,
+            note=note,
+            cancels_history_no=cancels,
+            snapshot=snap.model_dump(mode="json"),
+        )
+    )
+    keys = search_keys(snap)
+    birth = RegisterDate.from_storage(snap.birth_date)
+    values: dict[str, Any] = {
+        "history_no": history_no,
+        "household_number": snap.household_number,
+        "status": snap.status.value,
+        "resident_kind": snap.resident_kind,
+        "full_name": snap.full_name,
+        "full_kana": snap.full_kana,
+        "address_text": snap.address.text(),
+        "birth_sort": birth.internal_date,
+        "birth_display": birth.display(),
+        "sex": snap.sex,
+        "zokugara": snap.zokugara,
+        "juminhyo_code": snap.juminhyo_code,
+        **keys,
+    }
+    if mynumber_index is not None:
+        values["mynumber_index"] = mynumber_index
+    if cur is None:
+        cur = CurrentRow(atena_number=snap.atena_number, version=1, **values)
+        uow.session.add(cur)
+    else:
+        for k, v in values.items():
+            setattr(cur, k, v)
+        cur.version += 1
+    uow.session.execute(delete(NameKeyRow).where(NameKeyRow.atena_number == snap.atena_number))
+    for kind, key in name_keys(snap).items():
+        uow.session.add(NameKeyRow(atena_number=snap.atena_number, kind=kind, key=key))
+    uow.session.flush()
+    return cur.version
+
+
+def _refresh_household(uow: UnitOfWork, household_number: str) -> list[str]:
+    """Recompute the head after a change; returns warnings for the clerk (spec 4.0.4)."""
+    row = _lock_household(uow, household_number)
+    members = household_members(uow, household_number)
+    check_household(members)
+    heads = [m for m in members if m.is_head]
+    row.head_atena = heads[0].atena_number if heads else None
+    row.active = bool(members)
+    row.version += 1
+    if members and not heads:
+        return [f"世帯番号 {household_number} は世帯主不在です。世帯主変更を行ってください。"]
+    return []
+
+
+def _finish(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    reason: Reason,
+    changed: Sequence[Snapshot],
+    versions: dict[str, int],
+    households: Iterable[str],
+    valid_from: date,
+    action: str = "change.add",
+    warnings: list[str] | None = None,
+    mynumber: bool = False,
+) -> ChangeResult:
+    household_list = sorted(set(households))
+    atenas = [s.atena_number for s in changed]
+    # 異動抑止 (spec 3.1) is checked here, after the use case did its work in the caller's
+    # transaction: every 異動 passes through `_finish`, so none can forget the check, and it sees
+    # exactly the persons and households the change touches (ex officio head promotions too).
+    # A refusal rolls the whole unit of work back, so nothing of the change is written.
+    all_warnings = _enforce(uow, ctx, ProcessKind.CHANGE, atenas, household_list)
+    all_warnings += list(warnings or [])
+    for h in household_list:
+        fresh = _refresh_household(uow, h)
+        if not any(f"世帯番号 {h} " in w for w in all_warnings):
+            all_warnings += fresh
+    protected = sorted(a for a in atenas if is_protected(uow, a, ctx.today))
+    outbox.emit(
+        uow,
+        EVENT_TOPIC,
+        {
+            "tenant": uow.tenant,
+            "atena_numbers": atenas,
+            "household_numbers": household_list,
+            "reason": reason.value,
+            "valid_from": valid_from.isoformat(),
+            "processed_on": ctx.today.isoformat(),
+            "support_measure": protected,
+        },
+    )
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action=action,
+            function=f"{FUNCTION}：{reason.value}",
+            subjects=atenas,
+            mynumber_accessed=mynumber,
+            detail={"households": household_list, "valid_from": valid_from.isoformat()},
+        ),
+    )
+    return ChangeResult(reason.value, atenas, household_list, versions, all_warnings)
+
+
+def _encrypt_my_number(uow: UnitOfWork, ctx: Context, value: str | None) -> tuple[str, str]:
+    if not value:
+        return "", ""
+    if ctx.keyring is None:
+        raise RegisterError("mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号")
+    try:
+        number = MyNumber(validate_my_number(value))
+    except IdentifierError as exc:
+        raise RegisterError(exc.code, exc.message, "個人番号") from exc
+    return (
+        ctx.keyring.encrypt_my_number(number, context=uow.tenant),
+        ctx.keyring.blind_index(number.reveal(), context=uow.tenant),
+    )

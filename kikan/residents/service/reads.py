@@ -1,0 +1,252 @@
+"""Audited reads of the register: 異動履歴 (optionally "as known at"), the entry in force on a
+day, 住民照会 and 基本検索.
+
+Why a module of its own: nothing here writes the register; every read checks the 照会抑止 first
+(`protection.inquiry_check`) and leaves an audit record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, and_, func, select
+
+from kikan.calendar import RegisterDate
+from kikan.moji import address_key, search_key
+from kikan.platform.uow import UnitOfWork
+from kikan.residents.domain import RegisterError, Snapshot, Status, support_period_alert
+from kikan.residents.service._common import (
+    Context,
+    _audit_read,
+    _raise_not_found,
+    _snapshot,
+    latest,
+)
+from kikan.residents.service.protection import inquiry_check, protected_among, support_measures
+from kikan.residents.store import CurrentRow, HistoryRow, NameKeyRow, SupportMeasureRow
+
+# ---------------------------------------------------------------- reading (audited)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    history_no: int
+    reason: str
+    valid_from: date
+    recorded_at: datetime
+    notified_date: date | None
+    operator: str
+    terminal: str
+    place: str
+    note: str
+    cancels_history_no: int | None
+    cancelled: bool
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class Guarded(Generic[T]):
+    """What an audited read returns when 照会抑止 at level アラート applies: the value and the
+    warnings the clerk must see beside it (spec 3.1)."""
+
+    value: T
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_history(
+    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
+) -> Guarded[list[HistoryEntry]]:
+    """異動履歴 (spec 2.2.1), optionally as the register knew it at `known_at`, after the
+    照会抑止 check (refused at level エラー, warnings at level アラート)."""
+    warnings = inquiry_check(uow, ctx, atena_number)
+    stmt = (
+        select(HistoryRow)
+        .where(HistoryRow.atena_number == atena_number)
+        .order_by(HistoryRow.history_no)
+    )
+    if known_at is not None:
+        stmt = stmt.where(HistoryRow.recorded_at <= known_at)
+    rows = uow.session.scalars(stmt).all()
+    if not rows and known_at is None:
+        _raise_not_found(atena_number)
+    cancelled = {r.cancels_history_no for r in rows if r.cancels_history_no}
+    _audit_read(
+        uow,
+        ctx,
+        "異動履歴照会",
+        [atena_number],
+        known_at=known_at.isoformat() if known_at else None,
+    )
+    entries = [
+        HistoryEntry(
+            r.history_no,
+            r.reason,
+            r.valid_from,
+            r.recorded_at,
+            r.notified_date,
+            r.operator,
+            r.terminal,
+            r.place,
+            r.note,
+            r.cancels_history_no,
+            r.history_no in cancelled,
+            _snapshot(r),
+        )
+        for r in rows
+    ]
+    return Guarded(entries, warnings)
+
+
+def history(
+    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
+) -> list[HistoryEntry]:
+    """`read_history` without the warnings, for callers that show none (batch, benchmarks)."""
+    return read_history(uow, ctx, atena_number, known_at=known_at).value
+
+
+def read_as_of(
+    uow: UnitOfWork,
+    ctx: Context,
+    atena_number: str,
+    *,
+    valid_on: date | None = None,
+    known_at: datetime | None = None,
+) -> Guarded[HistoryEntry | None]:
+    """The entry in force on `valid_on` according to what was recorded by `known_at`
+    (defaults: today, now). Cancelled 異動 and the cancelling rows themselves are ignored."""
+    read = read_history(uow, ctx, atena_number, known_at=known_at)
+    day = valid_on or ctx.today
+    live = [e for e in read.value if not e.cancelled and e.cancels_history_no is None]
+    candidates = [e for e in live if e.valid_from <= day]
+    if not candidates:
+        return Guarded(None, read.warnings)
+    return Guarded(max(candidates, key=lambda e: (e.valid_from, e.history_no)), read.warnings)
+
+
+def as_of(
+    uow: UnitOfWork,
+    ctx: Context,
+    atena_number: str,
+    *,
+    valid_on: date | None = None,
+    known_at: datetime | None = None,
+) -> HistoryEntry | None:
+    """`read_as_of` without the warnings."""
+    return read_as_of(uow, ctx, atena_number, valid_on=valid_on, known_at=known_at).value
+
+
+@dataclass(frozen=True)
+class ResidentDetail:
+    snapshot: Snapshot
+    version: int
+    measures: list[SupportMeasureRow]
+    warnings: list[str]
+
+
+def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
+    """住民照会: the latest entry with its 支援措置 (spec 2.2.4: visibly flagged) after the
+    照会抑止 check. Warnings: 照会抑止 at level アラート and the 支援措置 period alerts of
+    spec 3.4."""
+    warnings = inquiry_check(uow, ctx, atena_number)
+    snap, version = latest(uow, atena_number)
+    measures = support_measures(uow, atena_number, ctx.today)
+    warnings += [
+        alert
+        for m in measures
+        if (alert := support_period_alert(m.kind, m.end_date, ctx.today)) is not None
+    ]
+    _audit_read(uow, ctx, "住民照会", [atena_number], support_measure=bool(measures))
+    return ResidentDetail(snap, version, measures, warnings)
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    name: str = ""
+    kana: str = ""
+    birth_date: str = ""
+    address: str = ""
+    atena_number: str = ""
+    juminhyo_code: str = ""
+    include_removed: bool = False
+    page: int = 1
+    page_size: int = 20
+
+
+def _prefix(column: Any, key: str) -> ColumnElement[bool]:
+    """`column` starts with `key`, written as a range so that PostgreSQL can use the index.
+
+    LIKE is not leakproof, so under row-level security PostgreSQL evaluates it only after the
+    policy, as a filter over every row of the tenant (≈0.7 s for a common surname among a
+    million residents); the comparison operators are leakproof and become index conditions.
+    The keys are compared by code point (collation "C" on PostgreSQL, binary on SQLite), so
+    every string with the prefix lies in [key, key + U+10FFFF).
+    """
+    return and_(column >= key, column < key + "\U0010ffff")
+
+
+#: Totals above this are reported as "more than" (`total == SEARCH_COUNT_CAP + 1`).
+SEARCH_COUNT_CAP = 1000
+
+
+def search(
+    uow: UnitOfWork, ctx: Context, c: SearchCriteria
+) -> tuple[list[CurrentRow], int, set[str]]:
+    """基本検索 (spec 2.1.3): any combination of criteria; name keys are prefix matches over
+    氏名, 通称, 旧氏 and foreign residents' names. The total is exact up to SEARCH_COUNT_CAP."""
+    conditions: list[ColumnElement[bool]] = []
+    if c.name:
+        matching = select(NameKeyRow.atena_number).where(
+            _prefix(NameKeyRow.key, search_key(c.name))
+        )
+        conditions.append(CurrentRow.atena_number.in_(matching))
+    if c.kana:
+        conditions.append(_prefix(CurrentRow.kana_key, search_key(c.kana)))
+    if c.birth_date:
+        try:
+            birth = RegisterDate.parse(c.birth_date)
+        except ValueError as exc:
+            raise RegisterError("search.birth", f"生年月日: {exc}", "生年月日") from exc
+        conditions.append(CurrentRow.birth_sort == birth.internal_date)
+    if c.address:
+        conditions.append(CurrentRow.address_key.contains(address_key(c.address), autoescape=True))
+    if c.atena_number:
+        conditions.append(CurrentRow.atena_number == c.atena_number)
+    if c.juminhyo_code:
+        conditions.append(CurrentRow.juminhyo_code == c.juminhyo_code)
+    if not conditions:
+        raise RegisterError("search.empty", "検索条件を一つ以上入力してください。", "検索条件")
+    if not c.include_removed:
+        conditions.append(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
+    where = and_(*conditions)
+    # the total is counted up to a cap: a clerk narrows a search of thousands, and an exact
+    # count of a common surname in a big city would cost more than the page itself
+    capped = select(CurrentRow.atena_number).where(where).limit(SEARCH_COUNT_CAP + 1).subquery()
+    total = uow.session.scalar(select(func.count()).select_from(capped)) or 0
+    rows = list(
+        uow.session.scalars(
+            select(CurrentRow)
+            .where(where)
+            .order_by(CurrentRow.kana_key, CurrentRow.atena_number)
+            .limit(c.page_size)
+            .offset((c.page - 1) * c.page_size)
+        )
+    )
+    protected = protected_among(uow, [r.atena_number for r in rows])
+    _audit_read(
+        uow,
+        ctx,
+        "住民検索",
+        [r.atena_number for r in rows],
+        total=total,
+        criteria=sorted(
+            k
+            for k in ("name", "kana", "birth_date", "address", "atena_number", "juminhyo_code")
+            if getattr(c, k)
+        ),
+    )
+    return rows, total, protected
