@@ -353,6 +353,19 @@ def demo() -> None:
     out.print(f"  ホスト運用者 {DEMO_OPERATOR}")
 
 
+@app.command("check")
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="検査するCSVファイル（複数可）")],
+    layout: Annotated[str, typer.Option(help="標準レイアウト名（例: 住民記録）")] = "住民記録",
+    html: Annotated[Path | None, typer.Option(help="HTML 報告の出力先")] = None,
+    csv: Annotated[Path | None, typer.Option(help="CSV 報告の出力先")] = None,
+) -> None:
+    """標準レイアウトへの適合を検査する（どのベンダーのファイルでも可）。誤りがあれば終了コード1。"""
+    from kikan.conformance import run_check
+
+    raise typer.Exit(run_check(layout, paths, html=html, csv=csv, console=out))
+
+
 @app.command("openapi")
 @handle_errors
 def openapi(
