@@ -114,28 +114,16 @@ def split_household(
     check_household(
         [m.evolve(zokugara=wanted[m.atena_number]) for m in movers], allow_no_head=False
     )
-    new_household = _new_household(uow)
-    moved, versions = _move_members(
+    return _move_from(
         uow,
         ctx,
         movers,
-        household=new_household,
+        source=household_number,
+        target=_new_household(uow),
         zokugara=wanted,
         reason=Reason.HOUSEHOLD_SPLIT,
         day=day,
         notified=notified,
-    )
-    warnings, promoted, promoted_versions = _auto_head(uow, ctx, [household_number], day)
-    return _finish(
-        uow,
-        ctx,
-        reason=Reason.HOUSEHOLD_SPLIT,
-        changed=[*moved, *promoted],
-        versions={**versions, **promoted_versions},
-        households=[household_number, new_household],
-        valid_from=day,
-        action="change.modify",
-        warnings=warnings,
     )
 
 
@@ -230,24 +218,51 @@ def change_household(
         raise RegisterError("household.empty", "異動先の世帯に住民がいません。", "世帯番号")
     check_same_dwelling(target[0].address, movers[0].address)
     check_household([*target, *(m.evolve(zokugara=wanted[m.atena_number]) for m in movers)])
-    moved, versions = _move_members(
+    return _move_from(
         uow,
         ctx,
         movers,
-        household=target_household_number,
+        source=household_number,
+        target=target_household_number,
         zokugara=wanted,
         reason=Reason.HOUSEHOLD_CHANGE,
         day=day,
         notified=notified,
     )
-    warnings, promoted, promoted_versions = _auto_head(uow, ctx, [household_number], day)
+
+
+def _move_from(
+    uow: UnitOfWork,
+    ctx: Context,
+    movers: Sequence[Snapshot],
+    *,
+    source: str,
+    target: str,
+    zokugara: Mapping[str, str],
+    reason: Reason,
+    day: date,
+    notified: date | None,
+) -> ChangeResult:
+    """Move some members of `source` into `target`, then apply spec 4.0.4 to what remains of
+    `source` (世帯分離 and 世帯変更 differ only in where the members go)."""
+    moved, versions = _move_members(
+        uow,
+        ctx,
+        movers,
+        household=target,
+        zokugara=zokugara,
+        reason=reason,
+        day=day,
+        notified=notified,
+    )
+    warnings, promoted, promoted_versions = _auto_head(uow, ctx, [source], day)
     return _finish(
         uow,
         ctx,
-        reason=Reason.HOUSEHOLD_CHANGE,
+        reason=reason,
         changed=[*moved, *promoted],
         versions={**versions, **promoted_versions},
-        households=[household_number, target_household_number],
+        households=[source, target],
         valid_from=day,
         action="change.modify",
         warnings=warnings,
