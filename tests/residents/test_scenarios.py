@@ -582,3 +582,34 @@ def test_household_split_then_the_heads_death(clerk: Clerk) -> None:
     assert clerk.resident(child)["snapshot"]["household_number"] == new
     assert clerk.resident(child)["snapshot"]["zokugara"] == "世帯主"
     assert [h["reason"] for h in clerk.history(child)] == ["国内転入", "世帯分離"]
+
+
+def test_a_person_two_of_whose_names_match_is_listed_once(clerk: Clerk) -> None:
+    r = clerk.ok(
+        "/residents/move-in",
+        {
+            "movers": [
+                {
+                    "person": person(
+                        "山田", "花子", "ヤマダ", "ハナコ", "2", "昭和50年1月1日", "世帯主"
+                    )
+                }
+            ],
+            "address": ADDRESS,
+            "prior_address": PRIOR,
+            "move_date": days_ago(5),
+        },
+        status=201,
+    )
+    atena = r["atena_numbers"][0]
+    version = clerk.resident(atena)["version"]
+    k = clerk.post(
+        f"/residents/{atena}/kyuuji",
+        {"kyuuji": "山本", "kyuuji_kana": "ヤマモト", "requested_date": days_ago(1)},
+        headers={"If-Match": str(version)},
+    )
+    assert k.status_code == 200, k.text
+    found = clerk.search(name="山")
+    assert [x["atena_number"] for x in found["results"]].count(atena) == 1
+    assert found["total"] == 1
+    assert [x["atena_number"] for x in clerk.search(name="やま")["results"]] == [atena]

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from kikan.calendar import RegisterDate
 from kikan.moji import address_key, search_key
@@ -193,17 +194,47 @@ def _prefix(column: Any, key: str) -> ColumnElement[bool]:
 SEARCH_COUNT_CAP = 1000
 
 
+def _by_name_key(key: str) -> tuple[Select[CurrentRow], tuple[Any, ...]]:
+    """Residents whose 氏名, フリガナ, 通称, 旧氏 or foreign name starts with `key`, in key order.
+
+    The query is driven by the name-key index (range predicate, see `_prefix`) and joins each
+    match to its person, so a page of a common surname among a million residents reads about a
+    page of index entries. A person two of whose names match is listed once, under the smallest
+    matching key (the NOT EXISTS probe reads at most the person's few name keys).
+    """
+    other = aliased(NameKeyRow)
+    smaller_match = (
+        select(other.kind)
+        .where(
+            other.atena_number == NameKeyRow.atena_number,
+            _prefix(other.key, key),
+            or_(
+                other.key < NameKeyRow.key,
+                and_(other.key == NameKeyRow.key, other.kind < NameKeyRow.kind),
+            ),
+        )
+        .exists()
+    )
+    base = (
+        select(CurrentRow)
+        .join(
+            NameKeyRow,
+            and_(
+                NameKeyRow.tenant_code == CurrentRow.tenant_code,
+                NameKeyRow.atena_number == CurrentRow.atena_number,
+            ),
+        )
+        .where(_prefix(NameKeyRow.key, key), ~smaller_match)
+    )
+    return base, (NameKeyRow.key, NameKeyRow.atena_number)
+
+
 def search(
     uow: UnitOfWork, ctx: Context, c: SearchCriteria
 ) -> tuple[list[CurrentRow], int, set[str]]:
     """基本検索 (spec 2.1.3): any combination of criteria; name keys are prefix matches over
     氏名, 通称, 旧氏 and foreign residents' names. The total is exact up to SEARCH_COUNT_CAP."""
     conditions: list[ColumnElement[bool]] = []
-    if c.name:
-        matching = select(NameKeyRow.atena_number).where(
-            _prefix(NameKeyRow.key, search_key(c.name))
-        )
-        conditions.append(CurrentRow.atena_number.in_(matching))
     if c.kana:
         conditions.append(_prefix(CurrentRow.kana_key, search_key(c.kana)))
     if c.birth_date:
@@ -218,22 +249,22 @@ def search(
         conditions.append(CurrentRow.atena_number == c.atena_number)
     if c.juminhyo_code:
         conditions.append(CurrentRow.juminhyo_code == c.juminhyo_code)
-    if not conditions:
+    if not conditions and not c.name:
         raise RegisterError("search.empty", "検索条件を一つ以上入力してください。", "検索条件")
     if not c.include_removed:
         conditions.append(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
+    base = select(CurrentRow)
+    order: tuple[Any, ...] = (CurrentRow.kana_key, CurrentRow.atena_number)
+    if c.name:
+        base, order = _by_name_key(search_key(c.name))
     where = and_(*conditions)
     # the total is counted up to a cap: a clerk narrows a search of thousands, and an exact
     # count of a common surname in a big city would cost more than the page itself
-    capped = select(CurrentRow.atena_number).where(where).limit(SEARCH_COUNT_CAP + 1).subquery()
+    capped = base.where(where).limit(SEARCH_COUNT_CAP + 1).subquery()
     total = uow.session.scalar(select(func.count()).select_from(capped)) or 0
     rows = list(
         uow.session.scalars(
-            select(CurrentRow)
-            .where(where)
-            .order_by(CurrentRow.kana_key, CurrentRow.atena_number)
-            .limit(c.page_size)
-            .offset((c.page - 1) * c.page_size)
+            base.where(where).order_by(*order).limit(c.page_size).offset((c.page - 1) * c.page_size)
         )
     )
     protected = protected_among(uow, [r.atena_number for r in rows])
