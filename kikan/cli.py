@@ -33,12 +33,14 @@ staff_app = typer.Typer(no_args_is_help=True, help="職員アカウントの管�
 operator_app = typer.Typer(no_args_is_help=True, help="ホスト運用者の管理")
 audit_app = typer.Typer(no_args_is_help=True, help="アクセスログ")
 keys_app = typer.Typer(no_args_is_help=True, help="個人番号暗号鍵の管理")
+export_app = typer.Typer(no_args_is_help=True, help="データの出力")
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(staff_app, name="staff")
 app.add_typer(operator_app, name="operator")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(export_app, name="export")
 
 out = Console()
 err = Console(stderr=True)
@@ -351,6 +353,46 @@ def demo() -> None:
             f"  職員 {login_id:<10} {display}（{'・'.join(auth.role_label(r) for r in roles)}）"
         )
     out.print(f"  ホスト運用者 {DEMO_OPERATOR}")
+
+
+@export_app.command("standard")
+@handle_errors
+def export_standard(
+    tenant: Annotated[str, typer.Option(help="団体コード")],
+    out_dir: Annotated[Path, typer.Option("--out", help="出力先ディレクトリ")],
+    include_my_number: Annotated[
+        bool, typer.Option("--include-my-number", help="個人番号を復号して出力する（既定は空欄）")
+    ] = False,
+) -> None:
+    """団体の全データを標準レイアウト（住民記録）の CSV とマニフェストで出力する。"""
+    from rich.progress import Progress
+
+    from kikan.app import load_keyring
+    from kikan.residents.export import export_standard as run_export
+
+    db = _db()
+    code = tenancy.check_code(tenant)
+    with db.unit_of_work(Scope.host()) as uow:
+        tenancy.get_tenant(uow, code)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("出力中", total=None)
+
+        def tick(group: str, rows: int) -> None:
+            if rows % 1000 == 0:
+                progress.update(task, description=f"出力中（{group} {rows:,} 行）")
+
+        manifest = run_export(
+            db,
+            code,
+            out_dir,
+            actor=_actor(),
+            keyring=load_keyring(_settings()),
+            include_my_number=include_my_number,
+            progress=tick,
+        )
+    for f in manifest.files:
+        out.print(f"  {f.path:<22} {f.rows:>10,} 行  sha256 {f.sha256[:16]}…")
+    out.print(f"[green]✓[/] {out_dir} に出力しました（manifest.json を含む）。")
 
 
 @app.command("check")

@@ -50,10 +50,12 @@ class Database:
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
 
-    def unit_of_work(self, scope: Scope | str) -> UnitOfWork:
+    def unit_of_work(self, scope: Scope | str, *, snapshot: bool = False) -> UnitOfWork:
+        """`snapshot=True`: every read of the unit of work sees one consistent state (REPEATABLE
+        READ on PostgreSQL; SQLite's write-locked transaction already is one) — for exports."""
         if isinstance(scope, str):
             scope = Scope(scope)
-        return UnitOfWork(self, scope)
+        return UnitOfWork(self, scope, snapshot=snapshot)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -62,9 +64,10 @@ class Database:
 class UnitOfWork:
     """A context manager around one transaction. Call `commit()` to keep the work."""
 
-    def __init__(self, db: Database, scope: Scope) -> None:
+    def __init__(self, db: Database, scope: Scope, *, snapshot: bool = False) -> None:
         self.db = db
         self.scope = scope
+        self.snapshot = snapshot
         self._session: Session | None = None
         self._committed = False
 
@@ -83,6 +86,8 @@ class UnitOfWork:
         session.info["kikan_scope"] = self.scope
         _install_scope_guards(session)
         session.begin()
+        if self.snapshot and self.db.is_postgres:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         if self.db.is_postgres:
             session.execute(
                 text("SELECT set_config('kikan.tenant', :tenant, true)"),

@@ -78,10 +78,10 @@ FAMILY_NAMES: list[tuple[str, str]] = [
     ("野口", "ノグチ"), ("菊地", "キクチ"), ("日和田", "ヒワダ"), ("春日", "カスガ"),
 ]
 #: Family names written with characters outside JIS X 0208 or as old forms (異体字), including
-#: 渡邉 with an IVS selector (U+E0101): the cases every 文字 layer must survive.
+#: 渡邉 with an MJ IVS selector (U+E010F): the cases every 文字 layer must survive.
 RARE_FAMILY_NAMES: list[tuple[str, str]] = [
     ("𠮷田", "ヨシダ"), ("髙橋", "タカハシ"), ("山﨑", "ヤマザキ"), ("渡邉", "ワタナベ"),
-    ("齋藤", "サイトウ"), ("渡邉\U000e0101", "ワタナベ"), ("邉見", "ヘンミ"),
+    ("齋藤", "サイトウ"), ("渡邉\U000e010f", "ワタナベ"), ("邉見", "ヘンミ"),
 ]
 
 #: Given names by birth cohort: (upper bound of birth year, male names, female names).

@@ -21,7 +21,7 @@ from tests.conftest import create_tenant
 COUNT = 120
 ACTIVE = [Status.RESIDENT.value, Status.MOVING_OUT.value]
 RARE = ("𠮷", "髙", "﨑", "邉", "齋")
-IVS = "\U000e0101"
+IVS = "\U000e010f"
 
 
 def _names(db: Database, tenant: str) -> list[str]:
