@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 
 from kikan import __version__
+from kikan.linkage import api as linkage_api
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import install_handlers
@@ -133,4 +134,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(platform_api.health_router)
     app.include_router(platform_api.router)
     app.include_router(residents_api.router)
+    app.include_router(linkage_api.router)
     return app

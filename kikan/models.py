@@ -3,7 +3,8 @@
 The composition root for persistence: only this module, `kikan.app` and the CLI know every module.
 """
 
+from kikan.linkage import store as linkage_store
 from kikan.platform import store as platform_store
 from kikan.residents import store as residents_store
 
-__all__ = ["platform_store", "residents_store"]
+__all__ = ["linkage_store", "platform_store", "residents_store"]

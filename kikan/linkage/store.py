@@ -1,0 +1,51 @@
+"""Linkage tables: registered clients, used assertion ids (jti) and access tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
+
+
+class LinkageClientRow(TenantOwned, Base):
+    """A system that pulls this tenant's data. `scopes` is a comma-separated list.
+
+    The HS256 secret is kept as issued (HMAC verification needs it); see ADR note in the module
+    report: only the row-level-secured table and database access protect it."""
+
+    __tablename__ = "linkage_clients"
+    __table_args__ = (UniqueConstraint("client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LinkageJtiRow(TenantOwned, Base):
+    """A client assertion id already used; kept until the assertion would have expired."""
+
+    __tablename__ = "linkage_jti"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkageTokenRow(TenantOwned, Base):
+    """An access token issued to a client. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "linkage_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
