@@ -2,4 +2,10 @@
 
 Clients authenticate with `client_secret_jwt` (RFC 7523, HS256) and pull a tenant's change feed
 (連携区分 2 差分) from the platform outbox. The module knows the platform, never other modules.
+
+Decisions of this slice: client ids carry the 団体コード (`<6 digits><26 hex>`) and access tokens
+the same prefix, so a request finds its tenant without a cross-tenant table; access tokens live
+10 minutes and only their SHA-256 is stored; assertion ids (`jti`) are single use until the
+assertion's `exp`; persons under 支援措置 reach only clients with the `support_measure` scope.
+全件 (連携区分 1) comes from providers the composition root registers (`register_full_provider`).
 """

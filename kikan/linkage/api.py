@@ -158,7 +158,8 @@ async def token(request: Request, db: DbDep) -> LinkageToken:
     assertion = params.get("client_assertion", "")
     if not assertion or len(assertion) > 4096:
         raise Unauthenticated("client_assertion を指定してください。", slug="invalid-client")
-    audiences = {domain.TOKEN_PATH, str(request.url_for("token"))}
+    # the path, or the absolute URL the client reached (behind a proxy: as forwarded to us)
+    audiences = {domain.TOKEN_PATH, str(request.url.replace(query="", fragment=""))}
     issued = service.issue_token(db, assertion=assertion, audiences=audiences)
     return LinkageToken(
         access_token=issued.access_token,

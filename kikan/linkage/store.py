@@ -13,8 +13,9 @@ from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
 class LinkageClientRow(TenantOwned, Base):
     """A system that pulls this tenant's data. `scopes` is a comma-separated list.
 
-    The HS256 secret is kept as issued (HMAC verification needs it); see ADR note in the module
-    report: only the row-level-secured table and database access protect it."""
+    The HS256 secret is kept as issued: HMAC verification needs the secret itself, so it cannot be
+    hashed. Only the tenant's row-level security and database access control protect it (a
+    database dump exposes it); sealing it with a server key is left for a later slice."""
 
     __tablename__ = "linkage_clients"
     __table_args__ = (UniqueConstraint("client_id"),)

@@ -9,7 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from kikan.linkage import service
 from kikan.linkage.domain import filter_payload
+from kikan.linkage.store import LinkageTokenRow
+from kikan.platform.db import utcnow
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from tests.linkage.conftest import Town, assertion, make_town, token_request
@@ -201,3 +204,37 @@ def test_filter_drops_protected_numbers_from_mixed_events() -> None:
     }
     both = frozenset({"residents.changed", "support_measure"})
     assert filter_payload("residents.changed", payload, both) == payload
+
+
+def test_absolute_token_url_is_an_accepted_audience(town: Town) -> None:
+    reg = town.register(["residents.changed"])
+    url = "https://testserver/api/v1/linkage/token"
+    ok = token_request(town.client, assertion(reg["client_id"], reg["client_secret"], aud=[url]))
+    assert ok.status_code == 200, ok.text
+    staff_url = "https://testserver/api/v1/auth/token"
+    bad = assertion(reg["client_id"], reg["client_secret"], aud=staff_url)
+    assert problem(token_request(town.client, bad))["reason"] == "bad_audience"
+
+
+def test_denials_are_audited_and_expired_tokens_refused(town: Town, db: Database) -> None:
+    reg = town.register(["residents.changed"])
+    token_request(town.client, assertion(reg["client_id"], "wrong"))
+    h = town.token(reg)
+    with db.unit_of_work(town.tenant) as uow:
+        denials = uow.session.scalars(
+            select(AuditRecordRow).where(
+                AuditRecordRow.actor == reg["client_id"], AuditRecordRow.outcome == "denied"
+            )
+        ).all()
+        assert [d.detail["reason"] for d in denials] == ["bad_signature"]
+        for row in uow.session.scalars(select(LinkageTokenRow)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+        uow.commit()
+    body = problem(town.client.get("/api/v1/linkage/changes", headers=h))
+    assert body["type"] == "urn:kikan:problem:invalid-token"
+
+
+def test_full_providers_are_registered_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown data group"):
+        service.register_full_provider("nothing", lambda uow: iter(()))
+    assert service.full_provider("residents.changed") is None
