@@ -7,7 +7,6 @@ tables, so full snapshots come from providers the composition root registers
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from kikan.linkage import domain
 from kikan.linkage.store import LinkageClientRow, LinkageJtiRow, LinkageTokenRow
 from kikan.platform import audit
+from kikan.platform.auth import token_digest
 from kikan.platform.db import utcnow
 from kikan.platform.errors import InvalidInput, Unauthenticated
 from kikan.platform.store import OutboxEventRow
@@ -112,10 +112,6 @@ class IssuedToken:
     access_token: str
     expires_in: int
     scopes: list[str]
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _invalid_client(message: str, reason: str) -> Unauthenticated:
@@ -223,7 +219,7 @@ def _issue(
         token = f"{tenant}.{secrets.token_urlsafe(32)}"
         uow.session.add(
             LinkageTokenRow(
-                token_hash=_hash(token),
+                token_hash=token_digest(token),
                 client_id=client.client_id,
                 created_at=current,
                 expires_at=current + timedelta(seconds=domain.ACCESS_TOKEN_LIFETIME),
@@ -259,7 +255,7 @@ def authenticate(db: Database, token: str) -> LinkageCaller:
     if tenant is None:
         raise invalid
     with db.unit_of_work(tenant) as uow:
-        row = uow.session.get(LinkageTokenRow, _hash(token))
+        row = uow.session.get(LinkageTokenRow, token_digest(token))
         if row is None or row.expires_at <= utcnow():
             raise invalid
         client = uow.session.scalars(

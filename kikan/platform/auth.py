@@ -252,8 +252,12 @@ def create_operator(
     return row
 
 
-def _token_hash(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a bearer secret (sessions, linkage tokens): its SHA-256, never itself."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_token_hash = token_digest
 
 
 def _jst(ts: datetime) -> str:

@@ -36,6 +36,7 @@ from kikan.residents.service._common import (
     household_members,
     is_protected,
     latest,
+    protected_among,
 )
 from kikan.residents.service.changes import (
     CORRECTABLE,
@@ -73,7 +74,6 @@ from kikan.residents.service.protection import (
     issue_blockers,
     list_suppressions,
     one_year_after,
-    protected_among,
     release_temporarily,
     start_support_measure,
     support_measure_perpetrators,

@@ -189,16 +189,23 @@ def _notification_dates(
 # ---------------------------------------- 抑止 and 支援措置 checks of every change (spec 3.1, 3.4)
 
 
-def is_protected(uow: UnitOfWork, atena: str, on: date) -> bool:
-    """Whether 支援措置 (or 仮支援措置) protects the person on `on`.
+def protected_among(uow: UnitOfWork, atenas: Sequence[str]) -> set[str]:
+    """Which of these persons a 支援措置 (or 仮支援措置) protects, in one query.
 
     Spec 3.1: a suppression does not end by itself when its end date passes; an expired, not
-    extended measure is still shown as protected with an alert until staff end it explicitly.
+    extended measure still protects (with an alert) until staff end it explicitly.
     """
-    stmt = select(SupportMeasureRow.id).where(
-        SupportMeasureRow.atena_number == atena, SupportMeasureRow.ended_on.is_(None)
+    if not atenas:
+        return set()
+    stmt = select(SupportMeasureRow.atena_number).where(
+        SupportMeasureRow.atena_number.in_(list(atenas)), SupportMeasureRow.ended_on.is_(None)
     )
-    return uow.session.scalars(stmt).first() is not None
+    return set(uow.session.scalars(stmt))
+
+
+def is_protected(uow: UnitOfWork, atena: str, on: date) -> bool:
+    """Whether 支援措置 protects the person (`on` kept for callers; see `protected_among`)."""
+    return atena in protected_among(uow, [atena])
 
 
 def _open_suppressions(
@@ -418,7 +425,7 @@ def _finish(
         fresh = _refresh_household(uow, h)
         if not any(f"世帯番号 {h} " in w for w in all_warnings):
             all_warnings += fresh
-    protected = sorted(a for a in atenas if is_protected(uow, a, ctx.today))
+    protected = sorted(protected_among(uow, atenas))
     outbox.emit(
         uow,
         EVENT_TOPIC,

@@ -58,16 +58,6 @@ def support_measures(uow: UnitOfWork, atena: str, on: date) -> list[SupportMeasu
     return list(uow.session.scalars(stmt))
 
 
-def protected_among(uow: UnitOfWork, atenas: Sequence[str]) -> set[str]:
-    """Which of these persons a 支援措置 protects (one query for a result page)."""
-    if not atenas:
-        return set()
-    stmt = select(SupportMeasureRow.atena_number).where(
-        SupportMeasureRow.atena_number.in_(list(atenas)), SupportMeasureRow.ended_on.is_(None)
-    )
-    return set(uow.session.scalars(stmt))
-
-
 def one_year_after(start: date) -> date:
     """Spec 3.4: the period is one year; 令和2年4月1日 → 令和3年3月31日."""
     try:

@@ -24,8 +24,9 @@ from kikan.residents.service._common import (
     _raise_not_found,
     _snapshot,
     latest,
+    protected_among,
 )
-from kikan.residents.service.protection import inquiry_check, protected_among, support_measures
+from kikan.residents.service.protection import inquiry_check, support_measures
 from kikan.residents.store import CurrentRow, HistoryRow, NameKeyRow, SupportMeasureRow
 
 # ---------------------------------------------------------------- reading (audited)
