@@ -9,19 +9,25 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 
-from kikan import __version__
+from kikan import __version__, web
 from kikan.linkage import api as linkage_api
+from kikan.linkage import push as linkage_push
+from kikan.linkage import service as linkage_service
 from kikan.platform import api as platform_api
-from kikan.platform.crypto import KeyRing
+from kikan.platform.crypto import load_keyring
 from kikan.platform.errors import install_handlers
 from kikan.platform.migrate import schema_is_current
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database
 from kikan.residents import api as residents_api
+from kikan.residents import linkage_feed
+from kikan.residents import web as residents_web
+from kikan.seal import api as seal_api
 
 log = logging.getLogger("kikan.app")
 
@@ -35,7 +41,7 @@ INDEX_HTML = """<!doctype html>
 <li><a href="/api/v1/docs">API 文書（OpenAPI）</a></li>
 <li><a href="/healthz">稼働状況</a></li>
 </ul>
-<p>職員向け画面は準備中です。</p>
+<p><a href="/ui/">職員向け画面（ログイン）</a></p>
 </body></html>
 """
 
@@ -74,30 +80,32 @@ def verify_database_role(db: Database, settings: Settings) -> None:
         )
 
 
-def load_keyring(settings: Settings) -> KeyRing | None:
-    """The My Number key ring, if one is configured (a key file or KIKAN_MYNUMBER_KEYS).
-
-    Without one the server still runs, but refuses to store a My Number (clear 422 problem)."""
-    key_file = settings.effective_key_file
-    if not settings.mynumber_keys and not key_file.exists():
-        return None
-    return KeyRing.from_config(
-        settings.mynumber_keys,
-        key_file if key_file.exists() else None,
-        settings.mynumber_active_key_id,
+def register_linkage_providers() -> None:
+    """What each module publishes to 庁内データ連携 (the linkage layer cannot import modules)."""
+    linkage_service.register_full_provider(
+        "residents.changed",
+        linkage_feed.person_page,
+        records=linkage_feed.person_records,
+        resource="residents",
     )
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_db = db is None
-    database = db or Database(settings.effective_database_url)
+    database = db or Database(settings.effective_database_url, **settings.engine_options)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         verify_database_role(database, settings)
         verify_schema(database)
-        yield
+        # Blocking endpoints run in AnyIO's thread pool (40 threads by default). Never let more
+        # of them run than the engine has connections: under a burst (convenience-store
+        # issuance) requests then wait their turn instead of failing on the pool after 30 s.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.db_pool_size + settings.db_max_overflow
+        async with linkage_push.background(database, settings):
+            yield
         if owns_db:
             database.dispose()
 
@@ -114,6 +122,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = database
     app.state.keyring = load_keyring(settings)
+    register_linkage_providers()
     install_handlers(app)
 
     @app.middleware("http")
@@ -135,4 +144,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(platform_api.router)
     app.include_router(residents_api.router)
     app.include_router(linkage_api.router)
+    app.include_router(seal_api.router)
+    app.include_router(web.router)
+    app.include_router(residents_web.router)
+    web.install(app)
     return app

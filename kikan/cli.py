@@ -7,19 +7,16 @@ only with a deprecation path. Errors print a Japanese message and exit non-zero:
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError
 
-from kikan.platform import audit, auth, tenancy
-from kikan.platform.crypto import CryptoConfigError, KeyRing
+from kikan.platform import audit, auth, console, tenancy
+from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
 from kikan.platform.errors import KikanError
 from kikan.platform.logs import configure_logging
@@ -42,38 +39,29 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(export_app, name="export")
 
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-CLI_ACTOR_TERMINAL = "cli"
+
+def _register_module_commands() -> None:
+    """Module verbs live with their modules; the CLI is one of the composition roots."""
+    from kikan.linkage.cli import linkage_app
+    from kikan.migration.cli import import_app
+    from kikan.migration.cli import register as register_migration
+    from kikan.residents.cli import certificate_app
+    from kikan.seal.cli import seal_app
+
+    app.add_typer(certificate_app, name="certificate")
+    app.add_typer(import_app, name="import")
+    app.add_typer(seal_app, name="seal")
+    app.add_typer(linkage_app, name="linkage")
+    register_migration(app)
 
 
-def _actor() -> audit.Actor:
-    user = os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
-    return audit.Actor(kind="operator", id=f"cli:{user}", terminal=CLI_ACTOR_TERMINAL)
+_register_module_commands()
 
-
-def handle_errors(fn: F) -> F:
-    """Turn expected failures into a Japanese message and an exit code, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KikanError as exc:
-            err.print(f"[red]エラー:[/] {exc.detail}")
-            raise typer.Exit(2) from None
-        except CryptoConfigError as exc:
-            err.print(f"[red]エラー:[/] {exc}")
-            raise typer.Exit(2) from None
-        except OperationalError:
-            err.print(
-                "[red]エラー:[/] データベースに接続できません。KIKAN_DATABASE_URL と"
-                "データベースの稼働状況を確認してください。"
-            )
-            raise typer.Exit(3) from None
-
-    return wrapper  # type: ignore[return-value]
+out = console.out
+err = console.err
+CLI_ACTOR_TERMINAL = console.CLI_TERMINAL
+_actor = console.cli_actor
+handle_errors = console.cli_errors()
 
 
 def _settings() -> Settings:
@@ -327,7 +315,7 @@ def keys_init(
 @handle_errors
 def demo() -> None:
     """デモ団体（架空県日和市）と職員アカウントを登録する（登録済みなら何もしない）。"""
-    from kikan.app import load_keyring
+    from kikan.platform.crypto import load_keyring
     from kikan.platform.demo import (
         DEMO_OPERATOR,
         DEMO_PASSWORD,
@@ -367,7 +355,7 @@ def export_standard(
     """団体の全データを標準レイアウト（住民記録）の CSV とマニフェストで出力する。"""
     from rich.progress import Progress
 
-    from kikan.app import load_keyring
+    from kikan.platform.crypto import load_keyring
     from kikan.residents.export import export_standard as run_export
 
     db = _db()

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fonts-ipamj-mincho poppler-utils)
+APT_PACKAGES=(fonts-ipamj-mincho poppler-utils chromium nats-server)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

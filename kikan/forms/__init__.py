@@ -7,8 +7,9 @@ module's decision); it imports only kikan.calendar. The 帳票ID registry and th
 Public API::
 
     render(form_id, FormDocument(...)) -> RenderResult(pdf, pages, overflow, form_id, form_version)
-    FormDocument(header={...}, entries=[{...}, ...], certification=Certification(...),
-                 issue_number="...", options=FormOptions(...))
+    prepare(form_id, FormDocument(...)).finish(issue_number) -> RenderResult  (number drawn last)
+    FormDocument(header={...}, entries=[{...}, ...], images={"field": png_or_jpeg_bytes},
+                 certification=Certification(...), issue_number="...", options=FormOptions(...))
     default_registry() -> Registry          load_registry(data_dir) / load_layout(path)
     shared_font() -> SharedFont             (the parsed IPAmj明朝, once per process)
 """
@@ -33,7 +34,7 @@ from kikan.forms.layout import (
     parse_layout,
     parse_registry,
 )
-from kikan.forms.render import render
+from kikan.forms.render import PreparedForm, prepare, render
 
 __all__ = [
     "Certification",
@@ -44,6 +45,7 @@ __all__ = [
     "Layout",
     "Overflow",
     "OverflowReason",
+    "PreparedForm",
     "Registry",
     "RenderResult",
     "UnknownFormError",
@@ -53,6 +55,7 @@ __all__ = [
     "load_registry",
     "parse_layout",
     "parse_registry",
+    "prepare",
     "render",
     "shared_font",
 ]

@@ -61,10 +61,14 @@ class FormOptions:
 
 @dataclass(frozen=True)
 class FormDocument:
-    """A certificate's content: header fields, repeating entries, certification, 発行番号."""
+    """A certificate's content: header fields, repeating entries, certification, 発行番号.
+
+    ``images`` holds the pictures of the layout's image fields (field key → PNG or JPEG bytes,
+    e.g. the registered 印影); a field without one is left empty."""
 
     header: Mapping[str, str] = field(default_factory=dict)
     entries: Sequence[Mapping[str, str]] = ()
+    images: Mapping[str, bytes] = field(default_factory=dict)
     certification: Certification | None = None
     issue_number: str = ""
     options: FormOptions = field(default_factory=FormOptions)

@@ -16,6 +16,9 @@ A layout has four parts:
 
 A row holds fields side by side; a field is a label cell (``label_w`` wide) and a value cell.
 A row may grow taller (``grow = true``) when a value needs more lines than its nominal height.
+A header field may be an image (``kind = "image"``, optional ``pad`` in mm): its value cell holds
+the picture given in ``FormDocument.images`` under the field's key, scaled to fit (aspect kept,
+centred, never beyond the cell less ``pad``; ``kikan.forms.image``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ MIN_FONT_PT = 4.0
 
 Align = Literal["L", "C", "R"]
 _ALIGNS = ("L", "C", "R")
+FieldKind = Literal["text", "image"]
+_KINDS = ("text", "image")
 _FORM_ID = re.compile(r"\d{7}")
 _FIELD_KEY = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -68,6 +73,8 @@ class FieldSpec:
     min_size: float
     align: Align
     wrap: bool
+    kind: FieldKind = "text"
+    pad: float = 0.0  # image fields: mm kept free inside the value cell on each side
 
     @property
     def value_w(self) -> float:
@@ -79,6 +86,9 @@ class Row:
     h: float
     grow: bool
     fields: tuple[FieldSpec, ...]
+    #: left out of an entry (or the header) whose values for all its fields are empty: items a
+    #: person does not have (旧氏, 在留資格) or the requester left out (個人番号) take no space
+    omit_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,9 @@ class Section:
 
     def field_keys(self) -> frozenset[str]:
         return frozenset(f.field for r in self.rows for f in r.fields)
+
+    def image_keys(self) -> frozenset[str]:
+        return frozenset(f.field for r in self.rows for f in r.fields if f.kind == "image")
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,51 @@ def _within_page(r: _Reader, key: str, box: Box, page_w: float, page_h: float) -
         raise r.fail(key, f"lies outside the {page_w:g}×{page_h:g} mm page")
 
 
+def _field(fr: _Reader, *, kind: str, row_h: float, seen: set[str]) -> FieldSpec:
+    """One field of a row: a text cell (font sizes, alignment, wrapping) or an image cell."""
+    field_kind = fr.data.get("kind", "text")
+    if field_kind not in _KINDS:
+        raise fr.fail("kind", f"must be one of {', '.join(_KINDS)} (got {field_kind!r})")
+    if field_kind == "image":
+        # an image has no font size, alignment or wrapping: refuse them, not ignore them
+        fr.unknown_keys({"field", "label", "w", "label_w", "kind", "pad"})
+        if kind != "header":
+            raise fr.fail("kind", "image fields are allowed in [header] only")
+    else:
+        fr.unknown_keys(
+            {"field", "label", "w", "label_w", "size", "min_size", "align", "wrap", "kind"}
+        )
+    key = fr.text("field")
+    if not _FIELD_KEY.fullmatch(key):
+        raise fr.fail("field", f"must be a lower_snake_case key (got {key!r})")
+    if key in seen:
+        raise fr.fail("field", f"field {key!r} appears twice in [{kind}]")
+    seen.add(key)
+    size, min_size = _sizes(fr) if field_kind == "text" else (MIN_FONT_PT, MIN_FONT_PT)
+    label = fr.text("label", "")
+    label_w = fr.number("label_w", 0.0)
+    w = fr.number("w", lo=1.0)
+    if label and label_w <= 0:
+        raise fr.fail("label_w", "a labelled field needs label_w > 0")
+    if label_w >= w:
+        raise fr.fail("label_w", f"label_w ({label_w:g}) must be less than w ({w:g})")
+    pad = fr.number("pad", 0.0)
+    if field_kind == "image" and (2 * pad >= w - label_w or 2 * pad >= row_h):
+        raise fr.fail("pad", f"leaves no room for the image ({pad:g} mm on each side)")
+    return FieldSpec(
+        field=key,
+        label=label,
+        w=w,
+        label_w=label_w,
+        size=size,
+        min_size=min_size,
+        align=fr.align("align", "L"),
+        wrap=fr.flag("wrap", True),
+        kind=field_kind,
+        pad=pad,
+    )
+
+
 def _section(r: _Reader, *, kind: str, page_w: float, page_h: float) -> Section:
     allowed = {"x", "y", "width", "label_size", "rows", "bottom", "gap"}
     r.unknown_keys(allowed)
@@ -254,40 +312,20 @@ def _section(r: _Reader, *, kind: str, page_w: float, page_h: float) -> Section:
     rows: list[Row] = []
     seen: set[str] = set()
     for rr in r.tables("rows"):
-        rr.unknown_keys({"h", "grow", "fields"})
-        fields: list[FieldSpec] = []
-        for fr in rr.tables("fields"):
-            fr.unknown_keys({"field", "label", "w", "label_w", "size", "min_size", "align", "wrap"})
-            key = fr.text("field")
-            if not _FIELD_KEY.fullmatch(key):
-                raise fr.fail("field", f"must be a lower_snake_case key (got {key!r})")
-            if key in seen:
-                raise fr.fail("field", f"field {key!r} appears twice in [{kind}]")
-            seen.add(key)
-            size, min_size = _sizes(fr)
-            label = fr.text("label", "")
-            label_w = fr.number("label_w", 0.0)
-            w = fr.number("w", lo=1.0)
-            if label and label_w <= 0:
-                raise fr.fail("label_w", "a labelled field needs label_w > 0")
-            if label_w >= w:
-                raise fr.fail("label_w", f"label_w ({label_w:g}) must be less than w ({w:g})")
-            fields.append(
-                FieldSpec(
-                    field=key,
-                    label=label,
-                    w=w,
-                    label_w=label_w,
-                    size=size,
-                    min_size=min_size,
-                    align=fr.align("align", "L"),
-                    wrap=fr.flag("wrap", True),
-                )
-            )
+        rr.unknown_keys({"h", "grow", "fields", "omit_empty"})
+        row_h = rr.number("h", lo=2.0)
+        fields = [_field(fr, kind=kind, row_h=row_h, seen=seen) for fr in rr.tables("fields")]
         total = sum(f.w for f in fields)
         if total > width + 1e-6:
             raise rr.fail("fields", f"field widths add up to {total:g} mm > width {width:g}")
-        rows.append(Row(h=rr.number("h", lo=2.0), grow=rr.flag("grow", True), fields=tuple(fields)))
+        rows.append(
+            Row(
+                h=row_h,
+                grow=rr.flag("grow", True),
+                fields=tuple(fields),
+                omit_empty=rr.flag("omit_empty", False),
+            )
+        )
     y = r.number("y", 0.0)
     bottom = r.number("bottom", page_h)
     if bottom > page_h:

@@ -36,6 +36,7 @@ from kikan.forms.fonts import (
     is_variation_selector,
     shared_font,
 )
+from kikan.forms.image import CheckedImage, Placement, check_image, fit_image
 from kikan.forms.layout import (
     Box,
     FieldSpec,
@@ -80,10 +81,17 @@ class _Block:
 class _Renderer:
     """One render: owns its FPDF, its width cache and the overflow list being collected."""
 
-    def __init__(self, layout: Layout, font: SharedFont, doc: FormDocument) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        font: SharedFont,
+        doc: FormDocument,
+        images: Mapping[str, CheckedImage] | None = None,
+    ) -> None:
         self.layout = layout
         self.font = font
         self.doc = doc
+        self.images = dict(images or {})
         self.pdf = FPDF(
             orientation="portrait" if layout.page_w < layout.page_h else "landscape",
             unit="mm",
@@ -180,6 +188,11 @@ class _Renderer:
     def fit_block(self, section: Section, values: Mapping[str, str], prefix: str) -> _Block:
         block = _Block()
         for row in section.rows:
+            if row.omit_empty and not any(
+                values.get(f.field, "") or (f.kind == "image" and f.field in self.images)
+                for f in row.fields
+            ):
+                continue
             placed: list[_Placed] = []
             height = row.h
             for spec in row.fields:
@@ -226,6 +239,10 @@ class _Renderer:
                     label_fit = self.fit(spec.label, spec.label_w, height, section.label_size,
                                          4.0, wrap=True, grow=False)  # fmt: skip
                     self.draw_lines(label_fit, x, y, spec.label_w, height, align="C")
+                if spec.kind == "image":
+                    self.draw_image(spec, x + spec.label_w, y, height)
+                    x += spec.w
+                    continue
                 self.report(p.path, spec.label, p.text, spec.size, p.fit)
                 blank = p.fit.beyond_nominal_box and self.doc.options.overflow_output == "blank"
                 if not blank:
@@ -235,6 +252,17 @@ class _Renderer:
                 x += spec.w
             y += height
         return y
+
+    def draw_image(self, spec: FieldSpec, x: float, y: float, height: float) -> None:
+        """The field's picture in its value cell: aspect kept, centred, inside the padding."""
+        image = self.images.get(spec.field)
+        if image is None:
+            return
+        box = Placement(x, y, spec.value_w, height)
+        at = fit_image(image.width, image.height, box, pad=spec.pad)
+        # fpdf2 embeds a JPEG's bytes as they are and a PNG's pixels losslessly (alpha as a
+        # soft mask); the same picture on several pages is embedded once
+        self.pdf.image(BytesIO(image.data), x=at.x, y=at.y, w=at.w, h=at.h)
 
     def draw_furniture(self, form_id: str, title: str, page: int, pages: int) -> None:
         lay = self.layout
@@ -246,9 +274,6 @@ class _Renderer:
             self.pdf.cell(w=18, h=8, text="公用", border=1, align="C")
         self.draw_box(lay.form_id, f"帳票ID {form_id}", "form_id", "帳票ID", report=False)
         self.draw_box(lay.page_number, f"{page} / {pages}", "page", "頁", report=False)
-        if self.doc.issue_number:
-            number = f"発行番号 {self.doc.issue_number}"
-            self.draw_box(lay.issue_number, number, "issue_number", "発行番号")
 
     def draw_certification(self, cert: Certification, top: float) -> None:
         spec = self.layout.certification
@@ -293,7 +318,27 @@ class _Renderer:
 
     # ----------------------------------------------------------------- the whole document
 
-    def run(self, form_id: str, title: str) -> tuple[bytes, int]:
+    def finish(self, issue_number: str, total: int) -> bytes:
+        """Print the 発行番号 on every page (each copy has its own, spec 5.5) and write the PDF.
+
+        Split from `run` so a caller can lay the document out before it takes the number: the
+        number's counter stays locked only for this step and the output (font subsetting).
+        """
+        if issue_number:
+            for number in range(1, total + 1):
+                self._page = number
+                self.pdf.page = number
+                self.pdf.current_font_is_set_on_page = False  # the page's stream ended elsewhere
+                self.draw_box(
+                    self.layout.issue_number,
+                    f"発行番号 {issue_number}",
+                    "issue_number",
+                    "発行番号",
+                )
+            self.pdf.page = total
+        return bytes(self.pdf.output())
+
+    def run(self, form_id: str, title: str) -> int:
         lay, doc = self.layout, self.doc
         header = self.fit_block(lay.header, doc.header, "header")
         entries = [
@@ -323,18 +368,32 @@ class _Renderer:
                 self.draw_block(lay.entries, block, top)
             if number == total and doc.certification is not None:
                 self.draw_certification(doc.certification, cert_top)
-        return bytes(self.pdf.output()), total
+        return total
 
 
-def _check_document(layout: Layout, doc: FormDocument) -> None:
-    """Refuse values for fields the layout does not have: a typo must not vanish silently."""
-    header_keys = layout.header.field_keys()
+def _check_document(layout: Layout, doc: FormDocument) -> dict[str, CheckedImage]:
+    """Refuse values for fields the layout does not have: a typo must not vanish silently.
+    Returns the document's pictures, each decoded once and checked (PNG or JPEG)."""
+    image_keys = layout.header.image_keys()
+    header_keys = layout.header.field_keys() - image_keys
     for key in doc.header:
+        if key in image_keys:
+            raise FormDataError(
+                "document", f"header.{key}", "an image field: give its picture in images"
+            )
         if key not in header_keys:
             raise FormDataError(
                 "document", f"header.{key}", f"not a header field of {layout.source} "
                 f"(fields: {', '.join(sorted(header_keys))})"
             )  # fmt: skip
+    images: dict[str, CheckedImage] = {}
+    for key, data in doc.images.items():
+        if key not in image_keys:
+            raise FormDataError(
+                "document", f"images.{key}", f"not an image field of {layout.source} "
+                f"(image fields: {', '.join(sorted(image_keys)) or 'none'})"
+            )  # fmt: skip
+        images[key] = check_image(data, f"images.{key}")
     entry_keys = layout.entries.field_keys()
     for i, entry in enumerate(doc.entries):
         for key in entry:
@@ -346,6 +405,62 @@ def _check_document(layout: Layout, doc: FormDocument) -> None:
     values = [*doc.header.values(), *(v for e in doc.entries for v in e.values())]
     if any(not isinstance(v, str) for v in values):
         raise FormDataError("document", "", "every value must be text (format dates first)")
+    return images
+
+
+class PreparedForm:
+    """A document laid out and drawn except for its 発行番号; `finish` adds it and outputs.
+
+    Single use and private to one request: it owns its FPDF object.
+    """
+
+    def __init__(self, renderer: _Renderer, pages: int, form_id: str, form_version: str) -> None:
+        self._renderer: _Renderer | None = renderer
+        self.pages = pages
+        self.form_id = form_id
+        self.form_version = form_version
+
+    def finish(self, issue_number: str) -> RenderResult:
+        renderer = self._renderer
+        if renderer is None:
+            raise RuntimeError("a prepared form is finished once")
+        self._renderer = None
+        pdf = renderer.finish(issue_number, self.pages)
+        return RenderResult(
+            pdf=pdf,
+            pages=self.pages,
+            overflow=tuple(renderer.overflow),
+            form_id=self.form_id,
+            form_version=self.form_version,
+        )
+
+
+def prepare(
+    form_id: str,
+    document: FormDocument,
+    *,
+    registry: Registry | None = None,
+    data_dir: Path | None = None,
+    font_path: Path = DEFAULT_FONT_PATH,
+) -> PreparedForm:
+    """Lay out and draw ``document`` except its 発行番号 (``document.issue_number`` is ignored);
+    ``.finish(number)`` prints the number on every page and returns the `RenderResult`."""
+    reg = registry if registry is not None else default_registry()
+    entry = reg.forms.get(form_id)
+    if entry is None:
+        raise UnknownFormError(form_id, sorted(reg.forms))
+    layout = (
+        load_layout_file(entry.layout_file, data_dir)
+        if data_dir is not None
+        else bundled_layout(entry.layout_file)
+    )
+    images = _check_document(layout, document)
+    renderer = _Renderer(layout, shared_font(font_path), document, images)
+    renderer.pdf.set_title(f"{entry.title}（{entry.name}）")
+    renderer.pdf.set_creator("Kikan forms")
+    renderer.pdf.set_lang("ja")
+    pages = renderer.run(form_id, entry.title)
+    return PreparedForm(renderer, pages, form_id, entry.version)
 
 
 def render(
@@ -362,25 +477,5 @@ def render(
     ``UnknownFormError`` for an unregistered 帳票ID and ``FormDataError`` for a document that does
     not match the layout.
     """
-    reg = registry if registry is not None else default_registry()
-    entry = reg.forms.get(form_id)
-    if entry is None:
-        raise UnknownFormError(form_id, sorted(reg.forms))
-    layout = (
-        load_layout_file(entry.layout_file, data_dir)
-        if data_dir is not None
-        else bundled_layout(entry.layout_file)
-    )
-    _check_document(layout, document)
-    renderer = _Renderer(layout, shared_font(font_path), document)
-    renderer.pdf.set_title(f"{entry.title}（{entry.name}）")
-    renderer.pdf.set_creator("Kikan forms")
-    renderer.pdf.set_lang("ja")
-    pdf, pages = renderer.run(form_id, entry.title)
-    return RenderResult(
-        pdf=pdf,
-        pages=pages,
-        overflow=tuple(renderer.overflow),
-        form_id=form_id,
-        form_version=entry.version,
-    )
+    prepared = prepare(form_id, document, registry=registry, data_dir=data_dir, font_path=font_path)
+    return prepared.finish(document.issue_number)

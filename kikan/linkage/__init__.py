@@ -7,5 +7,7 @@ Decisions of this slice: client ids carry the 団体コード (`<6 digits><26 he
 the same prefix, so a request finds its tenant without a cross-tenant table; access tokens live
 10 minutes and only their SHA-256 is stored; assertion ids (`jti`) are single use until the
 assertion's `exp`; persons under 支援措置 reach only clients with the `support_measure` scope.
-全件 (連携区分 1) comes from providers the composition root registers (`register_full_provider`).
+全件 (連携区分 1) and the current records attached to each 差分 come from readers the composition
+root registers (`register_full_provider`); `push` relays the outbox to NATS JetStream. The API
+for other vendors is docs/linkage.md; the decisions are ADR 0006.
 """

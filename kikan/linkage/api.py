@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
 from kikan.platform import auth
 from kikan.platform.api import DbDep, StaffDep
-from kikan.platform.errors import InvalidInput, Unauthenticated
+from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
 from kikan.platform.uow import Database
 
 router = APIRouter(prefix="/api/v1/linkage", tags=["庁内データ連携"])
@@ -59,6 +59,13 @@ class ChangeOut(BaseModel):
     payload: dict[str, Any] | None = Field(
         description="連携範囲外、または支援措置対象者のみに関する事象は null"
     )
+    records: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="payload の宛名番号の現在の標準レイアウト行（個人データ群、取得時点）。"
+        "支援措置対象者の行は support_measure の連携範囲を持つクライアントにのみ含めます。"
+        'そのクライアントには各行に support_measure（現在支援措置の対象なら "1"、'
+        'それ以外は "0"）を付けます。',
+    )
 
 
 class ChangesOut(BaseModel):
@@ -98,6 +105,44 @@ def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
             )
             for r in service.list_clients(uow)
         ]
+
+
+@router.post(
+    "/clients/{client_id}/rotate-secret",
+    response_model=ClientCreated,
+    summary="連携クライアントの共有鍵の更新（旧い鍵と発行済みトークンは無効）",
+)
+def rotate_client_secret(client_id: str, staff: StaffDep, db: DbDep) -> ClientCreated:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント共有鍵更新")
+    with db.unit_of_work(staff.scope) as uow:
+        rotated = service.rotate_secret(uow, staff.actor(), client_id)
+        uow.commit()
+    return ClientCreated(
+        client_id=rotated.client_id,
+        client_secret=rotated.client_secret,
+        name=rotated.name,
+        scopes=rotated.scopes,
+    )
+
+
+@router.post(
+    "/clients/{client_id}/disable",
+    response_model=ClientOut,
+    summary="連携クライアントの利用停止（発行済みトークンも無効）",
+)
+def disable_client(client_id: str, staff: StaffDep, db: DbDep) -> ClientOut:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント利用停止")
+    with db.unit_of_work(staff.scope) as uow:
+        row = service.disable_client(uow, staff.actor(), client_id)
+        out = ClientOut(
+            client_id=row.client_id,
+            name=row.name,
+            scopes=row.scopes.split(","),
+            active=row.active,
+            created_at=row.created_at,
+        )
+        uow.commit()
+    return out
 
 
 async def _token_params(request: Request) -> dict[str, str]:
@@ -186,7 +231,13 @@ def _pull(db: Database, caller: service.LinkageCaller, after: int, limit: int) -
         uow.commit()
     return ChangesOut(
         changes=[
-            ChangeOut(seq=c.seq, topic=c.topic, created_at=c.created_at, payload=c.payload)
+            ChangeOut(
+                seq=c.seq,
+                topic=c.topic,
+                created_at=c.created_at,
+                payload=c.payload,
+                records=c.records,
+            )
             for c in page.changes
         ],
         next_cursor=page.next_cursor,
@@ -202,3 +253,50 @@ def changes(
     limit: Annotated[int, Query(ge=1, le=1000, description="最大件数")] = 100,
 ) -> ChangesOut:
     return _pull(db, caller, after, limit)
+
+
+class FullOut(BaseModel):
+    kind: str = Field(default="1", description="連携区分（1 全件）")
+    records: list[dict[str, str]] = Field(
+        description="標準レイアウトの個人データ群の行に現住所の項目を加えたもの"
+        "（項目コード → 値）。個人番号は常に空です。"
+        "support_measure の連携範囲を持つクライアントには支援措置対象者も含め、"
+        "各行に support_measure（現在支援措置の対象なら "
+        '"1"、それ以外は "0"）を付けます。'
+    )
+    next_cursor: str | None = Field(
+        description="次のページの cursor に指定する値。null なら最後のページです。"
+    )
+    as_of_seq: int = Field(
+        description="最初のページを読む直前の差分の位置。全件の取得後、after にこの値を指定して"
+        "差分を取得すると、取得中の異動も反映されます。"
+    )
+
+
+@router.get("/full/residents", response_model=FullOut, summary="住民記録の全件取得（連携区分 1）")
+def full_residents(
+    caller: CallerDep,
+    db: DbDep,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="前のページの next_cursor（初回は省略）")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="最大件数")] = 1000,
+) -> Response:
+    group = service.group_for_resource("residents")
+    if group is None:
+        raise NotFound("住民記録の全件連携は提供されていません。")
+    with db.unit_of_work(caller.tenant) as uow:
+        page = service.full(uow, caller, group, cursor=cursor or None, limit=limit)
+        uow.commit()
+    # thousands of flat string dicts per page: serialised directly (the shape is FullOut's, and
+    # the records are already plain str → str), which keeps 全件 bound by the database read
+    body = {
+        "kind": "1",
+        "records": page.records,
+        "next_cursor": page.next_cursor,
+        "as_of_seq": page.as_of_seq,
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        media_type="application/json",
+    )

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -174,3 +176,104 @@ def filter_payload(
     data["atena_numbers"] = kept
     data["support_measure"] = []
     return data
+
+
+#: The item every record delivered to a `support_measure` client carries: "1" when a 支援措置
+#: (or 仮支援措置) protects the person at pull time, else "0". Not a standard-layout item code,
+#: so it cannot collide with one; other clients never get it (they never see protected persons).
+SUPPORT_MEASURE_ITEM = "support_measure"
+
+
+def deliverable(
+    record: Mapping[str, str], protected: bool, scopes: frozenset[str]
+) -> dict[str, str] | None:
+    """The record as this client receives it, or None when the client may not see the person.
+
+    An entitled client gets every person, each record flagged (`SUPPORT_MEASURE_ITEM`), so a
+    replica learns who is protected from 全件 alone and follows the flag in 差分 records (a
+    measure that lapses or starts shows on the person's next record). Anyone else never sees a
+    protected person, so for them a flag would carry no information: none is added."""
+    if SUPPORT_MEASURE_SCOPE in scopes:
+        return {**record, SUPPORT_MEASURE_ITEM: "1" if protected else "0"}
+    return None if protected else dict(record)
+
+
+# ---------------------------------------------------------------- 全件 cursors
+
+FULL_CURSOR_VERSION = 1
+
+
+class CursorRejected(ValueError):
+    """A 全件 cursor that this client did not get from this server (or that was altered)."""
+
+
+def encode_full_cursor(
+    *, tenant: str, client_id: str, after: str, as_of_seq: int, secret: str
+) -> str:
+    """An opaque, tamper-evident 全件 cursor: the last delivered key and the page-1 outbox seq.
+
+    Signed (HMAC-SHA256) with the client's secret, so a cursor of another tenant or client, a
+    made-up or an altered one is refused instead of being trusted; a rotated secret ends
+    unfinished 全件 runs (the consumer starts again). It only ever holds a key the client was
+    given, never one of a person it may not see."""
+    body = json.dumps(
+        {"v": FULL_CURSOR_VERSION, "t": tenant, "c": client_id, "a": after, "s": as_of_seq},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
+    mac = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()[:16]
+    return f"{b64url(body)}.{b64url(mac)}"
+
+
+@dataclass(frozen=True)
+class FullCursor:
+    after: str
+    as_of_seq: int
+
+
+def decode_full_cursor(cursor: str, *, tenant: str, client_id: str, secret: str) -> FullCursor:
+    bad = CursorRejected("カーソルが正しくありません。最初のページから取得し直してください。")
+    if len(cursor) > 512 or cursor.count(".") != 1:
+        raise bad
+    body_b64, mac_b64 = cursor.split(".")
+    try:
+        body = _b64url_decode(body_b64)
+        mac = _b64url_decode(mac_b64)
+    except (AssertionRejected, ValueError) as exc:
+        raise bad from exc
+    expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(expected, mac):
+        raise bad
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise bad from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("v") != FULL_CURSOR_VERSION
+        or data.get("t") != tenant
+        or data.get("c") != client_id
+        or not isinstance(data.get("a"), str)
+        or not isinstance(data.get("s"), int)
+    ):
+        raise bad
+    return FullCursor(after=data["a"], as_of_seq=data["s"])
+
+
+def client_assertion(
+    client_id: str, secret: str, *, audience: str = TOKEN_PATH, lifetime: int = 120
+) -> str:
+    """A fresh client assertion (RFC 7523) as a client would make it: for Kikan's own tools,
+    benchmarks and as the reference for other vendors (docs/linkage.md)."""
+    now = int(time.time())
+    return sign_hs256(
+        {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_hex(16),
+        },
+        secret,
+    )

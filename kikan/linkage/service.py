@@ -1,15 +1,16 @@
-"""Linkage use cases: register clients, exchange client assertions for tokens, serve 差分.
+"""Linkage use cases: clients and their lifecycle, client assertions → tokens, 全件 and 差分.
 
-連携区分 1 (全件) is not served by this slice: the linkage layer may not read another module's
-tables, so full snapshots come from providers the composition root registers
-(`register_full_provider`). 連携区分 2 (差分) is the platform outbox, filtered per client.
+The linkage layer may not read another module's tables, so records (全件 pages and the current
+rows attached to 差分) come from readers the composition root registers
+(`register_full_provider`). 連携区分 2 (差分) is the platform outbox, filtered per client; the
+支援措置 rule is applied here, to payloads and records alike.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -22,34 +23,73 @@ from kikan.linkage.store import LinkageClientRow, LinkageJtiRow, LinkageTokenRow
 from kikan.platform import audit
 from kikan.platform.auth import token_digest
 from kikan.platform.db import utcnow
-from kikan.platform.errors import InvalidInput, Unauthenticated
+from kikan.platform.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    KikanError,
+    NotFound,
+    Unauthenticated,
+)
 from kikan.platform.store import OutboxEventRow
 from kikan.platform.uow import Database, UnitOfWork
 
 FUNCTION = "庁内データ連携"
 
 
-# ---------------------------------------------------------------- 全件 providers
+# ---------------------------------------------------------------- providers (全件 and records)
+
+#: One published record and whether 支援措置 protects its person right now.
+RecordRow = tuple[Mapping[str, str], bool]
 
 
-class Provider(Protocol):
-    """A module's published 全件 reader: every current record of one data group, as dicts."""
+class PageProvider(Protocol):
+    """A module's 全件 reader: up to `limit` records with key > `after`, in key order."""
 
-    def __call__(self, uow: UnitOfWork) -> Iterator[Mapping[str, Any]]: ...
-
-
-_FULL_PROVIDERS: dict[str, Provider] = {}
+    def __call__(self, uow: UnitOfWork, *, after: str, limit: int) -> Sequence[RecordRow]: ...
 
 
-def register_full_provider(name: str, fn: Provider) -> None:
-    """Called by the composition root (kikan.app) for each data group a module publishes."""
+class RecordProvider(Protocol):
+    """A module's per-person reader: the current records of these keys (unknown ones left out)."""
+
+    def __call__(self, uow: UnitOfWork, keys: Sequence[str], /) -> Sequence[RecordRow]: ...
+
+
+@dataclass(frozen=True)
+class DataGroup:
+    """What the composition root registered for one topic."""
+
+    topic: str
+    resource: str  # the path segment of GET /full/{resource}
+    key: str  # the record item that is the keyset key and the event's subject (宛名番号)
+    page: PageProvider
+    records: RecordProvider
+
+
+_PROVIDERS: dict[str, DataGroup] = {}
+
+
+def register_full_provider(
+    name: str,
+    fn: PageProvider,
+    *,
+    records: RecordProvider,
+    resource: str,
+    key: str = "atena_number",
+) -> None:
+    """Called by the composition root (kikan.app) for each data group a module publishes:
+    `fn` serves 全件 pages, `records` the rows attached to 差分 events of topic `name`."""
     if name not in domain.TOPIC_SCOPES:
         raise ValueError(f"unknown data group {name!r}")
-    _FULL_PROVIDERS[name] = fn
+    _PROVIDERS[name] = DataGroup(name, resource, key, fn, records)
 
 
-def full_provider(name: str) -> Provider | None:
-    return _FULL_PROVIDERS.get(name)
+def full_provider(name: str) -> DataGroup | None:
+    return _PROVIDERS.get(name)
+
+
+def group_for_resource(resource: str) -> DataGroup | None:
+    return next((g for g in _PROVIDERS.values() if g.resource == resource), None)
 
 
 # ---------------------------------------------------------------- clients
@@ -102,6 +142,78 @@ def register_client(
 
 def list_clients(uow: UnitOfWork) -> list[LinkageClientRow]:
     return list(uow.session.scalars(select(LinkageClientRow).order_by(LinkageClientRow.id)))
+
+
+def _client(uow: UnitOfWork, client_id: str) -> LinkageClientRow:
+    row = uow.session.scalars(
+        select(LinkageClientRow).where(LinkageClientRow.client_id == client_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"連携クライアント {client_id} は登録されていません。", item="client_id")
+    return row
+
+
+def _revoke_tokens(uow: UnitOfWork, client_id: str) -> int:
+    result = uow.session.execute(
+        delete(LinkageTokenRow).where(LinkageTokenRow.client_id == client_id)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def rotate_secret(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> RegisteredClient:
+    """Issue a new secret: assertions signed with the old one fail from now on, and access
+    tokens already issued are revoked (a leaked secret may have minted them)."""
+    row = _client(uow, client_id)
+    if not row.active:
+        raise Conflict("利用停止中の連携クライアントの共有鍵は更新できません。")
+    row.secret = secrets.token_urlsafe(32)
+    revoked = _revoke_tokens(uow, client_id)
+    audit.append(
+        uow,
+        actor,
+        audit.AuditEvent(
+            category="config",
+            action="config",
+            function=f"{FUNCTION}（共有鍵の更新）",
+            detail={"client_id": client_id, "revoked_tokens": revoked},
+        ),
+    )
+    return RegisteredClient(row.client_id, row.secret, row.name, row.scopes.split(","))
+
+
+def disable_client(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> LinkageClientRow:
+    """Stop a client: no new tokens, and its issued tokens stop working at once."""
+    row = _client(uow, client_id)
+    row.active = False
+    revoked = _revoke_tokens(uow, client_id)
+    audit.append(
+        uow,
+        actor,
+        audit.AuditEvent(
+            category="config",
+            action="config",
+            function=f"{FUNCTION}（利用停止）",
+            detail={"client_id": client_id, "revoked_tokens": revoked},
+        ),
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class Purged:
+    jti: int
+    tokens: int
+
+
+def purge_expired(uow: UnitOfWork, *, now: datetime | None = None) -> Purged:
+    """Forget used assertion ids and access tokens whose lifetime is over (both are useless
+    afterwards: an expired assertion or token is refused on its `exp` alone)."""
+    current = now or utcnow()
+    jti = uow.session.execute(delete(LinkageJtiRow).where(LinkageJtiRow.expires_at < current))
+    tokens = uow.session.execute(
+        delete(LinkageTokenRow).where(LinkageTokenRow.expires_at < current)
+    )
+    return Purged(int(getattr(jti, "rowcount", 0) or 0), int(getattr(tokens, "rowcount", 0) or 0))
 
 
 # ---------------------------------------------------------------- tokens
@@ -275,6 +387,7 @@ class Change:
     topic: str
     created_at: datetime
     payload: dict[str, Any] | None  # None: withheld for this client (see domain.filter_payload)
+    records: list[dict[str, str]]  # current rows of the delivered subjects, as at pull time
 
 
 @dataclass(frozen=True)
@@ -284,12 +397,33 @@ class ChangePage:
     has_more: bool
 
 
+def _visible_records(
+    uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, keys: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """Current records of `keys` the caller may see: a person under 支援措置 *now* reaches only
+    `support_measure` clients, whatever the event said when it was written (so a newly protected
+    person's new address never leaves through an older event). Entitled clients get each record
+    with its current 支援措置 flag (`domain.deliverable`)."""
+    visible: dict[str, dict[str, str]] = {}
+    for rec, protected in group.records(uow, keys):
+        delivered = domain.deliverable(rec, protected, caller.scopes)
+        if delivered is not None:
+            visible[str(rec[group.key])] = delivered
+    return visible
+
+
+def _protected_count(records: Iterable[Mapping[str, str]]) -> int:
+    """How many delivered records are of protected persons (only entitled clients get any)."""
+    return sum(1 for r in records if r.get(domain.SUPPORT_MEASURE_ITEM) == "1")
+
+
 def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -> ChangePage:
     """Events of the caller's tenant with seq > `after`, oldest first, filtered per client.
 
     Every seq is reported (events of a topic outside the client's scopes or only about protected
     persons come without payload), so a client can tell the feed is gap-free. A cursor beyond the
-    tenant's last event (another tenant's, or made up) is treated as that last event."""
+    tenant's last event (another tenant's, or made up) is treated as that last event. Delivered
+    events carry the current records of their subjects (read once per page)."""
     rows = list(
         uow.session.scalars(
             select(OutboxEventRow)
@@ -300,14 +434,36 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    result: list[Change] = []
-    for row in rows:
-        payload = (
+    filtered: list[tuple[OutboxEventRow, dict[str, Any] | None]] = [
+        (
+            row,
             domain.filter_payload(row.topic, row.payload, caller.scopes)
             if row.topic in caller.scopes
-            else None
+            else None,
         )
-        result.append(Change(row.seq, row.topic, row.created_at, payload))
+        for row in rows
+    ]
+    visible: dict[str, dict[str, dict[str, str]]] = {}
+    for topic in {row.topic for row, payload in filtered if payload is not None}:
+        group = _PROVIDERS.get(topic)
+        if group is None:
+            continue
+        keys = {
+            str(a)
+            for row, payload in filtered
+            if payload is not None and row.topic == topic
+            for a in payload.get("atena_numbers") or []
+        }
+        visible[topic] = _visible_records(uow, caller, group, sorted(keys))
+    result: list[Change] = []
+    for row, payload in filtered:
+        found = visible.get(row.topic, {})
+        records = (
+            [found[str(a)] for a in payload.get("atena_numbers") or [] if str(a) in found]
+            if payload is not None
+            else []
+        )
+        result.append(Change(row.seq, row.topic, row.created_at, payload, records))
     if rows:
         next_cursor = rows[-1].seq
     else:
@@ -329,7 +485,104 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
                 "next_cursor": next_cursor,
                 "events": len(result),
                 "delivered": sum(1 for c in result if c.payload is not None),
+                "records": sum(len(c.records) for c in result),
+                "protected_records": _protected_count(r for c in result for r in c.records),
             },
         ),
     )
     return ChangePage(result, next_cursor, has_more)
+
+
+# ---------------------------------------------------------------- 全件 (連携区分 1)
+
+
+@dataclass(frozen=True)
+class FullPage:
+    records: list[dict[str, str]]
+    next_cursor: str | None
+    as_of_seq: int
+
+
+def _client_secret(uow: UnitOfWork, caller: LinkageCaller) -> str:
+    secret = uow.session.scalar(
+        select(LinkageClientRow.secret).where(LinkageClientRow.client_id == caller.client_id)
+    )
+    if secret is None:  # deactivated or removed between authentication and now
+        raise Unauthenticated("アクセストークンが無効か、有効期限が切れています。")
+    return secret
+
+
+def full(
+    uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, *, cursor: str | None, limit: int
+) -> FullPage:
+    """One keyset page of 全件 (連携区分 1) in key order.
+
+    Pages are read at different moments, so the pages of one run are not one snapshot. Instead
+    the first page fixes `as_of_seq`, the outbox head *before* any record is read, and every
+    cursor carries it: a consumer that then pulls 差分 after `as_of_seq` sees every change made
+    while it paged (with current records), so it converges. Persons under 支援措置 are skipped
+    for clients without `support_measure`; the cursor holds only keys the client was given.
+    Entitled clients get every record with its 支援措置 flag (`domain.deliverable`)."""
+    if group.topic not in caller.scopes:
+        raise Forbidden(
+            f"この連携クライアントには「{domain.TOPIC_SCOPES[group.topic]}」の連携範囲がありません。"
+        )
+    secret = _client_secret(uow, caller)
+    if cursor:
+        try:
+            position = domain.decode_full_cursor(
+                cursor, tenant=caller.tenant, client_id=caller.client_id, secret=secret
+            )
+        except domain.CursorRejected as exc:
+            raise KikanError(str(exc), slug="invalid-cursor", item="cursor") from exc
+        after, as_of_seq = position.after, position.as_of_seq
+    else:
+        after = ""
+        as_of_seq = uow.session.scalar(select(func.max(OutboxEventRow.seq))) or 0
+    delivered: list[dict[str, str]] = []
+    more = False
+    scan = after
+    while not more:
+        need = limit - len(delivered)
+        batch = group.page(uow, after=scan, limit=need + 1)
+        for rec, protected in batch:
+            out = domain.deliverable(rec, protected, caller.scopes)
+            if out is None:
+                continue
+            if len(delivered) == limit:
+                more = True
+                break
+            delivered.append(out)
+        if len(batch) < need + 1:
+            break
+        scan = str(batch[-1][0][group.key])
+    next_cursor = (
+        domain.encode_full_cursor(
+            tenant=caller.tenant,
+            client_id=caller.client_id,
+            after=delivered[-1][group.key],
+            as_of_seq=as_of_seq,
+            secret=secret,
+        )
+        if more
+        else None
+    )
+    audit.append(
+        uow,
+        caller.actor(),
+        audit.AuditEvent(
+            category="operation",
+            action="inquiry",
+            function=f"{FUNCTION}（全件）",
+            subjects=[r[group.key] for r in delivered],
+            detail={
+                "resource": group.resource,
+                "first_page": not cursor,
+                "as_of_seq": as_of_seq,
+                "records": len(delivered),
+                "protected_records": _protected_count(delivered),
+                "has_more": more,
+            },
+        ),
+    )
+    return FullPage(delivered, next_cursor, as_of_seq)

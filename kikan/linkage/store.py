@@ -50,3 +50,16 @@ class LinkageTokenRow(TenantOwned, Base):
     client_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkagePushPositionRow(TenantOwned, Base):
+    """How far the JetStream relay has published a tenant's outbox (acknowledged by the stream).
+
+    Advanced only after JetStream acknowledged every event up to `published_seq`, so a crash
+    republishes (the stream's duplicate window drops the copies) and never skips an event."""
+
+    __tablename__ = "linkage_push_positions"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    published_seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,14 +7,14 @@ commit it themselves, so the transaction boundary is visible where the work is d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
-from kikan.platform import audit, auth, tenancy
+from kikan.platform import audit, auth, issuance, tenancy
 from kikan.platform.db import utcnow
 from kikan.platform.errors import Forbidden, Unauthenticated
 from kikan.platform.settings import Settings
@@ -515,6 +515,84 @@ def audit_verify(staff: StaffDep, db: DbDep) -> VerifyOut:
         ),
     )
     return VerifyOut(**result.__dict__)
+
+
+class CertificateVerifyOut(BaseModel):
+    """The answer to a certificate check: never who the certificate is about."""
+
+    issue_number: str = Field(description="照合した発行番号")
+    status: str = Field(
+        description="genuine（交付済み）/ voided（無効）/ altered（電子ファイル不一致）"
+        " / unknown（該当なし）/ malformed（形式誤り）"
+    )
+    genuine: bool = Field(description="真正な証明書であれば true")
+    message: str = Field(description="照合結果の説明")
+    tenant_code: str | None = Field(default=None, description="発行した団体の団体コード")
+    tenant_name: str | None = Field(default=None, description="発行した団体名")
+    form_id: str | None = Field(default=None, description="帳票ID")
+    form_name: str | None = Field(default=None, description="証明書の種類")
+    issue_date: date | None = Field(default=None, description="発行日")
+    pages: int | None = Field(default=None, description="枚数")
+    sha256_checked: bool = Field(description="電子ファイルの SHA-256 を照合したか")
+    sha256_matches: bool | None = Field(default=None, description="SHA-256 が一致したか")
+
+
+@router.get(
+    "/certificates/{issue_number}/verify",
+    response_model=CertificateVerifyOut,
+    tags=["証明書"],
+    summary="証明書の真正性確認（ログイン不要）",
+)
+def verify_certificate(
+    issue_number: str,
+    request: Request,
+    db: DbDep,
+    sha256: Annotated[
+        str | None,
+        Query(max_length=128, description="提示された電子ファイル（PDF）の SHA-256（16進数）"),
+    ] = None,
+) -> CertificateVerifyOut:
+    """A bank or office holding a presented certificate checks its 発行番号 (and, for an
+    electronic copy, the file's SHA-256). No login: the tenant is the number's 団体コード. The
+    answer names the form, the date and the municipality, never the person; each check is
+    audited."""
+    result = issuance.verify(db, issue_number[:64], sha256)
+    issuance.audit_verification(db, result, terminal=client_terminal(request))
+    return CertificateVerifyOut(**result.__dict__)
+
+
+class CertificateVoid(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="処分の理由（誤交付、汚損 等）")
+
+
+class CertificateVoidOut(BaseModel):
+    issue_number: str
+    status: str = Field(description="voided（処分済み）")
+    form_name: str
+    void_reason: str
+
+
+@router.post(
+    "/certificates/{issue_number}/void",
+    response_model=CertificateVoidOut,
+    tags=["証明書"],
+    summary="交付した証明書の処分（無効化）",
+)
+def void_certificate(
+    issue_number: str, body: CertificateVoid, staff: StaffDep, db: DbDep
+) -> CertificateVoidOut:
+    """誤って交付した証明書を処分した旨を交付履歴に記録します（spec 1.3.8 処分情報）。以後の
+    真正性確認では「無効」と答えます。審査・決裁の権限が必要です。"""
+    auth.require_roles(db, staff, auth.Role.APPROVER, function="証明書の処分")
+    with db.unit_of_work(staff.scope) as uow:
+        done = issuance.void(uow, staff.actor(), issue_number, body.reason)
+        uow.commit()
+    return CertificateVoidOut(
+        issue_number=done.issue_number,
+        status=done.status,
+        form_name=done.form_name,
+        void_reason=done.void_reason,
+    )
 
 
 health_router = APIRouter()

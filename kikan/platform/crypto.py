@@ -29,7 +29,7 @@ import stat
 from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -37,6 +37,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kikan.platform.ids import validate_my_number
+
+if TYPE_CHECKING:
+    from kikan.platform.settings import Settings
 
 __all__ = [
     "CryptoConfigError",
@@ -695,3 +698,18 @@ def install_log_redaction(
             handler.addFilter(MyNumberRedactingFilter())
     if record_factory:
         install_redacting_record_factory()
+
+
+def load_keyring(settings: Settings) -> KeyRing | None:
+    """The My Number key ring, if one is configured (a key file or KIKAN_MYNUMBER_KEYS).
+
+    Without one the server still runs, but refuses to store a My Number (clear 422 problem).
+    Every entry point (server, CLI verbs of each module) loads it through here."""
+    key_file = settings.effective_key_file
+    if not settings.mynumber_keys and not key_file.exists():
+        return None
+    return KeyRing.from_config(
+        settings.mynumber_keys,
+        key_file if key_file.exists() else None,
+        settings.mynumber_active_key_id,
+    )

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("kikan.errors")
@@ -165,8 +166,13 @@ def _validation_problem(exc: RequestValidationError) -> InvalidInput:
     return InvalidInput(detail, errors=errors)
 
 
+BUSY_RETRY_AFTER_SECONDS = 2
+
+
 def problem_response(err: KikanError, request: Request | None = None) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+    if err.status == 503:
+        headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
     return JSONResponse(
         err.problem(request.url.path if request else None),
         status_code=err.status,
@@ -213,6 +219,18 @@ def install_handlers(app: FastAPI) -> None:
             err.status = 500
         return problem_response(err, request)
 
+    async def pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+        # Every connection of the pool stayed busy for KIKAN_DB_POOL_TIMEOUT seconds: the server
+        # is overloaded, not broken. Say so, and when to try again, instead of a bare 500.
+        error_id = uuid.uuid4().hex[:12]
+        log.warning("connection pool exhausted %s", error_id)
+        err = ServiceUnavailable(
+            "混み合っているため処理できませんでした。しばらくしてから再度お試しください。",
+            slug="busy",
+            error_id=error_id,
+        )
+        return problem_response(err, request)
+
     async def value_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ValueError)
         if hasattr(exc, "code") and hasattr(exc, "message"):
@@ -235,5 +253,6 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DBAPIError, db_error)
+    app.add_exception_handler(PoolTimeout, pool_timeout)
     app.add_exception_handler(ValueError, value_error)
     app.add_exception_handler(Exception, unexpected)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,15 @@ class Settings(BaseSettings):
         description="Allow the application to run as a role that bypasses row-level security "
         "(never in production; only for emergency maintenance).",
     )
+    db_pool_size: int = Field(
+        default=10, ge=1, description="Connections kept open per process (server worker)."
+    )
+    db_max_overflow: int = Field(
+        default=5, ge=0, description="Extra connections a worker may open under load."
+    )
+    db_pool_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a request waits for a free connection (then 503)."
+    )
     mynumber_keys: str | None = Field(default=None, description='"kid:BASE64,kid2:BASE64"')
     mynumber_key_file: Path | None = Field(default=None, description="File with 'kid BASE64' lines")
     mynumber_active_key_id: str | None = None
@@ -52,6 +62,38 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     log_level: str = "INFO"
     environment: str = Field(default="development", description="development | production")
+    nats_url: str = Field(
+        default="",
+        description="庁内データ連携の PUSH 先 NATS (JetStream), e.g. nats://127.0.0.1:4222. "
+        "Empty: no push, the pull API only.",
+    )
+    nats_subject_prefix: str = Field(
+        default="kikan", description="NATS subjects are <prefix>.<団体コード>.<topic>"
+    )
+    nats_stream: str = Field(default="KIKAN_LINKAGE", description="JetStream stream name")
+    linkage_push_in_server: bool = Field(
+        default=True,
+        description="With nats_url set, `kikan serve` also runs the push relay in the background "
+        "(set false when a separate `kikan linkage push` worker does it).",
+    )
+    seal_sync_interval: float | None = Field(
+        default=None,
+        description="印鑑登録: seconds between background 宛名 syncs (unset: off)",
+    )
+    seal_linkage_url: str = Field(
+        default="", description="印鑑登録: linkage API base URL overriding the stored one"
+    )
+
+    @property
+    def engine_options(self) -> dict[str, Any]:
+        """Pool settings for the application's engine. Each server worker runs at most
+        pool_size + max_overflow blocking requests at once (see kikan.app), so requests queue
+        in the worker instead of timing out on the pool."""
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+        }
 
     @property
     def effective_database_url(self) -> str:

@@ -161,3 +161,35 @@ class OutboxEventRow(TenantOwned, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CertificateIssuanceRow(TenantOwned, Base):
+    """One issued certificate (交付履歴): who got which form about whom, and the PDF's digest.
+
+    Shared by every module that issues certificates (住民票, 印鑑登録証明書 …, see `issuance`).
+    `subject_refs` are the module's references to the persons certified (宛名番号, 登録番号);
+    the PDF itself is not kept, only its SHA-256, which is what a presented copy is checked against.
+    """
+
+    __tablename__ = "certificate_issuances"
+    __table_args__ = (UniqueConstraint("tenant_code", "issue_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issue_number: Mapped[str] = mapped_column(String(24))
+    form_id: Mapped[str] = mapped_column(String(16))
+    form_name: Mapped[str] = mapped_column(String(100), default="")
+    module: Mapped[str] = mapped_column(String(20))
+    subject_refs: Mapped[list[str]] = mapped_column(JSON)
+    requester_kind: Mapped[str] = mapped_column(String(20))
+    requester_name: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str] = mapped_column(String(400), default="")
+    items: Mapped[list[str]] = mapped_column(JSON)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    terminal: Mapped[str] = mapped_column(String(200), default="")  # 端末名
+    place: Mapped[str] = mapped_column(String(100), default="")  # 交付場所
+    status: Mapped[str] = mapped_column(String(10), default="issued")  # issued | voided
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    void_reason: Mapped[str] = mapped_column(String(200), default="")

@@ -32,6 +32,7 @@ from kikan.platform.demo import register_seeder
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
+from kikan.residents.certificates.demo import seed_certificate_settings
 from kikan.residents.domain import (
     Address,
     ForeignResident,
@@ -1242,6 +1243,7 @@ def seed_residents(
 def register(keyring: KeyRing | None = None) -> None:
     """Add the residents to `kikan demo`. Call once from the composition root (the CLI)."""
     register_seeder("住民", lambda db, tenant: seed_residents(db, tenant, keyring=keyring))
+    register_seeder("証明書設定", seed_certificate_settings)
 
 
 __all__: Sequence[str] = ["BASE_DATE", "plan_households", "register", "seed_residents"]

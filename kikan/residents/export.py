@@ -17,9 +17,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -168,6 +169,42 @@ def _person_row(s: Snapshot, my_number: str) -> dict[str, str]:
 _ZENKAKU = {c: c + 0xFEE0 for c in range(0x21, 0x7F)} | {0x20: 0x3000}
 
 
+@cache
+def _item_plan(layout_name: str, group_code: str) -> tuple[tuple[str, bool], ...]:
+    """(item code, is Ｎ) per item of a group, computed once: rows are written by the million."""
+    return tuple((i.code, i.type == "Ｎ") for i in layout(layout_name).group(group_code).items)
+
+
+def standard_values(group: Group, row: Mapping[str, str]) -> list[str]:
+    """The values of `row` in the order of `group`'s items, as the export writes them (Ｎ items
+    in full width). Shared by the CSV export and the linkage feed, so both say the same thing."""
+    return [
+        row.get(code, "").translate(_ZENKAKU) if zenkaku else row.get(code, "")
+        for code, zenkaku in _item_plan(LAYOUT, group.code)
+    ]
+
+
+def person_record(snapshot: Snapshot, my_number: str = "") -> dict[str, str]:
+    """One person as the linkage feed sends them: the `person` group's row exactly as the
+    export's person.csv (item code → value), plus the items of their current 住所 (the
+    `address` group's row of 住所区分 1, without its key columns; no code collides)."""
+    row = _person_row(snapshot, my_number)
+    record = {
+        code: row.get(code, "").translate(_ZENKAKU) if zenkaku else row.get(code, "")
+        for code, zenkaku in _item_plan(LAYOUT, "person")
+    }
+    current = _address_row(snapshot.atena_number, "1", snapshot.address, None)
+    for code, zenkaku in _item_plan(LAYOUT, "address"):
+        if code not in ADDRESS_KEYS:
+            value = current.get(code, "")
+            record[code] = value.translate(_ZENKAKU) if zenkaku else value
+    return record
+
+
+#: The address group's key items, left out of a linkage record (the person row has the number).
+ADDRESS_KEYS = ("atena_number", "address_kind")
+
+
 class _Writer:
     """One CSV per group, hashed while written."""
 
@@ -176,17 +213,11 @@ class _Writer:
         self.path = directory / f"{group.code}.csv"
         self._file = self.path.open("w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._file, lineterminator="\n")
-        self._codes = [i.code for i in group.items]
-        self._zenkaku = {i.code for i in group.items if i.type == "Ｎ"}
         self._csv.writerow([i.name for i in group.items])
         self.rows = 0
 
     def write(self, row: Mapping[str, str]) -> None:
-        values = []
-        for code in self._codes:
-            value = row.get(code, "")
-            values.append(value.translate(_ZENKAKU) if code in self._zenkaku else value)
-        self._csv.writerow(values)
+        self._csv.writerow(standard_values(self.group, row))
         self.rows += 1
 
     def close(self) -> ExportedFile:
@@ -197,9 +228,18 @@ class _Writer:
         )
 
 
-def _latest_snapshots(uow: Any) -> Iterator[tuple[CurrentRow, Snapshot]]:
+def latest_snapshots(
+    uow: Any,
+    *,
+    after: str | None = None,
+    atena_numbers: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> Iterator[Snapshot]:
+    """Every person's latest snapshot in 宛名番号 order; optionally only those after `after`
+    (keyset paging), only the given persons, and at most `limit` of them."""
     stmt = (
-        select(CurrentRow, HistoryRow.snapshot)
+        select(HistoryRow.snapshot)
+        .select_from(CurrentRow)
         .join(
             HistoryRow,
             and_(
@@ -211,8 +251,14 @@ def _latest_snapshots(uow: Any) -> Iterator[tuple[CurrentRow, Snapshot]]:
         .order_by(CurrentRow.atena_number)
         .execution_options(yield_per=1000)
     )
-    for cur, snap in uow.session.execute(stmt):
-        yield cur, Snapshot.model_validate(snap)
+    if after is not None:
+        stmt = stmt.where(CurrentRow.atena_number > after)
+    if atena_numbers is not None:
+        stmt = stmt.where(CurrentRow.atena_number.in_(list(atena_numbers)))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for snap in uow.session.scalars(stmt):
+        yield Snapshot.model_validate(snap)
 
 
 def export_standard(
@@ -234,7 +280,7 @@ def export_standard(
     try:
         with db.unit_of_work(tenant, snapshot=True) as uow:
             heads: dict[str, str] = {}
-            for _cur, snap in _latest_snapshots(uow):
+            for snap in latest_snapshots(uow):
                 token = snap.my_number_token
                 number = ""
                 if include_my_number and keyring is not None and token:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Date,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -69,6 +70,9 @@ class CurrentRow(TenantOwned, Base):
         Index("ix_residents_current_kana_key", "tenant_code", "kana_key", "atena_number"),
         Index("ix_residents_current_household", "tenant_code", "household_number"),
         Index("ix_residents_current_birth", "tenant_code", "birth_sort"),
+        # duplicate-person checks of bulk loads (移行) and 再転入 lookups by 住民票コード/個人番号
+        Index("ix_residents_current_juminhyo", "tenant_code", "juminhyo_code"),
+        Index("ix_residents_current_mynumber", "tenant_code", "mynumber_index"),
     )
 
     tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -180,3 +184,55 @@ class SuppressionRow(TenantOwned, Base):
             ("inquiry", self.suppress_inquiry),
         )
         return [kind for kind, on in flags if on]
+
+
+class HonninTsuuchiRow(TenantOwned, Base):
+    """本人通知制度: a person registered to be told when a 第三者 or 代理人 obtains a certificate
+    about them. Ended registrations are kept (`ended_on`) as the record of the consent."""
+
+    __tablename__ = "residents_honnin_tsuuchi"
+    __table_args__ = (Index("ix_residents_honnin_tsuuchi_person", "tenant_code", "atena_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    atena_number: Mapped[str] = mapped_column(String(15))
+    registered_on: Mapped[date] = mapped_column(Date)
+    send_to: Mapped[str] = mapped_column(Text, default="")  # 通知先（空欄なら住民票の住所）
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ended_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class HonninNoticeRow(TenantOwned, Base):
+    """One notice owed to a registered person: which certificate (発行番号) a 第三者 or 代理人
+    obtained, recorded in the same transaction as the issue. `sent_on` is set when mailed."""
+
+    __tablename__ = "residents_honnin_notices"
+    __table_args__ = (Index("ix_residents_honnin_notices_person", "tenant_code", "atena_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[int] = mapped_column(Integer)
+    atena_number: Mapped[str] = mapped_column(String(15))
+    issue_number: Mapped[str] = mapped_column(String(24))
+    form_name: Mapped[str] = mapped_column(String(100))
+    requester_kind: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class CertifierSettingsRow(TenantOwned, Base):
+    """認証者 settings beyond the mayor kept on the tenant (spec 1.3.7, 1.3.9, 5.6): the
+    職務代理者 with the period in which certificates switch to them, their 公印, and the fixed
+    phrase printed by the seal."""
+
+    __tablename__ = "residents_certifier_settings"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    deputy_title: Mapped[str] = mapped_column(String(40), default="")
+    deputy_name: Mapped[str] = mapped_column(String(100), default="")
+    deputy_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    deputy_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    deputy_seal_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    notice: Mapped[str] = mapped_column(String(100), default="")

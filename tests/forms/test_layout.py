@@ -28,7 +28,8 @@ def test_bundled_registry_lists_the_forms_with_low_confidence_ids() -> None:
     names = {e.name for e in forms.values()}
     assert {"住民票の写し（世帯連記式）", "住民票の写し（個人票）", "住民票記載事項証明書",
             "住民票の除票の写し", "転出証明書", "住民異動届受理通知"} <= names  # fmt: skip
-    assert all(fid.startswith("001") and len(fid) == 7 for fid in forms)
+    # 業務コード + serial: 001 住民記録, 002 印鑑登録 (kikan/seal; assumed, confidence low)
+    assert all(fid[:3] in {"001", "002"} and len(fid) == 7 for fid in forms)
     assert {e.confidence for e in forms.values()} == {"low"}
 
 
@@ -72,6 +73,23 @@ def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
     return d["entries"]["rows"]  # type: ignore[no-any-return]
 
 
+def _entry_image(d: dict[str, Any]) -> None:
+    """Turn the first entry field into an image field with only the keys one may have."""
+    f = _rows(d)[0]["fields"][0]
+    for key in ("size", "min_size", "align", "wrap"):
+        f.pop(key, None)
+    f["kind"] = "image"
+
+
+def _image_header(d: dict[str, Any]) -> dict[str, Any]:
+    """Turn the first header field into an image field; returns it."""
+    f: dict[str, Any] = d["header"]["rows"][0]["fields"][0]
+    for key in ("size", "min_size", "align", "wrap"):
+        f.pop(key, None)
+    f["kind"] = "image"
+    return f
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -100,6 +118,23 @@ def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
         (lambda d: d.pop("certification"), r"certification: missing table"),
         (lambda d: d["entries"].update(rows=[]), r"entries\.rows: must be a non-empty array"),
         (lambda d: d.update(orientation="sideways"), r"orientation: must be portrait or landscape"),
+        (lambda d: _rows(d)[0]["fields"][0].update(kind="photo"), r"kind: must be one of"),
+        (
+            lambda d: _rows(d)[0]["fields"][0].update(kind="image"),
+            r"entries\.rows\[0\]\.fields\[0\]\.min_size: unknown key",  # no font size
+        ),
+        (
+            _entry_image,
+            r"entries\.rows\[0\]\.fields\[0\]\.kind: image fields are allowed in \[header\] only",
+        ),
+        (
+            lambda d: d["header"]["rows"][0]["fields"][0].update(kind="image"),
+            r"header\.rows\[0\]\.fields\[0\]\.min_size: unknown key",
+        ),
+        (
+            lambda d: _image_header(d).update(pad=40),
+            r"header\.rows\[0\]\.fields\[0\]\.pad: leaves no room for the image",
+        ),
     ],
 )
 def test_layout_rejects(change: Any, message: str) -> None:

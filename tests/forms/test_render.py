@@ -21,6 +21,7 @@ from tests.forms.samples import (
     certification,
     household,
     member,
+    seal_png,
 )
 
 
@@ -121,8 +122,23 @@ def test_every_registered_form_renders(tmp_path: Path) -> None:
                 "removal": "令和8年11月1日　転出",
             },
             "idou.toml": {},
+            "tenshutsu.toml": {},
+            "inkan_shoumei.toml": {},
         }[entry.layout_file]
-        if entry.layout_file == "idou.toml":
+        if entry.layout_file == "inkan_shoumei.toml":  # 印鑑登録証明書 (kikan/seal)
+            doc = FormDocument(
+                header={
+                    "registration_number": "12",
+                    "name": "𠮷田　太郎",
+                    "birth_date": "昭和60年4月1日",
+                    "sex": "男",
+                    "address": "東京都千代田区千代田一丁目1番1号",
+                },
+                images={"impression": seal_png()},
+                certification=certification(),
+                issue_number="992011-2026-0000001",
+            )
+        elif entry.layout_file in ("idou.toml", "tenshutsu.toml"):
             doc = FormDocument(
                 header={
                     "reason": "転出",

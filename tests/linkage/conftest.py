@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+import nats
 import pytest
 from fastapi.testclient import TestClient
 
 from kikan.linkage.domain import ASSERTION_TYPE, TOKEN_PATH, sign_hs256
+from kikan.linkage.push import PushConfig
 from kikan.platform.crypto import KeyRing
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database
@@ -29,7 +40,7 @@ def assertion(
     client_id: str,
     secret: str,
     *,
-    aud: str = TOKEN_PATH,
+    aud: str | list[str] = TOKEN_PATH,
     exp_in: int = 120,
     jti: str | None = None,
     **claims: Any,
@@ -101,3 +112,70 @@ def make_town(client: TestClient, db: Database, name: str = "日和市") -> Town
 @pytest.fixture
 def town(client: TestClient, db: Database) -> Town:
     return make_town(client, db)
+
+
+# ---------------------------------------------------------------- NATS JetStream
+
+NATS_URL = os.environ.get("KIKAN_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4222), 1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The NATS server with JetStream the push tests publish to: KIKAN_TEST_NATS_URL (default
+    127.0.0.1:4222), or, if nothing listens there, a private `nats-server -js` on a free port.
+    Like PostgreSQL, it is required: the tests fail, never skip, without it."""
+    if _reachable(NATS_URL):
+        yield NATS_URL
+        return
+    binary = shutil.which("nats-server") or (
+        "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None
+    )
+    if binary is None:
+        pytest.fail(f"NATS (JetStream) is required for the push tests: nothing at {NATS_URL}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = tmp_path_factory.mktemp("nats")
+    proc = subprocess.Popen(
+        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"nats://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while not _reachable(url):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("could not start nats-server for the push tests")
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def push_config(nats_url: str) -> Iterator[PushConfig]:
+    """A stream and subject prefix of this test only; the stream is deleted afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    config = PushConfig(url=nats_url, prefix=f"kikantest{tag}", stream=f"KIKANTEST_{tag}")
+    yield config
+
+    async def cleanup() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            with contextlib.suppress(Exception):
+                await nc.jetstream().delete_stream(config.stream)
+        finally:
+            await nc.close()
+
+    asyncio.run(cleanup())

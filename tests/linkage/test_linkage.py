@@ -236,5 +236,12 @@ def test_denials_are_audited_and_expired_tokens_refused(town: Town, db: Database
 
 def test_full_providers_are_registered_by_name() -> None:
     with pytest.raises(ValueError, match="unknown data group"):
-        service.register_full_provider("nothing", lambda uow: iter(()))
-    assert service.full_provider("residents.changed") is None
+        service.register_full_provider(
+            "nothing", lambda uow, *, after, limit: [], records=lambda uow, keys: [], resource="x"
+        )
+    from kikan.app import register_linkage_providers
+
+    register_linkage_providers()
+    group = service.full_provider("residents.changed")
+    assert group is not None and service.group_for_resource("residents") is group
+    assert service.group_for_resource("nothing") is None

@@ -20,7 +20,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         env={**os.environ, "KIKAN_LOG_LEVEL": "WARNING", "COLUMNS": "200", **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
 

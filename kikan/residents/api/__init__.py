@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kikan.residents.api import changes, households, identity, protection, reads
+from kikan.residents.api import certificates, changes, households, identity, protection, reads
 
 router = APIRouter(prefix="/api/v1", tags=["住民記録"])
-for _area in (changes, households, identity, reads, protection):
+for _area in (changes, households, identity, reads, protection, certificates):
     router.include_router(_area.router)
 
 __all__ = ["router"]

@@ -1,0 +1,539 @@
+"""The resident register's published bulk-load API (移行 and synthetic cities).
+
+Why it lives here: only `kikan.residents` writes the register's tables (architecture rule), so a
+migration tool hands validated persons to this module instead of inserting rows itself. The rows
+written are the ones the use cases would write for the same persons, built with the same domain
+functions (`validate_person`, `search_keys`, `name_keys`, `Snapshot`):
+
+- per person one `residents_history` row, 履歴番号 1, with the full snapshot;
+- the `residents_current` projection (version 1) and the `residents_name_keys` rows;
+- per household a `residents_households` row with its 世帯主 (or none: 世帯主不在);
+- the My Number encrypted with the key ring and its blind index (never stored in clear);
+- optional 支援措置 rows.
+
+What differs from the use cases, deliberately, is the bookkeeping per batch instead of per row:
+ONE audit record per batch ("バッチ処理（データ更新）" with the count and the 宛名番号 range, not
+one per person), and ONE outbox event per batch on the usual topic `residents.changed`, listing
+all the batch's 宛名番号 (and the protected ones under `support_measure`, so linkage filters them
+as it does for every event). Linkage consumers therefore learn about migrated persons through the
+same feed and payload shape as any 異動, at the cost of one large event per batch.
+
+How rows reach the database: SQLite gets `executemany` inserts (Core, no ORM objects per row)
+inside the caller's transaction. PostgreSQL gets COPY into temporary staging tables, a set-based
+duplicate check (住民票コード and 個人番号 against the register) and `INSERT … SELECT` into the
+real tables (COPY cannot write to tables under row-level security, INSERT … SELECT can and is
+checked by the policies). Numbers (宛名番号, 世帯番号) come from the gap-free sequences, taken once
+per batch; the caller commits once per batch, so a batch is all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, select
+
+from kikan.calendar import RegisterDate
+from kikan.moji import search_key
+from kikan.platform import audit, outbox
+from kikan.platform.crypto import MyNumber
+from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
+from kikan.platform.sequences import next_values
+from kikan.platform.uow import UnitOfWork
+from kikan.residents.domain import (
+    HEAD,
+    Address,
+    OtherAddress,
+    PersonInput,
+    Reason,
+    RegisterError,
+    Snapshot,
+    Status,
+    name_keys,
+    search_keys,
+    validate_person,
+)
+from kikan.residents.service._common import EVENT_TOPIC, FUNCTION, Context
+from kikan.residents.store import (
+    CurrentRow,
+    HistoryRow,
+    HouseholdRow,
+    NameKeyRow,
+    SupportMeasureRow,
+)
+
+#: Spec 3.4: a 支援措置 runs one year unless extended.
+SUPPORT_KIND = "support"
+_CHUNK = 500  # IN-list size for the SQLite duplicate check
+
+
+@dataclass(frozen=True)
+class BulkMember:
+    """One person to enter. `person` must come from `validate_member` (already validated and
+    normalised); `ref` is the caller's reference (e.g. the input row number) for results."""
+
+    person: PersonInput
+    ref: int
+    my_number: str = ""
+    became_resident_date: str = ""  # storage form (RegisterDate.to_storage); may be 不詳
+    address_set_date: str = ""
+    prior_address: OtherAddress | None = None
+    previous_address: OtherAddress | None = None
+    support_measure: tuple[date, date] | None = None  # 支援措置 (start, end)
+
+
+@dataclass(frozen=True)
+class BulkHousehold:
+    address: Address
+    members: Sequence[BulkMember]
+
+
+@dataclass(frozen=True)
+class BulkRejected:
+    ref: int
+    code: str
+    message: str
+    item: str
+
+
+@dataclass
+class BulkResult:
+    atena_numbers: dict[int, str] = field(default_factory=dict)  # ref → 宛名番号
+    household_numbers: list[str] = field(default_factory=list)
+    rejected: list[BulkRejected] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        return len(self.atena_numbers)
+
+
+def validate_member(person: PersonInput, my_number: str, *, today: date) -> tuple[PersonInput, str]:
+    """The same checks a 転入 applies to a person (names, dates, 続柄, 住民票コード check digit,
+    foreign-resident items and codes), plus the 個人番号 check digit. Raises `RegisterError`."""
+    checked = validate_person(person, today=today)
+    number = ""
+    if my_number:
+        try:
+            number = validate_my_number(my_number)
+        except IdentifierError as exc:
+            raise RegisterError(exc.code, exc.message, "個人番号") from exc
+    return checked, number
+
+
+def storage_date(value: str, *, fallback: date) -> date:
+    """The real day a stored (possibly 不詳) date stands for, for 異動日 columns."""
+    if not value:
+        return fallback
+    return _date_columns(value)[0]
+
+
+@lru_cache(maxsize=100_000)
+def _date_columns(storage: str) -> tuple[date, str]:
+    """(internal date, display) of a stored date. Pure and much repeated in a city (a few tens
+    of thousands of distinct birth dates among millions of persons), so it is memoised."""
+    value = RegisterDate.from_storage(storage)
+    return value.internal_date, value.display()
+
+
+def family_names_by_reading(uow: UnitOfWork, family_kana: str, *, limit: int = 500) -> list[str]:
+    """Family names on the register read `family_kana` (for 外字同定 in a migration).
+
+    Served by the kana-key index (prefix match on the full reading, then an exact check of the
+    family part). The caller audits the use (the migration report records one audit entry)."""
+    key = search_key(family_kana)
+    if not key:
+        return []
+    rows = uow.session.execute(
+        select(CurrentRow.full_name, CurrentRow.full_kana)
+        .where(CurrentRow.kana_key.startswith(key, autoescape=True))
+        .limit(limit)
+    ).all()
+    out = []
+    for name, kana in rows:
+        fam_kana = kana.split("　")[0]
+        if search_key(fam_kana) == key:
+            out.append(name.split("　")[0])
+    return out
+
+
+# ---------------------------------------------------------------- duplicates
+
+
+def _existing(uow: UnitOfWork, column: Any, values: list[str]) -> set[str]:
+    """Which of `values` the tenant's register already holds in `column` (SQLite path)."""
+    found: set[str] = set()
+    for i in range(0, len(values), _CHUNK):
+        chunk = values[i : i + _CHUNK]
+        found.update(uow.session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def _existing_pg(
+    uow: UnitOfWork, codes: list[str], indexes: list[str]
+) -> tuple[set[str], set[str]]:
+    """Set-based duplicate check on PostgreSQL: COPY the batch's keys into a staging table and
+    join it with the register once."""
+    raw = _driver(uow)
+    with raw.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS bulk_stage_keys (kind text, value text)"
+            " ON COMMIT DELETE ROWS"
+        )
+        # indexed and analysed staging: whichever side the planner drives from (the register's
+        # statistics lag behind a fast bulk load), every probe is an index lookup
+        cur.execute("CREATE INDEX IF NOT EXISTS bulk_stage_keys_value ON bulk_stage_keys (value)")
+        with cur.copy("COPY bulk_stage_keys (kind, value) FROM STDIN") as copy:
+            for c in codes:
+                copy.write_row(("j", c))
+            for m in indexes:
+                copy.write_row(("m", m))
+        cur.execute("ANALYZE bulk_stage_keys")
+        # two index joins (ix_residents_current_juminhyo / _mynumber), not one OR join
+        cur.execute(
+            "SELECT 'j', k.value FROM bulk_stage_keys k JOIN residents_current c"
+            " ON c.tenant_code = current_setting('kikan.tenant', true)"
+            " AND c.juminhyo_code = k.value WHERE k.kind = 'j'"
+            " UNION ALL SELECT 'm', k.value FROM bulk_stage_keys k JOIN residents_current c"
+            " ON c.tenant_code = current_setting('kikan.tenant', true)"
+            " AND c.mynumber_index = k.value WHERE k.kind = 'm'"
+        )
+        rows = cur.fetchall()
+    return {v for k, v in rows if k == "j"}, {v for k, v in rows if k == "m"}
+
+
+def _driver(uow: UnitOfWork) -> Any:
+    """The psycopg connection under the unit of work's transaction (PostgreSQL only)."""
+    return uow.session.connection().connection.driver_connection
+
+
+# ---------------------------------------------------------------- writing
+
+
+_HISTORY_COLS = (
+    "tenant_code", "atena_number", "history_no", "household_number", "status", "reason",
+    "valid_from", "recorded_at", "notified_date", "operator", "terminal", "place", "note",
+    "cancels_history_no", "snapshot",
+)  # fmt: skip
+_CURRENT_COLS = (
+    "tenant_code", "atena_number", "history_no", "version", "household_number", "status",
+    "resident_kind", "full_name", "full_kana", "name_key", "kana_key", "address_key",
+    "address_text", "birth_sort", "birth_display", "sex", "zokugara", "juminhyo_code",
+    "mynumber_index",
+)  # fmt: skip
+_KEY_COLS = ("tenant_code", "atena_number", "kind", "key")
+_HOUSEHOLD_COLS = ("tenant_code", "household_number", "head_atena", "version", "active")
+
+
+def _write(uow: UnitOfWork, table: Table, cols: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if uow.db.is_postgres:
+        stage = f"bulk_stage_{table.name}"
+        col_list = ", ".join(cols)
+        raw = _driver(uow)
+        with raw.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS"  # noqa: S608
+                f" SELECT {col_list} FROM {table.name} WITH NO DATA"
+            )
+            with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(tuple(r[c] for c in cols))
+            # identifiers are this module's constants, never input
+            cur.execute(f"INSERT INTO {table.name} ({col_list}) SELECT {col_list} FROM {stage}")  # noqa: S608
+            cur.execute(f"DELETE FROM {stage}")  # noqa: S608
+    else:
+        uow.session.execute(table.insert(), rows)
+
+
+def _screen(  # noqa: PLR0912 - one pass per rule, kept together for readability
+    uow: UnitOfWork, ctx: Context, households: Iterable[BulkHousehold], result: BulkResult
+) -> tuple[list[tuple[BulkHousehold, list[BulkMember]]], dict[int, str]]:
+    """Drop households with two 世帯主 and persons already on the register or repeated in the
+    batch (rejects go to `result`); returns the households to write and the blind indexes."""
+    todo: list[BulkHousehold] = []
+    members_all: list[BulkMember] = []
+    for hh in households:
+        heads = [m for m in hh.members if m.person.zokugara == HEAD]
+        if len(heads) > 1:
+            result.rejected.extend(
+                BulkRejected(
+                    m.ref,
+                    "household.two_heads",
+                    "一つの世帯に世帯主が二人以上います（世帯の全員を取り込みませんでした）。",
+                    "続柄",
+                )
+                for m in hh.members
+            )
+            continue
+        todo.append(hh)
+        members_all.extend(hh.members)
+
+    keyring = ctx.keyring
+    if any(m.my_number for m in members_all) and keyring is None:
+        raise RegisterError("mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号")
+    blind: dict[int, str] = {}
+    for m in members_all:
+        if m.my_number and keyring is not None:
+            blind[m.ref] = keyring.blind_index(m.my_number, context=uow.tenant)
+
+    codes = sorted({m.person.juminhyo_code for m in members_all if m.person.juminhyo_code})
+    indexes = sorted(set(blind.values()))
+    if uow.db.is_postgres and (codes or indexes):
+        dup_codes, dup_indexes = _existing_pg(uow, codes, indexes)
+    else:
+        dup_codes = _existing(uow, CurrentRow.juminhyo_code, codes)
+        dup_indexes = _existing(uow, CurrentRow.mynumber_index, indexes)
+
+    kept: list[tuple[BulkHousehold, list[BulkMember]]] = []
+    for hh in todo:
+        ok: list[BulkMember] = []
+        for m in hh.members:
+            code = m.person.juminhyo_code
+            index = blind.get(m.ref, "")
+            if code and code in dup_codes:
+                result.rejected.append(
+                    BulkRejected(
+                        m.ref,
+                        "person.duplicate",
+                        f"同じ住民票コード（{code}）の住民が既に登録されているか、"
+                        "入力内で重複しています。",
+                        "住民票コード",
+                    )
+                )
+            elif index and index in dup_indexes:
+                result.rejected.append(
+                    BulkRejected(
+                        m.ref,
+                        "person.duplicate",
+                        "同じ個人番号の住民が既に登録されているか、入力内で重複しています。",
+                        "個人番号",
+                    )
+                )
+            else:
+                if code:
+                    dup_codes.add(code)
+                if index:
+                    dup_indexes.add(index)
+                ok.append(m)
+        if ok:
+            kept.append((hh, ok))
+    return kept, blind
+
+
+@dataclass
+class _Rows:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    current: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    homes: list[dict[str, Any]] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
+    measures: list[SupportMeasureRow] = field(default_factory=list)
+    mynumber: bool = False
+
+
+def _person_rows(
+    uow: UnitOfWork,
+    ctx: Context,
+    rows: _Rows,
+    m: BulkMember,
+    *,
+    atena: str,
+    household: str,
+    address: Address,
+    blind_index: str,
+    reason: Reason,
+    note: str,
+) -> Snapshot:
+    """The rows `_append` would write for a person's first 履歴, as plain dicts."""
+    tenant = uow.tenant
+    token = ""
+    if m.my_number and ctx.keyring is not None:
+        token = ctx.keyring.encrypt_my_number(MyNumber(m.my_number), context=tenant)
+        rows.mynumber = True
+    snap = Snapshot(
+        **m.person.model_dump(),
+        atena_number=atena,
+        household_number=household,
+        status=Status.RESIDENT,
+        address=address,
+        became_resident_date=m.became_resident_date,
+        address_set_date=m.address_set_date,
+        prior_address=m.prior_address,
+        previous_address=m.previous_address,
+        my_number_token=token,
+    )
+    data = snap.model_dump(mode="json")
+    birth_sort, birth_display = _date_columns(snap.birth_date)
+    rows.history.append(
+        {
+            "tenant_code": tenant,
+            "atena_number": atena,
+            "history_no": 1,
+            "household_number": household,
+            "status": Status.RESIDENT.value,
+            "reason": reason.value,
+            "valid_from": storage_date(m.address_set_date, fallback=ctx.today),
+            "recorded_at": ctx.now,
+            "notified_date": None,
+            "operator": ctx.actor.id,
+            "terminal": ctx.actor.terminal,
+            "place": ctx.actor.place,
+            "note": note,
+            "cancels_history_no": None,
+            "snapshot": json.dumps(data, ensure_ascii=False) if uow.db.is_postgres else data,
+        }
+    )
+    rows.current.append(
+        {
+            "tenant_code": tenant,
+            "atena_number": atena,
+            "history_no": 1,
+            "version": 1,
+            "household_number": household,
+            "status": Status.RESIDENT.value,
+            "resident_kind": snap.resident_kind,
+            "full_name": snap.full_name,
+            "full_kana": snap.full_kana,
+            "address_text": snap.address.text(),
+            "birth_sort": birth_sort,
+            "birth_display": birth_display,
+            "sex": snap.sex,
+            "zokugara": snap.zokugara,
+            "juminhyo_code": snap.juminhyo_code,
+            "mynumber_index": blind_index,
+            **search_keys(snap),
+        }
+    )
+    rows.keys.extend(
+        {"tenant_code": tenant, "atena_number": atena, "kind": kind, "key": key}
+        for kind, key in name_keys(snap).items()
+    )
+    if m.support_measure is not None:
+        start, end = m.support_measure
+        rows.protected.append(atena)
+        rows.measures.append(
+            SupportMeasureRow(
+                tenant_code=tenant,
+                atena_number=atena,
+                kind=SUPPORT_KIND,
+                start_date=start,
+                end_date=end,
+                perpetrators=[],
+                note=note,
+                created_by=ctx.actor.id,
+                created_at=ctx.now,
+            )
+        )
+    return snap
+
+
+def load(
+    uow: UnitOfWork,
+    ctx: Context,
+    households: Iterable[BulkHousehold],
+    *,
+    label: str,
+    reason: Reason = Reason.EX_OFFICIO_ENTRY,
+) -> BulkResult:
+    """Enter whole households of validated persons in the caller's transaction (one batch).
+
+    Persons whose 住民票コード or 個人番号 is already on the register, or repeats within the batch,
+    are rejected (not written) and returned in `BulkResult.rejected`; so is every member of a
+    household with two 世帯主. The caller commits; nothing is written if it does not.
+    """
+    result = BulkResult()
+    kept, blind = _screen(uow, ctx, households, result)
+    count = sum(len(ok) for _hh, ok in kept)
+    if not count:
+        return result
+    atenas = iter(next_values(uow, "residents.atena", count))
+    setai = iter(next_values(uow, "residents.setai", len(kept)))
+    note = f"データ移行（{label}）"
+    rows = _Rows()
+    for hh, ok in kept:
+        household = make_atena_number(next(setai), 15, item="世帯番号")
+        head: str | None = None
+        for m in ok:
+            atena = make_atena_number(next(atenas), 15)
+            snap = _person_rows(
+                uow,
+                ctx,
+                rows,
+                m,
+                atena=atena,
+                household=household,
+                address=hh.address,
+                blind_index=blind.get(m.ref, ""),
+                reason=reason,
+                note=note,
+            )
+            if snap.is_head:
+                head = atena
+            result.atena_numbers[m.ref] = atena
+        rows.homes.append(
+            {
+                "tenant_code": uow.tenant,
+                "household_number": household,
+                "head_atena": head,
+                "version": 1,
+                "active": True,
+            }
+        )
+        result.household_numbers.append(household)
+
+    _write(uow, HouseholdRow.__table__, _HOUSEHOLD_COLS, rows.homes)  # type: ignore[arg-type]
+    _write(uow, HistoryRow.__table__, _HISTORY_COLS, rows.history)  # type: ignore[arg-type]
+    _write(uow, CurrentRow.__table__, _CURRENT_COLS, rows.current)  # type: ignore[arg-type]
+    _write(uow, NameKeyRow.__table__, _KEY_COLS, rows.keys)  # type: ignore[arg-type]
+    if rows.measures:
+        uow.session.add_all(rows.measures)
+        uow.session.flush()
+    _announce(uow, ctx, result, rows, label=label, reason=reason)
+    uow.session.flush()
+    return result
+
+
+def _announce(
+    uow: UnitOfWork, ctx: Context, result: BulkResult, rows: _Rows, *, label: str, reason: Reason
+) -> None:
+    """ONE outbox event and ONE audit record for the whole batch."""
+    loaded = list(result.atena_numbers.values())
+    today = ctx.today.isoformat()
+    outbox.emit(
+        uow,
+        EVENT_TOPIC,
+        {
+            "tenant": uow.tenant,
+            "atena_numbers": loaded,
+            "household_numbers": result.household_numbers,
+            "reason": reason.value,
+            "valid_from": today,
+            "processed_on": today,
+            "support_measure": rows.protected,
+            "bulk": {"label": label, "count": len(loaded)},
+        },
+    )
+    audit.append(
+        uow,
+        ctx.actor,
+        audit.AuditEvent(
+            category="operation",
+            action="batch.update",
+            function=f"{FUNCTION}：データ移行",
+            mynumber_accessed=rows.mynumber,
+            detail={
+                "label": label,
+                "count": len(loaded),
+                "households": len(result.household_numbers),
+                "atena_first": loaded[0],
+                "atena_last": loaded[-1],
+                "support_measures": len(rows.protected),
+                "rejected": len(result.rejected),
+            },
+        ),
+    )

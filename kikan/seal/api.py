@@ -1,0 +1,488 @@
+"""REST API of 印鑑登録 under /api/v1/seal (staff-facing, Japanese, problem+json errors).
+
+Every endpoint opens one unit of work and commits it itself. Persons come from the module's own
+宛名 replica; a person under 支援措置 is reached only through the card they present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+
+from kikan.platform import audit, auth
+from kikan.platform.api import DbDep, StaffDep, client_place, client_terminal
+from kikan.platform.errors import InvalidInput
+from kikan.platform.settings import Settings
+from kikan.platform.uow import Database
+from kikan.seal import domain, service
+from kikan.seal.store import SealRegistrationRow
+from kikan.seal.sync import sync_forever
+
+log = logging.getLogger("kikan.seal.api")
+
+WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
+READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """KIKAN_SEAL_SYNC_INTERVAL set: pull the 宛名 in the background while the server runs."""
+    settings: Settings | None = getattr(app.state, "settings", None)
+    task: asyncio.Task[None] | None = None
+    if settings is not None and settings.seal_sync_interval:
+        task = asyncio.create_task(
+            sync_forever(
+                app.state.db, settings.seal_sync_interval, settings.seal_linkage_url or None
+            )
+        )
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+router = APIRouter(prefix="/api/v1/seal", tags=["印鑑登録"], lifespan=_lifespan)
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class RegistrationCreate(BaseModel):
+    atena_number: str = Field(min_length=1, max_length=15, description="宛名番号")
+    method: Literal["即日登録", "照会回答"] = Field(
+        description="即日登録（写真付き本人確認書類で確認）／照会回答（照会書を郵送し回答書で登録）"
+    )
+    identity_document: str = Field(
+        default="", max_length=50, description="本人確認書類（即日登録のとき必須）"
+    )
+    seal_text: str = Field(min_length=1, max_length=20, description="印影の文字（例: 青木）")
+    image_base64: str = Field(
+        min_length=1,
+        max_length=800_000,
+        description="印影の画像（PNG または JPEG を Base64 で。512KB 以下）",
+    )
+
+
+class AnswerRequest(BaseModel):
+    inquiry_code: str = Field(min_length=1, max_length=20, description="照会書に記載の照会番号")
+
+
+class AbolishRequest(BaseModel):
+    card_number: str | None = Field(
+        default=None, max_length=12, description="返納された印鑑登録証の番号（ある場合）"
+    )
+
+
+class RegistrationOut(BaseModel):
+    registration_number: int = Field(description="登録番号")
+    atena_number: str
+    status: str = Field(description="照会中・登録・亡失・廃止・職権抹消・照会期限切れ")
+    method: str
+    card_number: str | None = Field(description="印鑑登録証番号（登録済みのとき）")
+    name: str = Field(description="氏名（登録事項）")
+    name_kana: str
+    birth_date: str
+    sex: str
+    address: str
+    seal_text: str = Field(description="印影の文字")
+    image_sha256: str = Field(description="登録印影画像の SHA-256")
+    applied_on: date
+    registered_on: date | None
+    inquiry_deadline: date | None = Field(description="回答書の提出期限（照会中のとき）")
+    ended_on: date | None
+    end_reason: str
+    version: int
+
+
+class RegistrationCreated(RegistrationOut):
+    inquiry_code: str | None = Field(
+        description="照会番号（照会書に印字。回答書と照合する。この応答でのみ表示）"
+    )
+
+
+class HistoryOut(BaseModel):
+    event: str
+    detail: str
+    actor: str
+    at: datetime
+    seq: int | None = Field(description="反映した庁内データ連携の事象番号")
+
+
+class ReviewOut(BaseModel):
+    id: int
+    registration_number: int | None
+    atena_number: str
+    reason: str
+    seq: int | None
+    created_at: datetime
+
+
+class CertificateRequest(BaseModel):
+    card_number: str = Field(
+        min_length=1, max_length=12, description="提示された印鑑登録証の番号（8桁）"
+    )
+    requester_kind: Literal["本人", "代理人"] = Field(description="請求者（登録証を提示した者）")
+    requester_name: str = Field(default="", max_length=100, description="請求者の氏名")
+    purpose: str = Field(default="", max_length=200, description="使用目的（任意）")
+
+
+class LinkRequest(BaseModel):
+    base_url: str = Field(min_length=1, max_length=300, description="庁内データ連携 API の URL")
+    client_id: str = Field(min_length=32, max_length=32)
+    client_secret: str = Field(min_length=1, max_length=64)
+
+
+class SyncStateOut(BaseModel):
+    connected: bool
+    base_url: str | None
+    client_id: str | None
+    full_done: bool
+    cursor: int = Field(description="反映済みの差分の位置（事象番号）")
+    last_sync_at: datetime | None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _actor(request: Request, staff: auth.Principal) -> audit.Actor:
+    return audit.Actor(
+        kind="staff",
+        id=staff.login_id,
+        terminal=client_terminal(request),
+        place=client_place(request),
+    )
+
+
+def _out(reg: SealRegistrationRow) -> dict[str, object]:
+    p = reg.person
+    return {
+        "registration_number": reg.registration_number,
+        "atena_number": reg.atena_number,
+        "status": reg.status,
+        "method": reg.method,
+        "card_number": reg.card_number,
+        "name": f"{p.get('family_name', '')}　{p.get('given_name', '')}".strip("　"),
+        "name_kana": f"{p.get('family_name_kana', '')}　{p.get('given_name_kana', '')}".strip("　"),
+        "birth_date": domain.birth_display(p.get("birth_date", "")),
+        "sex": {"1": "男", "2": "女"}.get(p.get("sex", ""), p.get("sex", "")),
+        "address": p.get("address", ""),
+        "seal_text": reg.seal_text,
+        "image_sha256": reg.image_sha256,
+        "applied_on": reg.applied_on,
+        "registered_on": reg.registered_on,
+        "inquiry_deadline": reg.inquiry_deadline if reg.status == domain.Status.PENDING else None,
+        "ended_on": reg.ended_on,
+        "end_reason": reg.end_reason,
+        "version": reg.version,
+    }
+
+
+@contextlib.contextmanager
+def _denials(db: Database, staff: auth.Principal, actor: audit.Actor) -> Iterator[None]:
+    """Audit a 支援措置 refusal after the request's transaction has rolled back."""
+    try:
+        yield
+    except service.ProtectedPerson as exc:
+        service.audit_denial(db, staff.scope, actor, exc)
+        raise
+
+
+def _image(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("印影の画像を Base64 で指定してください。", item="image_base64") from exc
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+@router.post(
+    "/registrations",
+    response_model=RegistrationCreated,
+    status_code=201,
+    summary="印鑑登録の申請（即日登録・照会書発行）",
+)
+def create_registration(
+    body: RegistrationCreate, request: Request, staff: StaffDep, db: DbDep
+) -> RegistrationCreated:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録")
+    image = _image(body.image_base64)
+    actor = _actor(request, staff)
+    with db.unit_of_work(staff.scope) as uow:
+        created = service.register(
+            uow,
+            actor,
+            atena_number=body.atena_number,
+            seal_text=body.seal_text,
+            image=image,
+            method=domain.Method(body.method),
+            identity_document=body.identity_document,
+        )
+        uow.commit()
+        return RegistrationCreated(**_out(created.row), inquiry_code=created.inquiry_code)
+
+
+@router.post(
+    "/registrations/{registration_number}/answer",
+    response_model=RegistrationOut,
+    summary="回答書の受理（照会回答による登録）",
+)
+def answer_inquiry(
+    registration_number: int, body: AnswerRequest, request: Request, staff: StaffDep, db: DbDep
+) -> RegistrationOut:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録（回答書受理）")
+    with db.unit_of_work(staff.scope) as uow:
+        reg = service.answer(
+            uow, _actor(request, staff), registration_number, inquiry_code=body.inquiry_code
+        )
+        uow.commit()
+        return RegistrationOut(**_out(reg))
+
+
+@router.get(
+    "/registrations/{registration_number}",
+    response_model=RegistrationOut,
+    summary="印鑑登録の照会（登録番号）",
+)
+def get_registration(
+    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+) -> RegistrationOut:
+    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
+    actor = _actor(request, staff)
+    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, actor, registration_number)
+        uow.commit()
+        return RegistrationOut(**_out(reg))
+
+
+@router.get(
+    "/registrations/{registration_number}/history",
+    response_model=list[HistoryOut],
+    summary="印鑑登録の経過",
+)
+def get_history(
+    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+) -> list[HistoryOut]:
+    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
+    actor = _actor(request, staff)
+    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, actor, registration_number)
+        rows = service.history(uow, reg)
+        uow.commit()
+        return [
+            HistoryOut(event=h.event, detail=h.detail, actor=h.actor, at=h.at, seq=h.seq)
+            for h in rows
+        ]
+
+
+@router.get(
+    "/registrations/{registration_number}/image",
+    summary="登録印影の画像",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}},
+)
+def get_image(registration_number: int, request: Request, staff: StaffDep, db: DbDep) -> Response:
+    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
+    actor = _actor(request, staff)
+    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, actor, registration_number)
+        uow.commit()
+        return Response(
+            reg.image, media_type=reg.image_type, headers={"ETag": f'"{reg.image_sha256}"'}
+        )
+
+
+@router.get(
+    "/registrations",
+    response_model=list[RegistrationOut],
+    summary="印鑑登録の検索（宛名番号）",
+)
+def find_registrations(
+    atena_number: str, request: Request, staff: StaffDep, db: DbDep
+) -> list[RegistrationOut]:
+    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
+    actor = _actor(request, staff)
+    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
+        rows = service.find(uow, actor, atena_number)
+        uow.commit()
+        return [RegistrationOut(**_out(r)) for r in rows]
+
+
+@router.get(
+    "/cards/{card_number}",
+    response_model=RegistrationOut,
+    summary="印鑑登録証による照会（登録証の提示）",
+)
+def get_by_card(card_number: str, request: Request, staff: StaffDep, db: DbDep) -> RegistrationOut:
+    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
+    with db.unit_of_work(staff.scope) as uow:
+        reg = service.read_by_card(uow, _actor(request, staff), card_number)
+        uow.commit()
+        return RegistrationOut(**_out(reg))
+
+
+@router.post(
+    "/registrations/{registration_number}/lost",
+    response_model=RegistrationOut,
+    summary="印鑑登録証亡失届",
+)
+def report_lost(
+    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+) -> RegistrationOut:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証亡失届")
+    with db.unit_of_work(staff.scope) as uow:
+        reg = service.report_lost(uow, _actor(request, staff), registration_number)
+        uow.commit()
+        return RegistrationOut(**_out(reg))
+
+
+@router.post(
+    "/registrations/{registration_number}/abolish",
+    response_model=RegistrationOut,
+    summary="印鑑登録廃止届",
+)
+def abolish(
+    registration_number: int,
+    body: AbolishRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
+) -> RegistrationOut:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録廃止届")
+    with db.unit_of_work(staff.scope) as uow:
+        reg = service.abolish(
+            uow, _actor(request, staff), registration_number, card_number=body.card_number
+        )
+        uow.commit()
+        return RegistrationOut(**_out(reg))
+
+
+@router.post(
+    "/registrations/{registration_number}/particulars",
+    response_model=RegistrationOut,
+    summary="登録事項変更（現在の宛名を反映）",
+)
+def change_particulars(
+    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+) -> RegistrationOut:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録事項変更")
+    with db.unit_of_work(staff.scope) as uow:
+        reg = service.change_particulars(uow, _actor(request, staff), registration_number)
+        uow.commit()
+        return RegistrationOut(**_out(reg))
+
+
+@router.get(
+    "/reviews", response_model=list[ReviewOut], summary="要確認の一覧（連携で生じた確認事項）"
+)
+def list_reviews(request: Request, staff: StaffDep, db: DbDep) -> list[ReviewOut]:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
+    with db.unit_of_work(staff.scope) as uow:
+        rows = service.reviews(uow, _actor(request, staff))
+        numbers = {
+            r.id: r.registration_number
+            for r in uow.session.query(SealRegistrationRow).filter(
+                SealRegistrationRow.id.in_([x.registration_id for x in rows])
+            )
+        }
+        uow.commit()
+        return [
+            ReviewOut(
+                id=r.id,
+                registration_number=numbers.get(r.registration_id),
+                atena_number=r.atena_number,
+                reason=r.reason,
+                seq=r.seq,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+
+@router.post("/reviews/{review_id}/close", status_code=204, summary="確認事項の完了")
+def close_review(review_id: int, request: Request, staff: StaffDep, db: DbDep) -> Response:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
+    with db.unit_of_work(staff.scope) as uow:
+        service.close_review(uow, _actor(request, staff), review_id)
+        uow.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/certificates",
+    summary="印鑑登録証明書の交付（印鑑登録証の提示による）",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {}},
+            "description": "証明書の PDF。発行番号は X-Kikan-Issue-Number ヘッダー",
+        }
+    },
+)
+def issue_certificate(
+    body: CertificateRequest, request: Request, staff: StaffDep, db: DbDep
+) -> Response:
+    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証明書の交付")
+    with db.unit_of_work(staff.scope) as uow:
+        issued = service.issue_certificate(
+            uow,
+            _actor(request, staff),
+            card_number=body.card_number,
+            requester_kind=body.requester_kind,
+            requester_name=body.requester_name,
+            purpose=body.purpose,
+        )
+        uow.commit()
+    return Response(
+        issued.pdf,
+        media_type="application/pdf",
+        headers={
+            "X-Kikan-Issue-Number": issued.issue_number,
+            "X-Kikan-Pages": str(issued.pages),
+            "X-Kikan-PDF-SHA256": issued.sha256,
+            "Content-Disposition": f'inline; filename="{issued.issue_number}.pdf"',
+        },
+    )
+
+
+@router.put("/linkage", response_model=SyncStateOut, summary="庁内データ連携の接続設定")
+def set_link(body: LinkRequest, request: Request, staff: StaffDep, db: DbDep) -> SyncStateOut:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="印鑑登録の連携設定")
+    with db.unit_of_work(staff.scope) as uow:
+        service.save_link(
+            uow,
+            _actor(request, staff),
+            base_url=body.base_url,
+            client_id=body.client_id,
+            client_secret=body.client_secret,
+        )
+        uow.commit()
+    return get_link(staff, db)
+
+
+@router.get("/linkage", response_model=SyncStateOut, summary="庁内データ連携の状態")
+def get_link(staff: StaffDep, db: DbDep) -> SyncStateOut:
+    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="印鑑登録の連携設定")
+    with db.unit_of_work(staff.scope) as uow:
+        row = service.link(uow)
+        return SyncStateOut(
+            connected=row is not None,
+            base_url=row.base_url if row else None,
+            client_id=row.client_id if row else None,
+            full_done=bool(row and row.full_done),
+            cursor=row.cursor if row else 0,
+            last_sync_at=row.last_sync_at if row else None,
+        )

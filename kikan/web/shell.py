@@ -1,0 +1,374 @@
+"""What every page shares: templates, navigation, the signed-in user, CSRF, timings, errors.
+
+Why a module of its own: business modules build their pages on these helpers (`page_user`,
+`render`, `add_templates`, `add_nav`, `start_timing`/`finish_timing`) and never on each other, and
+the shell itself imports no business module (import-linter contract).
+
+Authentication is the platform's: the UI logs in with `auth.login(kind="cookie")`, keeps the
+session secret in the same `kikan_session` cookie the API reads, and checks every request with
+`auth.authenticate`. The session's CSRF token (stored hashed by the platform) is kept for the
+browser in a second HttpOnly, SameSite=Strict cookie so that the server can write it into each
+page; unsafe requests must send it back in the `csrf_token` form field or the `X-CSRF-Token`
+header, which a cross-site page cannot read or forge.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from kikan.calendar import RegisterDate, to_wareki
+from kikan.calendar.wareki import written
+from kikan.platform import audit, auth
+from kikan.platform.api import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    client_place,
+    client_terminal,
+)
+from kikan.platform.db import HOST_SCOPE, utcnow
+from kikan.platform.errors import Forbidden, Unauthenticated
+from kikan.platform.settings import Settings
+from kikan.platform.uow import Database, UnitOfWork
+from kikan.web.store import CounterTimingRow
+
+JST = ZoneInfo("Asia/Tokyo")
+CSRF_COOKIE = "kikan_csrf"
+CSRF_FIELD = "csrf_token"
+TENANT_COOKIE = "kikan_operator_tenant"
+HERE = Path(__file__).resolve().parent
+
+# ---------------------------------------------------------------- templates
+
+
+_template_dirs: list[Path] = [HERE / "templates"]
+_env: dict[str, jinja2.Environment] = {}
+
+
+def add_templates(path: Path) -> None:
+    """A module contributes its template directory (module templates extend `base.html`)."""
+    if path not in _template_dirs:
+        _template_dirs.append(path)
+        _env.clear()
+
+
+def jdate(value: Any) -> str:
+    """Dates as the register shows them (和暦, spec 1.1.9); times in JST; ISO text accepted."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        text: str = value
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            return text
+    if isinstance(value, datetime):
+        local = value.astimezone(JST)
+        w = to_wareki(local.date())
+        return f"{written(w.era.name, w.year, w.month, w.day)} {local:%H:%M}"
+    if isinstance(value, date):
+        w = to_wareki(value)
+        return written(w.era.name, w.year, w.month, w.day)
+    return str(value)
+
+
+def _register_date(value: str) -> str:
+    """A stored register date (e.g. a birth date, possibly 不詳) in its display form."""
+    try:
+        return RegisterDate.from_storage(value).display()
+    except ValueError:
+        return value
+
+
+def environment() -> jinja2.Environment:
+    """The shared Jinja environment (built once, rebuilt when a module adds templates)."""
+    if "env" not in _env:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in _template_dirs]),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["jdate"] = jdate
+        env.filters["regdate"] = _register_date
+        env.filters["urlquote"] = lambda s: quote(str(s), safe="")
+        _env["env"] = env
+    return _env["env"]
+
+
+# ---------------------------------------------------------------- navigation
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the global navigation. `roles` empty = every staff member; "operator" =
+    host operators. `accesskey` is shown on screen next to the label (spec 2.3.2)."""
+
+    label: str
+    href: str
+    roles: tuple[str, ...] = ()
+    accesskey: str = ""
+    order: int = 100
+
+
+_nav: list[NavItem] = []
+
+
+def add_nav(item: NavItem) -> None:
+    if all(n.href != item.href for n in _nav):
+        _nav.append(item)
+        _nav.sort(key=lambda n: (n.order, n.href))
+
+
+def nav_for(principal: auth.Principal) -> list[NavItem]:
+    out = []
+    for item in _nav:
+        if principal.kind == "operator":
+            if "operator" in item.roles:
+                out.append(item)
+        elif "operator" not in item.roles and (not item.roles or principal.has_role(*item.roles)):
+            out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------- the signed-in user
+
+
+class LoginRequired(Exception):
+    """The page needs a session: answered with a redirect to the login page."""
+
+    def __init__(self, next_url: str, message: str = "") -> None:
+        super().__init__(message)
+        self.next_url = next_url
+        self.message = message
+
+
+class PageForbidden(Exception):
+    """The signed-in user may not see this page: answered with a Japanese 403 page."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PageUser:
+    principal: auth.Principal
+    csrf_token: str
+    #: for host operators, the tenant they switched to (団体切替); for staff, their own tenant
+    tenant: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def scope(self) -> str:
+        return self.principal.scope
+
+    def actor(self) -> audit.Actor:
+        return self.principal.actor()
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form (Starlette caches it on the request, so reading it twice is free)."""
+    if request.method in SAFE_METHODS:
+        return FormData()
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def _next_url(request: Request) -> str:
+    path = request.url.path
+    if request.method not in SAFE_METHODS:
+        return "/"
+    return path + (f"?{request.url.query}" if request.url.query else "")
+
+
+async def page_user(request: Request, form: FormDep) -> PageUser:
+    """The signed-in principal of a page request, or LoginRequired (→ login page)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequired(_next_url(request))
+    csrf = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "") or None
+    db, settings = get_db(request), get_settings(request)
+    try:
+        principal = await run_in_threadpool(
+            auth.authenticate,
+            db,
+            settings,
+            token=token,
+            kind="cookie",
+            csrf_token=sent,
+            require_csrf=request.method not in SAFE_METHODS,
+            terminal=client_terminal(request),
+            place=client_place(request),
+        )
+    except Unauthenticated as exc:
+        raise LoginRequired(_next_url(request), exc.detail) from exc
+    except Forbidden as exc:
+        raise PageForbidden(exc.detail) from exc
+    tenant = principal.tenant
+    if principal.kind == "operator":
+        chosen = request.cookies.get(TENANT_COOKIE, "")
+        tenant = chosen if len(chosen) == 6 and chosen.isdigit() else None
+    return PageUser(principal, csrf, tenant)
+
+
+UserDep = Annotated[PageUser, Depends(page_user)]
+DbDep = Annotated[Database, Depends(get_db)]
+
+
+def require(db: Database, user: PageUser, *roles: str, function: str) -> None:
+    """The platform's role check (denials audited), shown as a Japanese 403 page."""
+    if user.principal.kind != "staff":
+        raise PageForbidden("この画面は団体の職員のみが利用できます。")
+    try:
+        auth.require_roles(db, user.principal, *roles, function=function)
+    except Forbidden as exc:
+        raise PageForbidden(exc.detail) from exc
+
+
+def require_operator(user: PageUser) -> None:
+    if user.principal.kind != "operator":
+        raise PageForbidden("この画面はホスト運用者のみが利用できます。")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request,
+    user: PageUser | None,
+    template: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page (or, for htmx requests of a fragment template, just the fragment)."""
+    principal = user.principal if user else None
+    ctx = {
+        "request": request,
+        "user": user,
+        "principal": principal,
+        "nav": nav_for(principal) if principal else [],
+        "csrf_token": user.csrf_token if user else "",
+        "csrf_field": CSRF_FIELD,
+        "role_labels": [auth.role_label(r) for r in sorted(principal.roles)] if principal else [],
+        "path": request.url.path,
+        "htmx": is_htmx(request),
+        "now": datetime.now(UTC),
+        **context,
+    }
+    html = environment().get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+
+
+def redirect(request: Request, url: str) -> Response:
+    """A 303 redirect, or for htmx an `HX-Redirect` (a plain redirect would swap the target)."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------- counter timings (BPR)
+
+
+def start_timing(db: Database, user: PageUser, kind: str, terminal: str = "") -> int:
+    """Open a counter transaction when its entry screen opens; returns the id the form carries.
+
+    Its own short transaction: the screen may be abandoned, which is itself worth counting."""
+    with db.unit_of_work(user.scope) as uow:
+        row = CounterTimingRow(
+            kind=kind[:40], staff=user.principal.login_id, terminal=terminal[:200]
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        uow.commit()
+        return row.id
+
+
+def finish_timing(uow: UnitOfWork, timing_id: str | int | None) -> int | None:
+    """Complete the transaction in the caller's unit of work (with the 異動 it records).
+
+    Returns the duration in milliseconds, or None when the id is unknown (then nothing is
+    recorded: a transaction is timed once, from the screen that opened it)."""
+    try:
+        key = int(str(timing_id or ""))
+    except ValueError:
+        return None
+    row = uow.session.get(CounterTimingRow, key)
+    if row is None or row.completed_at is not None:
+        return None
+    now = utcnow()
+    row.completed_at = now
+    row.duration_ms = max(0, int((now - row.started_at).total_seconds() * 1000))
+    return row.duration_ms
+
+
+def roles_text(roles: Iterable[str]) -> str:
+    return "・".join(auth.role_label(r) for r in roles)
+
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "HOST_SCOPE",
+    "JST",
+    "TENANT_COOKIE",
+    "Database",
+    "DbDep",
+    "FormDep",
+    "LoginRequired",
+    "NavItem",
+    "PageForbidden",
+    "PageUser",
+    "UserDep",
+    "add_nav",
+    "add_templates",
+    "environment",
+    "finish_timing",
+    "form_data",
+    "get_db",
+    "get_settings",
+    "is_htmx",
+    "jdate",
+    "nav_for",
+    "redirect",
+    "render",
+    "require",
+    "require_operator",
+    "roles_text",
+    "run_in_threadpool",
+    "start_timing",
+]
