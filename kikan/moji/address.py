@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kikan.calendar.numerals import kanji_to_int
 from kikan.moji.keys import fold_chars
@@ -118,6 +119,7 @@ def _key_once(text: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
+@lru_cache(maxsize=65_536)
 def address_key(text: str) -> str:
     """The key only (see :func:`normalize_address`).
 

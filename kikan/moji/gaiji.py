@@ -23,6 +23,7 @@ in the text as its PUA character and is listed in :attr:`DecodeResult.unmapped` 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -149,6 +150,10 @@ class DecodeResult:
         return not self.unmapped
 
 
+#: The three Private Use Areas of `pua_area`, for the no-外字 fast path.
+_PUA = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+
+
 def _sjis_of(ch: str) -> str | None:
     try:
         return ch.encode("cp932").hex().upper()
@@ -160,6 +165,8 @@ def map_gaiji(
     text: str, table: GaijiTable, *, strict: bool = False, item: str | None = None
 ) -> DecodeResult:
     """Replace the PUA characters of already-decoded text through ``table``."""
+    if _PUA.search(text) is None:  # nearly every field of a legacy file: nothing to map
+        return DecodeResult(text, (), 0)
     out: list[str] = []
     unmapped: list[UnmappedGaiji] = []
     mapped = 0

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from kikan.moji.variants import is_ideograph, kanji_key_char
 
@@ -183,6 +184,7 @@ def _fold(text: str) -> str:
     return s
 
 
+@lru_cache(maxsize=65_536)
 def search_key(text: str) -> str:
     """The search key of a name or its フリガナ (rules in the module docstring)."""
     key = _fold(text)

@@ -250,17 +250,47 @@ def _write(uow: UnitOfWork, table: Table, cols: Sequence[str], rows: list[dict[s
         uow.session.execute(table.insert(), rows)
 
 
-def _screen(  # noqa: PLR0912 - one pass per rule, kept together for readability
-    uow: UnitOfWork, ctx: Context, households: Iterable[BulkHousehold], result: BulkResult
-) -> tuple[list[tuple[BulkHousehold, list[BulkMember]]], dict[int, str]]:
-    """Drop households with two 世帯主 and persons already on the register or repeated in the
-    batch (rejects go to `result`); returns the households to write and the blind indexes."""
-    todo: list[BulkHousehold] = []
-    members_all: list[BulkMember] = []
+@dataclass(frozen=True)
+class PreparedPerson:
+    """A person's rows minus the two numbers only the writer's transaction can hand out.
+
+    Everything here is pure CPU work (snapshot JSON, search and name keys, My Number encryption
+    and blind index, date columns), so `prepare` can run in another process than the writer.
+    `snapshot_tail` is the snapshot as JSON without 宛名番号 and 世帯番号, starting after "{".
+    """
+
+    ref: int
+    is_head: bool
+    juminhyo_code: str
+    blind_index: str
+    mynumber: bool
+    valid_from: date
+    snapshot_tail: str
+    current: dict[str, Any]  # residents_current columns except tenant and the two numbers
+    keys: tuple[tuple[str, str], ...]
+    support_measure: tuple[date, date] | None
+
+
+@dataclass
+class PreparedBatch:
+    """What `prepare` made of a batch of households: the households to write (each a list of
+    persons, in input order) and the households refused outright (two 世帯主)."""
+
+    households: list[list[PreparedPerson]] = field(default_factory=list)
+    rejected: list[BulkRejected] = field(default_factory=list)
+
+
+def prepare(ctx: Context, tenant: str, households: Iterable[BulkHousehold]) -> PreparedBatch:
+    """The pure part of a bulk load: no database, safe to run in a worker process.
+
+    Refuses every member of a household with two 世帯主; raises `RegisterError` when a My Number
+    is present and no key ring is configured (nothing may be stored in clear)."""
+    batch = PreparedBatch()
+    keyring = ctx.keyring
     for hh in households:
         heads = [m for m in hh.members if m.person.zokugara == HEAD]
         if len(heads) > 1:
-            result.rejected.extend(
+            batch.rejected.extend(
                 BulkRejected(
                     m.ref,
                     "household.two_heads",
@@ -270,95 +300,28 @@ def _screen(  # noqa: PLR0912 - one pass per rule, kept together for readability
                 for m in hh.members
             )
             continue
-        todo.append(hh)
-        members_all.extend(hh.members)
-
-    keyring = ctx.keyring
-    if any(m.my_number for m in members_all) and keyring is None:
-        raise RegisterError("mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号")
-    blind: dict[int, str] = {}
-    for m in members_all:
-        if m.my_number and keyring is not None:
-            blind[m.ref] = keyring.blind_index(m.my_number, context=uow.tenant)
-
-    codes = sorted({m.person.juminhyo_code for m in members_all if m.person.juminhyo_code})
-    indexes = sorted(set(blind.values()))
-    if uow.db.is_postgres and (codes or indexes):
-        dup_codes, dup_indexes = _existing_pg(uow, codes, indexes)
-    else:
-        dup_codes = _existing(uow, CurrentRow.juminhyo_code, codes)
-        dup_indexes = _existing(uow, CurrentRow.mynumber_index, indexes)
-
-    kept: list[tuple[BulkHousehold, list[BulkMember]]] = []
-    for hh in todo:
-        ok: list[BulkMember] = []
+        people: list[PreparedPerson] = []
         for m in hh.members:
-            code = m.person.juminhyo_code
-            index = blind.get(m.ref, "")
-            if code and code in dup_codes:
-                result.rejected.append(
-                    BulkRejected(
-                        m.ref,
-                        "person.duplicate",
-                        f"同じ住民票コード（{code}）の住民が既に登録されているか、"
-                        "入力内で重複しています。",
-                        "住民票コード",
+            token = index = ""
+            if m.my_number:
+                if keyring is None:
+                    raise RegisterError(
+                        "mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号"
                     )
-                )
-            elif index and index in dup_indexes:
-                result.rejected.append(
-                    BulkRejected(
-                        m.ref,
-                        "person.duplicate",
-                        "同じ個人番号の住民が既に登録されているか、入力内で重複しています。",
-                        "個人番号",
-                    )
-                )
-            else:
-                if code:
-                    dup_codes.add(code)
-                if index:
-                    dup_indexes.add(index)
-                ok.append(m)
-        if ok:
-            kept.append((hh, ok))
-    return kept, blind
+                token = keyring.encrypt_my_number(MyNumber(m.my_number), context=tenant)
+                index = keyring.blind_index(m.my_number, context=tenant)
+            people.append(_prepare_person(ctx, m, hh.address, token=token, blind_index=index))
+        batch.households.append(people)
+    return batch
 
 
-@dataclass
-class _Rows:
-    history: list[dict[str, Any]] = field(default_factory=list)
-    current: list[dict[str, Any]] = field(default_factory=list)
-    keys: list[dict[str, Any]] = field(default_factory=list)
-    homes: list[dict[str, Any]] = field(default_factory=list)
-    protected: list[str] = field(default_factory=list)
-    measures: list[SupportMeasureRow] = field(default_factory=list)
-    mynumber: bool = False
-
-
-def _person_rows(
-    uow: UnitOfWork,
-    ctx: Context,
-    rows: _Rows,
-    m: BulkMember,
-    *,
-    atena: str,
-    household: str,
-    address: Address,
-    blind_index: str,
-    reason: Reason,
-    note: str,
-) -> Snapshot:
-    """The rows `_append` would write for a person's first 履歴, as plain dicts."""
-    tenant = uow.tenant
-    token = ""
-    if m.my_number and ctx.keyring is not None:
-        token = ctx.keyring.encrypt_my_number(MyNumber(m.my_number), context=tenant)
-        rows.mynumber = True
+def _prepare_person(
+    ctx: Context, m: BulkMember, address: Address, *, token: str, blind_index: str
+) -> PreparedPerson:
     snap = Snapshot(
         **m.person.model_dump(),
-        atena_number=atena,
-        household_number=household,
+        atena_number="",
+        household_number="",
         status=Status.RESIDENT,
         address=address,
         became_resident_date=m.became_resident_date,
@@ -368,33 +331,19 @@ def _person_rows(
         my_number_token=token,
     )
     data = snap.model_dump(mode="json")
+    del data["atena_number"], data["household_number"]
     birth_sort, birth_display = _date_columns(snap.birth_date)
-    rows.history.append(
-        {
-            "tenant_code": tenant,
-            "atena_number": atena,
-            "history_no": 1,
-            "household_number": household,
-            "status": Status.RESIDENT.value,
-            "reason": reason.value,
-            "valid_from": storage_date(m.address_set_date, fallback=ctx.today),
-            "recorded_at": ctx.now,
-            "notified_date": None,
-            "operator": ctx.actor.id,
-            "terminal": ctx.actor.terminal,
-            "place": ctx.actor.place,
-            "note": note,
-            "cancels_history_no": None,
-            "snapshot": json.dumps(data, ensure_ascii=False) if uow.db.is_postgres else data,
-        }
-    )
-    rows.current.append(
-        {
-            "tenant_code": tenant,
-            "atena_number": atena,
+    return PreparedPerson(
+        ref=m.ref,
+        is_head=snap.is_head,
+        juminhyo_code=snap.juminhyo_code,
+        blind_index=blind_index,
+        mynumber=bool(token),
+        valid_from=storage_date(m.address_set_date, fallback=ctx.today),
+        snapshot_tail=json.dumps(data, ensure_ascii=False)[1:],
+        current={
             "history_no": 1,
             "version": 1,
-            "household_number": household,
             "status": Status.RESIDENT.value,
             "resident_kind": snap.resident_kind,
             "full_name": snap.full_name,
@@ -407,29 +356,69 @@ def _person_rows(
             "juminhyo_code": snap.juminhyo_code,
             "mynumber_index": blind_index,
             **search_keys(snap),
-        }
+        },
+        keys=tuple(name_keys(snap).items()),
+        support_measure=m.support_measure,
     )
-    rows.keys.extend(
-        {"tenant_code": tenant, "atena_number": atena, "kind": kind, "key": key}
-        for kind, key in name_keys(snap).items()
-    )
-    if m.support_measure is not None:
-        start, end = m.support_measure
-        rows.protected.append(atena)
-        rows.measures.append(
-            SupportMeasureRow(
-                tenant_code=tenant,
-                atena_number=atena,
-                kind=SUPPORT_KIND,
-                start_date=start,
-                end_date=end,
-                perpetrators=[],
-                note=note,
-                created_by=ctx.actor.id,
-                created_at=ctx.now,
-            )
-        )
-    return snap
+
+
+def _screen(
+    uow: UnitOfWork, batch: PreparedBatch, result: BulkResult
+) -> list[list[PreparedPerson]]:
+    """Drop persons already on the register or repeated in the batch (rejects go to `result`)."""
+    people = [p for hh in batch.households for p in hh]
+    codes = sorted({p.juminhyo_code for p in people if p.juminhyo_code})
+    indexes = sorted({p.blind_index for p in people if p.blind_index})
+    if uow.db.is_postgres and (codes or indexes):
+        dup_codes, dup_indexes = _existing_pg(uow, codes, indexes)
+    else:
+        dup_codes = _existing(uow, CurrentRow.juminhyo_code, codes)
+        dup_indexes = _existing(uow, CurrentRow.mynumber_index, indexes)
+
+    kept: list[list[PreparedPerson]] = []
+    for hh in batch.households:
+        ok: list[PreparedPerson] = []
+        for p in hh:
+            code, index = p.juminhyo_code, p.blind_index
+            if code and code in dup_codes:
+                result.rejected.append(
+                    BulkRejected(
+                        p.ref,
+                        "person.duplicate",
+                        f"同じ住民票コード（{code}）の住民が既に登録されているか、"
+                        "入力内で重複しています。",
+                        "住民票コード",
+                    )
+                )
+            elif index and index in dup_indexes:
+                result.rejected.append(
+                    BulkRejected(
+                        p.ref,
+                        "person.duplicate",
+                        "同じ個人番号の住民が既に登録されているか、入力内で重複しています。",
+                        "個人番号",
+                    )
+                )
+            else:
+                if code:
+                    dup_codes.add(code)
+                if index:
+                    dup_indexes.add(index)
+                ok.append(p)
+        if ok:
+            kept.append(ok)
+    return kept
+
+
+@dataclass
+class _Rows:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    current: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    homes: list[dict[str, Any]] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
+    measures: list[SupportMeasureRow] = field(default_factory=list)
+    mynumber: bool = False
 
 
 def load(
@@ -446,38 +435,91 @@ def load(
     are rejected (not written) and returned in `BulkResult.rejected`; so is every member of a
     household with two 世帯主. The caller commits; nothing is written if it does not.
     """
-    result = BulkResult()
-    kept, blind = _screen(uow, ctx, households, result)
-    count = sum(len(ok) for _hh, ok in kept)
+    return load_prepared(uow, ctx, prepare(ctx, uow.tenant, households), label=label, reason=reason)
+
+
+def load_prepared(
+    uow: UnitOfWork,
+    ctx: Context,
+    batch: PreparedBatch,
+    *,
+    label: str,
+    reason: Reason = Reason.EX_OFFICIO_ENTRY,
+) -> BulkResult:
+    """`load` for a batch `prepare` made (possibly in another process): the database part only
+    — duplicate screening, numbering from the gap-free sequences, writing, audit and outbox."""
+    result = BulkResult(rejected=list(batch.rejected))
+    kept = _screen(uow, batch, result)
+    count = sum(len(ok) for ok in kept)
     if not count:
         return result
+    tenant = uow.tenant
+    postgres = uow.db.is_postgres
     atenas = iter(next_values(uow, "residents.atena", count))
     setai = iter(next_values(uow, "residents.setai", len(kept)))
     note = f"データ移行（{label}）"
     rows = _Rows()
-    for hh, ok in kept:
+    for ok in kept:
         household = make_atena_number(next(setai), 15, item="世帯番号")
         head: str | None = None
-        for m in ok:
+        for p in ok:
             atena = make_atena_number(next(atenas), 15)
-            snap = _person_rows(
-                uow,
-                ctx,
-                rows,
-                m,
-                atena=atena,
-                household=household,
-                address=hh.address,
-                blind_index=blind.get(m.ref, ""),
-                reason=reason,
-                note=note,
+            snapshot = f'{{"atena_number": "{atena}", "household_number": "{household}", '
+            snapshot += p.snapshot_tail
+            rows.history.append(
+                {
+                    "tenant_code": tenant,
+                    "atena_number": atena,
+                    "history_no": 1,
+                    "household_number": household,
+                    "status": Status.RESIDENT.value,
+                    "reason": reason.value,
+                    "valid_from": p.valid_from,
+                    "recorded_at": ctx.now,
+                    "notified_date": None,
+                    "operator": ctx.actor.id,
+                    "terminal": ctx.actor.terminal,
+                    "place": ctx.actor.place,
+                    "note": note,
+                    "cancels_history_no": None,
+                    "snapshot": snapshot if postgres else json.loads(snapshot),
+                }
             )
-            if snap.is_head:
+            rows.current.append(
+                {
+                    "tenant_code": tenant,
+                    "atena_number": atena,
+                    "household_number": household,
+                    **p.current,
+                }
+            )
+            rows.keys.extend(
+                {"tenant_code": tenant, "atena_number": atena, "kind": kind, "key": key}
+                for kind, key in p.keys
+            )
+            rows.mynumber = rows.mynumber or p.mynumber
+            if p.support_measure is not None:
+                start, end = p.support_measure
+                rows.protected.append(atena)
+                rows.measures.append(
+                    SupportMeasureRow(
+                        tenant_code=tenant,
+                        atena_number=atena,
+                        kind=SUPPORT_KIND,
+                        start_date=start,
+                        end_date=end,
+                        perpetrators=[],
+                        note=note,
+                        created_by=ctx.actor.id,
+                        created_at=ctx.now,
+                    )
+                )
+            if p.is_head:
                 head = atena
-            result.atena_numbers[m.ref] = atena
+            result.atena_numbers[p.ref] = atena
         rows.homes.append(
             {
-                "tenant_code": uow.tenant,
+                "tenant_code": tenant,
                 "household_number": household,
                 "head_atena": head,
                 "version": 1,
