@@ -99,6 +99,12 @@ def import_legacy(
     report_dir: Annotated[
         Path | None, typer.Option("--report-dir", help="クレンジング報告（HTML・Excel）の出力先")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="検証・変換を並行する子プロセスの数（既定: CPU数−1、0 で並行しない）", min=0
+        ),
+    ] = None,
 ) -> None:
     """旧システムの住民記録を取り込む（バッチごとに確定、中断しても再実行で続きから）。"""
     from kikan.migration.importer import import_file, total_rows
@@ -121,7 +127,13 @@ def import_legacy(
                 progress.update(task, description=f"取込 {path.name}")
                 outcomes.append(
                     import_file(
-                        db, code, path, m, ctx=ctx, progress=lambda n: progress.advance(task, n)
+                        db,
+                        code,
+                        path,
+                        m,
+                        ctx=ctx,
+                        progress=lambda n: progress.advance(task, n),
+                        workers=workers,
                     )
                 )
         table = Table(title="取込結果")
@@ -170,6 +182,12 @@ def synth_command(
         str, typer.Option("--legacy-format", help="cp932-fixed または utf8-csv")
     ] = "cp932-fixed",
     chunk: Annotated[int, typer.Option(help="1トランザクションの人数", min=1)] = 2000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="検証・変換を並行する子プロセスの数（既定: CPU数−1、0 で並行しない）", min=0
+        ),
+    ] = None,
 ) -> None:
     """合成の市町村（世帯・続柄・外国人住民・外字・不詳日・異動歴・支援措置）を作る。"""
     from kikan.migration.synth import synth_to_db, synth_to_files
@@ -203,6 +221,7 @@ def synth_command(
                     ctx=_context(),
                     chunk=chunk,
                     progress=lambda n: progress.advance(task, n),
+                    workers=workers,
                 )
             finally:
                 db.dispose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,13 @@ from kikan.migration.legacy import (
     count_lines,
     file_sha256,
 )
+from kikan.migration.parallel import default_workers, ordered_map
 from kikan.migration.records import Cleansing, RowReject, to_member
 from kikan.migration.store import ImportBatchRow, ImportFileRow, ImportRejectRow
 from kikan.platform.crypto import redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.uow import Database
-from kikan.residents.bulk import BulkHousehold, BulkMember, load
+from kikan.residents.bulk import BulkHousehold, BulkMember, PreparedBatch, load_prepared, prepare
 from kikan.residents.domain import Address
 from kikan.residents.service import Context
 
@@ -88,16 +90,27 @@ def _raw_text(raw: RawRow, reader: Reader) -> str:
     return redact_my_numbers(data.decode(m.encoding, errors="replace"))[:2000]
 
 
-def _prepare(
-    reader: Reader, rows: Sequence[RawRow], *, tenant: str, ctx: Context, clean: Cleansing
-) -> tuple[list[BulkHousehold], list[dict[str, Any]], dict[int, RawRow]]:
-    """Decode and validate a batch's rows: households to load and rejects (as row dicts)."""
+@dataclass
+class Prepared:
+    """A batch as the writer receives it from `prepare_batch`."""
+
+    batch: PreparedBatch
+    rejects: list[dict[str, Any]]
+    counts: dict[str, int]
+
+
+def prepare_batch(reader: Reader, tenant: str, ctx: Context, rows: Sequence[RawRow]) -> Prepared:
+    """Decode, validate and prepare a batch's rows: the pure part, run in a worker process.
+
+    Rows that fail become reject dicts; the rest are grouped into households (consecutive rows
+    with the same household key) and prepared for the bulk API.
+    """
+    clean = Cleansing()
     rejects: list[dict[str, Any]] = []
     households: list[BulkHousehold] = []
     current_key: str | None = None
     members: list[BulkMember] = []
     address: Address | None = None
-    by_row = {r.row_no: r for r in rows}
 
     def close() -> None:
         if members and address is not None:
@@ -106,7 +119,6 @@ def _prepare(
     for raw in rows:
         try:
             rec = reader.decode(raw, clean)
-            rec.setdefault("city_code", tenant)
             if not rec.get("city_code"):
                 rec["city_code"] = tenant
             member, addr = to_member(rec, ref=raw.row_no, today=ctx.today, clean=clean)
@@ -127,7 +139,79 @@ def _prepare(
             members, address, current_key = [], addr, key
         members.append(member)
     close()
-    return households, rejects, by_row
+    return Prepared(prepare(ctx, tenant, households), rejects, dict(clean.counts))
+
+
+def _commit_batch(  # noqa: PLR0917 - the batch's whole context, named at the one call site
+    db: Database,
+    tenant: str,
+    ctx: Context,
+    path: Path,
+    sha: str,
+    reader: Reader,
+    batch: tuple[int, list[RawRow]],
+    prepared: Prepared,
+) -> None:
+    """Write one prepared batch: its residents, rejects, ledger row and the file's running
+    totals, in ONE transaction (all or nothing: the resume unit)."""
+    number, rows = batch
+    rejects = prepared.rejects
+    by_row = {r.row_no: r for r in rows}
+    with db.unit_of_work(tenant) as uow:
+        result = load_prepared(uow, ctx, prepared.batch, label=f"{path.name} 第{number}バッチ")
+        for r in result.rejected:
+            rejects.append(
+                {
+                    "row_no": r.ref,
+                    "rule": r.code,
+                    "reason": r.message,
+                    "item": r.item,
+                    "detail": {},
+                }
+            )
+        if rejects:
+            uow.session.execute(
+                insert(ImportRejectRow),
+                [
+                    {
+                        **rj,
+                        "tenant_code": tenant,
+                        "file_sha256": sha,
+                        "batch_no": number,
+                        "raw": _raw_text(by_row[rj["row_no"]], reader),
+                    }
+                    for rj in rejects
+                ],
+            )
+        uow.session.add(
+            ImportBatchRow(
+                tenant_code=tenant,
+                file_sha256=sha,
+                batch_no=number,
+                first_row=rows[0].row_no,
+                last_row=rows[-1].row_no,
+                imported=result.loaded,
+                rejected=len(rejects),
+                status="committed",
+                committed_at=utcnow(),
+            )
+        )
+        file_row = uow.session.scalars(
+            select(ImportFileRow).where(ImportFileRow.file_sha256 == sha).with_for_update()
+        ).one()
+        merged = dict(file_row.cleansing or {})
+        for k, v in prepared.counts.items():
+            merged[k] = merged.get(k, 0) + v
+        uow.session.execute(
+            update(ImportFileRow)
+            .where(ImportFileRow.file_sha256 == sha)
+            .values(
+                imported=ImportFileRow.imported + result.loaded,
+                rejected=ImportFileRow.rejected + len(rejects),
+                cleansing=merged,
+            )
+        )
+        uow.commit()
 
 
 def import_file(
@@ -138,8 +222,15 @@ def import_file(
     *,
     ctx: Context,
     progress: ProgressFn | None = None,
+    workers: int | None = None,
 ) -> FileOutcome:
-    """Import one file, resuming after its last committed batch."""
+    """Import one file, resuming after its last committed batch.
+
+    `workers` processes prepare the next batches while this one writes (default: one per core
+    beyond this process's own; 0 prepares in this process). The result is the same either way.
+    """
+    if workers is None:
+        workers = default_workers()
     sha = file_sha256(path)
     outcome = FileOutcome(path, sha)
     with db.unit_of_work(tenant) as uow:
@@ -174,69 +265,20 @@ def import_file(
     reader = Reader(path, mapping)
     tick = progress or (lambda _n: None)
     last_row = 0
-    for number, rows in batches(reader, size):
-        last_row = rows[-1].row_no
-        if number in done:
-            outcome.skipped_batches += 1
-            tick(len(rows))
-            continue
-        clean = Cleansing()
-        households, rejects, by_row = _prepare(reader, rows, tenant=tenant, ctx=ctx, clean=clean)
-        with db.unit_of_work(tenant) as uow:
-            result = load(uow, ctx, households, label=f"{path.name} 第{number}バッチ")
-            for r in result.rejected:
-                rejects.append(
-                    {
-                        "row_no": r.ref,
-                        "rule": r.code,
-                        "reason": r.message,
-                        "item": r.item,
-                        "detail": {},
-                    }
-                )
-            if rejects:
-                uow.session.execute(
-                    insert(ImportRejectRow),
-                    [
-                        {
-                            **rj,
-                            "tenant_code": tenant,
-                            "file_sha256": sha,
-                            "batch_no": number,
-                            "raw": _raw_text(by_row[rj["row_no"]], reader),
-                        }
-                        for rj in rejects
-                    ],
-                )
-            uow.session.add(
-                ImportBatchRow(
-                    tenant_code=tenant,
-                    file_sha256=sha,
-                    batch_no=number,
-                    first_row=rows[0].row_no,
-                    last_row=rows[-1].row_no,
-                    imported=result.loaded,
-                    rejected=len(rejects),
-                    status="committed",
-                    committed_at=utcnow(),
-                )
-            )
-            file_row = uow.session.scalars(
-                select(ImportFileRow).where(ImportFileRow.file_sha256 == sha).with_for_update()
-            ).one()
-            merged = dict(file_row.cleansing or {})
-            for k, v in clean.counts.items():
-                merged[k] = merged.get(k, 0) + v
-            uow.session.execute(
-                update(ImportFileRow)
-                .where(ImportFileRow.file_sha256 == sha)
-                .values(
-                    imported=ImportFileRow.imported + result.loaded,
-                    rejected=ImportFileRow.rejected + len(rejects),
-                    cleansing=merged,
-                )
-            )
-            uow.commit()
+
+    def todo() -> Iterator[tuple[int, list[RawRow]]]:
+        nonlocal last_row
+        for number, rows in batches(reader, size):
+            last_row = rows[-1].row_no
+            if number in done:
+                outcome.skipped_batches += 1
+                tick(len(rows))
+                continue
+            yield number, rows
+
+    work = partial(_prepare_job, reader, tenant, ctx)
+    for (number, rows), prepared in ordered_map(work, todo(), workers=workers):
+        _commit_batch(db, tenant, ctx, path, sha, reader, (number, rows), prepared)
         outcome.batches += 1
         tick(len(rows))
     with db.unit_of_work(tenant) as uow:
@@ -253,6 +295,12 @@ def import_file(
         outcome.cleansing = dict(file_row.cleansing or {})
         uow.commit()
     return outcome
+
+
+def _prepare_job(
+    reader: Reader, tenant: str, ctx: Context, job: tuple[int, list[RawRow]]
+) -> Prepared:
+    return prepare_batch(reader, tenant, ctx, job[1])
 
 
 def total_rows(paths: Sequence[Path]) -> int:

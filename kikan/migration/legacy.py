@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from kikan.migration.records import ITEMS, NAME_ITEMS, Cleansing, RowReject
-from kikan.moji import GaijiTable, MojiError, load_gaiji_table, map_gaiji, parse_gaiji_table
+from kikan.moji import (
+    GaijiTable,
+    MojiError,
+    contains_pua,
+    load_gaiji_table,
+    map_gaiji,
+    parse_gaiji_table,
+)
 
 KANA_OF = {
     "family_name": "family_name_kana",
@@ -264,34 +271,48 @@ class Reader:
                 texts[item] = parts[idx]
         return self._clean(texts, clean)
 
-    def _clean(self, texts: dict[str, str], clean: Cleansing) -> dict[str, str]:
+    def _plain(self, texts: dict[str, str], clean: Cleansing) -> dict[str, str]:
+        """`_clean` for a record without any 外字: trim, vendor codes, defaults."""
         m = self.mapping
+        codes = m.codes
         rec: dict[str, str] = {}
-        unmapped: list[dict[str, Any]] = []
         for item, text in texts.items():
-            result = map_gaiji(text.strip(" \u3000"), m.gaiji)
-            if result.mapped:
-                clean.hit("gaiji.mapped", result.mapped)
-            for u in result.unmapped:
-                unmapped.append(
-                    {
-                        "item": ITEMS[item],
-                        "field": item,
-                        "char": u.codepoint,
-                        "sjis": u.sjis or "",
-                        "pos": u.index,
-                        "text": result.text,
-                    }
-                )
-            table = m.codes.get(item)
-            if table and result.text in table:
-                rec[item] = table[result.text]
+            value = text.strip(" \u3000")
+            table = codes.get(item)
+            if table and value in table:
+                value = table[value]
                 clean.hit("code.translated")
-            else:
-                rec[item] = result.text
+            rec[item] = value
         for item, default in m.defaults.items():
             if not rec.get(item):
                 rec[item] = default
+        return rec
+
+    def _clean(self, texts: dict[str, str], clean: Cleansing) -> dict[str, str]:
+        """Map 外字 through the vendor table (only when the record holds any), then trim,
+        translate vendor codes and fill defaults. An unmapped 外字 rejects the row, with every
+        occurrence listed for the worklist."""
+        if not contains_pua("".join(texts.values())):  # the usual row: no 外字 anywhere
+            return self._plain(texts, clean)
+        mapped: dict[str, str] = {}
+        unmapped: list[dict[str, Any]] = []
+        for item, text in texts.items():
+            result = map_gaiji(text.strip(" \u3000"), self.mapping.gaiji)
+            if result.mapped:
+                clean.hit("gaiji.mapped", result.mapped)
+            unmapped.extend(
+                {
+                    "item": ITEMS[item],
+                    "field": item,
+                    "char": u.codepoint,
+                    "sjis": u.sjis or "",
+                    "pos": u.index,
+                    "text": result.text,
+                }
+                for u in result.unmapped
+            )
+            mapped[item] = result.text
+        rec = self._plain(mapped, clean)
         if unmapped:
             for entry in unmapped:
                 entry["kana"] = rec.get(KANA_OF.get(entry["field"], ""), "")

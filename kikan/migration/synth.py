@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from kikan.calendar import format_era_code
 from kikan.migration.legacy import Writer, bundled_mapping, load_mapping
+from kikan.migration.parallel import default_workers, ordered_map
 from kikan.migration.records import Cleansing, to_member
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database
-from kikan.residents.bulk import BulkHousehold, BulkMember, load
+from kikan.residents.bulk import BulkHousehold, BulkMember, PreparedBatch, load_prepared, prepare
 from kikan.residents.service import Context
 
 FAMILY = [
@@ -369,6 +370,25 @@ def _chunks(gen: CityGenerator, size: int) -> Iterator[list[list[dict[str, str]]
         yield chunk
 
 
+def prepare_chunk(
+    tenant: str, ctx: Context, households: list[list[dict[str, str]]]
+) -> PreparedBatch:
+    """Records → validated members → prepared rows: the pure part of a chunk (worker side).
+    Refs number the persons uniquely within the chunk (household i, member j → i*100+j)."""
+    clean = Cleansing()
+    bulk: list[BulkHousehold] = []
+    for i, hh in enumerate(households):
+        members: list[BulkMember] = []
+        address = None
+        for j, rec in enumerate(hh):
+            member, addr = to_member(rec, ref=i * 100 + j, today=ctx.today, clean=clean)
+            members.append(member)
+            address = address or addr
+        assert address is not None
+        bulk.append(BulkHousehold(address=address, members=members))
+    return prepare(ctx, tenant, bulk)
+
+
 def synth_to_db(
     db: Database,
     tenant: str,
@@ -378,34 +398,23 @@ def synth_to_db(
     ctx: Context,
     chunk: int = 2000,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> int:
     """Enter a synthetic city through the import path (records → bulk API), one transaction
-    per chunk. Returns the number of persons entered."""
+    per chunk, the chunks prepared by `workers` processes (see `kikan.migration.parallel`).
+    Returns the number of persons entered."""
     gen = CityGenerator(tenant, population, seed, today=ctx.today)
     tick = progress or (lambda _n: None)
     total = 0
-    clean = Cleansing()
-    for number, households in enumerate(_chunks(gen, chunk), 1):
-        bulk: list[BulkHousehold] = []
-        for hh in households:
-            members: list[BulkMember] = []
-            address = None
-            for rec in hh:
-                member, addr = to_member(rec, ref=len(members), today=ctx.today, clean=clean)
-                members.append(member)
-                address = address or addr
-            assert address is not None
-            bulk.append(BulkHousehold(address=address, members=members))
+    work = partial(prepare_chunk, tenant, ctx)
+    jobs = ordered_map(
+        work, _chunks(gen, chunk), workers=default_workers() if workers is None else workers
+    )
+    for number, (_households, prepared) in enumerate(jobs, 1):
         with db.unit_of_work(tenant) as uow:
-            # refs are per household; number them uniquely within the chunk for the result map
-            bulk = [
-                BulkHousehold(
-                    address=b.address,
-                    members=[replace(m, ref=i * 100 + j) for j, m in enumerate(b.members)],
-                )
-                for i, b in enumerate(bulk)
-            ]
-            result = load(uow, ctx, bulk, label=f"synth seed={seed} 第{number}チャンク")
+            result = load_prepared(
+                uow, ctx, prepared, label=f"synth seed={seed} 第{number}チャンク"
+            )
             if result.rejected:
                 first = result.rejected[0]
                 raise RuntimeError(f"synthetic city rejected a person: {first.message}")

@@ -154,6 +154,12 @@ class DecodeResult:
 _PUA = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
 
 
+def contains_pua(text: str) -> bool:
+    """Whether `text` holds any Private Use Area character (a 外字 to map). One regex scan:
+    callers test a whole record before mapping field by field."""
+    return _PUA.search(text) is not None
+
+
 def _sjis_of(ch: str) -> str | None:
     try:
         return ch.encode("cp932").hex().upper()

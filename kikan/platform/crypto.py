@@ -270,6 +270,12 @@ class KeyRing:
             algorithm=hashes.SHA256(), length=32, salt=None, info=_INDEX_KEY_INFO
         ).derive(ordered[index])
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, bytes], str, str]]:
+        """Rebuild from the keys in another process (the bulk paths' worker processes encrypt
+        My Numbers). The key bytes then travel only over the pipe to our own child process;
+        the ring is never pickled anywhere else."""
+        return (_restore_keyring, (dict(self._keys), self._active_key_id, self._index_key_id))
+
     # -- construction -----------------------------------------------------------------------
 
     @classmethod
@@ -713,3 +719,8 @@ def load_keyring(settings: Settings) -> KeyRing | None:
         key_file if key_file.exists() else None,
         settings.mynumber_active_key_id,
     )
+
+
+def _restore_keyring(keys: dict[str, bytes], active: str, index: str) -> KeyRing:
+    """Counterpart of `KeyRing.__reduce__`."""
+    return KeyRing(keys, active, index_key_id=index)

@@ -16,7 +16,9 @@ message never contains the offending value: a 個人番号 in an error message t
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
+from functools import lru_cache
 
 __all__ = [
     "IdentifierError",
@@ -111,7 +113,13 @@ def _fixed_length_digits(s: str, *, length: int, item: str, code_prefix: str) ->
 
 def _weighted_sum(digits: str, weight: Callable[[int], int]) -> int:
     """Σ digit·weight(n), where n counts positions from the right starting at 1."""
-    return sum(int(d) * weight(n) for n, d in enumerate(reversed(digits), start=1))
+    return sum(map(operator.mul, map(int, digits), _weights(weight, len(digits))))
+
+
+@lru_cache(maxsize=64)
+def _weights(weight: Callable[[int], int], length: int) -> tuple[int, ...]:
+    """The weights of `length` digits read from the left (a bulk load checks millions)."""
+    return tuple(weight(n) for n in range(length, 0, -1))
 
 
 def _my_number_weight(n: int) -> int:

@@ -250,13 +250,16 @@ def _write(uow: UnitOfWork, table: Table, cols: Sequence[str], rows: list[dict[s
         uow.session.execute(table.insert(), rows)
 
 
+_SNAPSHOT_NUMBERS = '"atena_number":"","household_number":""'
+
+
 @dataclass(frozen=True)
 class PreparedPerson:
     """A person's rows minus the two numbers only the writer's transaction can hand out.
 
     Everything here is pure CPU work (snapshot JSON, search and name keys, My Number encryption
     and blind index, date columns), so `prepare` can run in another process than the writer.
-    `snapshot_tail` is the snapshot as JSON without 宛名番号 and 世帯番号, starting after "{".
+    The snapshot's JSON is kept in two parts, around the place of 宛名番号 and 世帯番号.
     """
 
     ref: int
@@ -265,6 +268,7 @@ class PreparedPerson:
     blind_index: str
     mynumber: bool
     valid_from: date
+    snapshot_head: str
     snapshot_tail: str
     current: dict[str, Any]  # residents_current columns except tenant and the two numbers
     keys: tuple[tuple[str, str], ...]
@@ -330,8 +334,12 @@ def _prepare_person(
         previous_address=m.previous_address,
         my_number_token=token,
     )
-    data = snap.model_dump(mode="json")
-    del data["atena_number"], data["household_number"]
+    # pydantic's own JSON (the register's column format); the two numbers are left empty and
+    # cut out here, to be put back by the writer (`_SNAPSHOT_NUMBERS` can only match the real
+    # keys: a quote inside any string value would be escaped)
+    head, numbers, tail = snap.model_dump_json().partition(_SNAPSHOT_NUMBERS)
+    if not numbers or _SNAPSHOT_NUMBERS in tail:
+        raise AssertionError("snapshot JSON without exactly one pair of empty numbers")
     birth_sort, birth_display = _date_columns(snap.birth_date)
     return PreparedPerson(
         ref=m.ref,
@@ -340,7 +348,8 @@ def _prepare_person(
         blind_index=blind_index,
         mynumber=bool(token),
         valid_from=storage_date(m.address_set_date, fallback=ctx.today),
-        snapshot_tail=json.dumps(data, ensure_ascii=False)[1:],
+        snapshot_head=head,
+        snapshot_tail=tail,
         current={
             "history_no": 1,
             "version": 1,
@@ -464,8 +473,10 @@ def load_prepared(
         head: str | None = None
         for p in ok:
             atena = make_atena_number(next(atenas), 15)
-            snapshot = f'{{"atena_number": "{atena}", "household_number": "{household}", '
-            snapshot += p.snapshot_tail
+            snapshot = (
+                f'{p.snapshot_head}"atena_number":"{atena}",'
+                f'"household_number":"{household}"{p.snapshot_tail}'
+            )
             rows.history.append(
                 {
                     "tenant_code": tenant,

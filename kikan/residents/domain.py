@@ -41,6 +41,10 @@ class RegisterError(ValueError):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str, str | None]]:
+        # raised in a bulk-load worker process and re-raised in the writer: keep every field
+        return (type(self), (self.code, self.message, self.item))
+
 
 class Status(StrEnum):
     """住民状態 of a person's latest snapshot."""
