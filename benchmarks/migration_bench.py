@@ -23,18 +23,22 @@ import multiprocessing as mp
 import os
 import resource
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from sqlalchemy.engine import make_url
 
 from benchmarks.runner import Benchmark, Case
 from kikan.migration.importer import import_file
 from kikan.migration.legacy import load_mapping
+from kikan.migration.parallel import default_workers
 from kikan.migration.synth import synth_to_db, synth_to_files
 from kikan.platform import audit, tenancy
 from kikan.platform.crypto import KeyRing
@@ -52,6 +56,39 @@ def _dsn(url: str) -> str:
 
 def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _TreeMemory:
+    """Samples the RSS of this process's descendants (the preparation workers, started through
+    the forkserver, so RUSAGE_CHILDREN does not see them) every 0.2 s; keeps the peak of the
+    largest worker and of the whole tree (this process included)."""
+
+    def __init__(self) -> None:
+        self.worker_peak = 0
+        self.tree_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            sizes = []
+            for child in me.children(recursive=True):
+                try:
+                    sizes.append(child.memory_info().rss)
+                except psutil.Error:
+                    continue
+            if sizes:
+                self.worker_peak = max(self.worker_peak, *sizes)
+            self.tree_peak = max(self.tree_peak, me.memory_info().rss + sum(sizes))
 
 
 def _raw_copy(owner_url: str, csv_path: str, columns: int) -> dict[str, Any]:
@@ -81,9 +118,14 @@ def _import(app_url: str, csv_path: str, mapping_path: str, keyfile: str) -> dic
 
     db = Database(app_url)
     t0 = time.perf_counter()
-    outcome = import_file(
-        db, TENANT_IMPORT, Path(csv_path), load_mapping(Path(mapping_path)), ctx=_context(keyfile)
-    )
+    with _TreeMemory() as mem:
+        outcome = import_file(
+            db,
+            TENANT_IMPORT,
+            Path(csv_path),
+            load_mapping(Path(mapping_path)),
+            ctx=_context(keyfile),
+        )
     seconds = time.perf_counter() - t0
     db.dispose()
     return {
@@ -92,6 +134,8 @@ def _import(app_url: str, csv_path: str, mapping_path: str, keyfile: str) -> dic
         "imported": outcome.imported,
         "rejected": outcome.rejected,
         "maxrss_mib": _maxrss_mib(),
+        "worker_maxrss_mib": mem.worker_peak / 2**20,
+        "tree_mib": mem.tree_peak / 2**20,
     }
 
 
@@ -99,22 +143,32 @@ def _synth(app_url: str, population: int, keyfile: str) -> dict[str, Any]:
 
     db = Database(app_url)
     t0 = time.perf_counter()
-    n = synth_to_db(db, TENANT_SYNTH, population, 2026, ctx=_context(keyfile), chunk=5000)
+    with _TreeMemory() as mem:
+        n = synth_to_db(db, TENANT_SYNTH, population, 2026, ctx=_context(keyfile), chunk=5000)
     seconds = time.perf_counter() - t0
     db.dispose()
-    return {"seconds": seconds, "items": n, "maxrss_mib": _maxrss_mib()}
+    return {
+        "seconds": seconds,
+        "items": n,
+        "maxrss_mib": _maxrss_mib(),
+        "worker_maxrss_mib": mem.worker_peak / 2**20,
+        "tree_mib": mem.tree_peak / 2**20,
+    }
 
 
 def _in_child(fn: Any, *args: Any) -> dict[str, Any]:
     """Run one case in a fresh process (its own peak RSS) and print it at once: a long run
-    that is interrupted later still shows the cases it finished."""
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(fn, args)
+    that is interrupted later still shows the cases it finished. A ProcessPoolExecutor child,
+    not a multiprocessing.Pool one: the import and synth start worker processes of their own,
+    which a daemonic Pool worker may not."""
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        result: dict[str, Any] = pool.submit(fn, *args).result()
     rate = result["items"] / result["seconds"] if result["seconds"] else 0.0
+    workers = result.get("worker_maxrss_mib")
     print(
         f"{fn.__name__.strip('_')}: {result['items']:,} in {result['seconds']:,.1f} s"
-        f" = {rate:,.0f}/s, peak RSS {result['maxrss_mib']:,.0f} MiB",
+        f" = {rate:,.0f}/s, peak RSS {result['maxrss_mib']:,.0f} MiB"
+        + (f" (largest worker {workers:,.0f} MiB)" if workers else ""),
         flush=True,
     )
     return result
@@ -181,12 +235,19 @@ def main() -> None:
             bench.add(Case("import", imp["seconds"], imp["items"], "rows"))
             bench.note(
                 f"import: {imp['imported']:,} imported + {imp['rejected']:,} rejected;"
-                f" peak RSS {imp['maxrss_mib']:,.0f} MiB"
+                f" {default_workers()} preparation workers; peak RSS writer"
+                f" {imp['maxrss_mib']:,.0f} MiB,"
+                f" largest worker {imp['worker_maxrss_mib']:,.0f} MiB,"
+                f" all processes together ≤ {imp['tree_mib']:,.0f} MiB"
             )
             if args.synth:
                 syn = _in_child(_synth, app_url, args.synth, str(keyfile))
                 bench.add(Case("synth_db", syn["seconds"], syn["items"], "persons"))
-                bench.note(f"synth_db peak RSS {syn['maxrss_mib']:,.0f} MiB")
+                bench.note(
+                    f"synth_db peak RSS writer {syn['maxrss_mib']:,.0f} MiB,"
+                    f" largest worker {syn['worker_maxrss_mib']:,.0f} MiB,"
+                    f" all processes together ≤ {syn['tree_mib']:,.0f} MiB"
+                )
         bench.finish()
     finally:
         with psycopg.connect(_dsn(args.postgres_url), autocommit=True) as conn:

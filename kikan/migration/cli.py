@@ -102,7 +102,7 @@ def import_legacy(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="検証・変換を並行する子プロセスの数（既定: CPU数−1、0 で並行しない）", min=0
+            help="検証・変換を並行する子プロセスの数（既定: CPU数、0 で並行しない）", min=0
         ),
     ] = None,
 ) -> None:
@@ -185,7 +185,7 @@ def synth_command(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="検証・変換を並行する子プロセスの数（既定: CPU数−1、0 で並行しない）", min=0
+            help="検証・変換を並行する子プロセスの数（既定: CPU数、0 で並行しない）", min=0
         ),
     ] = None,
 ) -> None:

@@ -226,8 +226,9 @@ def import_file(
 ) -> FileOutcome:
     """Import one file, resuming after its last committed batch.
 
-    `workers` processes prepare the next batches while this one writes (default: one per core
-    beyond this process's own; 0 prepares in this process). The result is the same either way.
+    `workers` processes prepare the next batches while this one writes (default: one per core,
+    see `kikan.migration.parallel`; 0 prepares in this process). The result is the same either
+    way: same numbers for the same rows, same rejects, same totals.
     """
     if workers is None:
         workers = default_workers()

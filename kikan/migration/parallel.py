@@ -27,9 +27,10 @@ R = TypeVar("R")
 
 
 def default_workers() -> int:
-    """One worker per core beyond the writer's own, at least one (the writer mostly waits on
-    the database, so on two cores one worker plus the writer keeps both busy)."""
-    return max(1, (os.cpu_count() or 1) - 1)
+    """One worker per core. The writer mostly waits on the database (COPY, INSERT … SELECT),
+    so it does not need a core of its own: measured on 2 cores, synthesising 60,000 persons
+    into PostgreSQL ran at 3,884/s with one worker and 4,336/s with two."""
+    return max(1, os.cpu_count() or 1)
 
 
 def ordered_map(
