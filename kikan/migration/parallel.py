@@ -10,13 +10,18 @@ resume semantics are exactly those of the one-process run.
 The pool starts only when a second item arrives, so a small file (one batch) never pays for
 starting processes. `workers=0` runs everything in the calling process (tests, debugging).
 Processes are started with "forkserver": the writer holds database connections and threads that
-must not be duplicated by fork().
+must not be duplicated by fork(). Workers watch the writer: if it dies, SIGKILL included, they
+exit at once instead of lingering (each holds a copy of its work queue, so they would otherwise
+wait forever, and the forkserver with them).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +29,28 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _watch_writer(writer_pid: int) -> None:
+    """Worker initializer: a daemon thread that ends this process when the writer is gone."""
+    thread = threading.Thread(target=_exit_with, args=(writer_pid,), daemon=True)
+    thread.start()
+
+
+def _exit_with(writer_pid: int) -> None:
+    try:
+        fd = os.pidfd_open(writer_pid)  # Linux: readable once the process has exited
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here: poll the pid instead
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(writer_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+    select.select([fd], [], [])
+    os._exit(1)  # the writer died mid-run; its transaction rolls back, nothing to save here
 
 
 def default_workers() -> int:
@@ -56,7 +83,12 @@ def ordered_map(
         return
     depth = ahead if ahead is not None else workers * 2
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_watch_writer,
+        initargs=(os.getpid(),),
+    ) as pool:
         pending: deque[tuple[T, Future[R]]] = deque()
         try:
             for item in (first, second):

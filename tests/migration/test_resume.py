@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 from sqlalchemy import func, select
 
 from kikan.migration.store import ImportBatchRow, ImportFileRow
@@ -61,9 +62,14 @@ def test_sigkill_mid_import_then_rerun_loses_and_duplicates_nothing(
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
         assert time.monotonic() < deadline, "import made no progress"
         time.sleep(0.05)
+    helpers = psutil.Process(proc.pid).children(recursive=True)  # preparation workers
+    assert helpers, "a multi-batch import prepares in worker processes"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    # the workers (and their forkserver) notice the writer's death and go too
+    _gone, alive = psutil.wait_procs(helpers, timeout=20)
+    assert not alive, f"processes outlived the killed import: {[p.pid for p in alive]}"
 
     killed_at = _committed(db, tenant)
     with db.unit_of_work(tenant) as uow:
