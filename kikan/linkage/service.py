@@ -22,6 +22,7 @@ from kikan.linkage import domain
 from kikan.linkage.store import LinkageClientRow, LinkageJtiRow, LinkageTokenRow
 from kikan.platform import audit
 from kikan.platform.auth import token_digest
+from kikan.platform.crypto import redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.errors import (
     Conflict,
@@ -103,6 +104,17 @@ class RegisteredClient:
     scopes: list[str]
 
 
+def new_client_id(tenant: str) -> str:
+    """団体コード + 26 random hex digits, never one the audit log would redact: the tenant code
+    followed by six random decimal digits can form a 12-digit run with a valid My Number check
+    digit, which `audit` masks (it must never store a My Number), and the client's own log
+    entries would then no longer name it. Such a draw (about 1 in 450) is simply drawn again."""
+    while True:
+        client_id = tenant + secrets.token_hex(13)
+        if redact_my_numbers(client_id) == client_id:
+            return client_id
+
+
 def register_client(
     uow: UnitOfWork, actor: audit.Actor, *, name: str, scopes: Iterable[str]
 ) -> RegisteredClient:
@@ -115,7 +127,7 @@ def register_client(
         ) from exc
     if not any(s in domain.TOPIC_SCOPES for s in checked):
         raise InvalidInput("データの種類（連携範囲）を1つ以上指定してください。", item="scopes")
-    client_id = uow.tenant + secrets.token_hex(13)
+    client_id = new_client_id(uow.tenant)
     secret = secrets.token_urlsafe(32)
     uow.session.add(
         LinkageClientRow(

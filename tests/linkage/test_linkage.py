@@ -245,3 +245,24 @@ def test_full_providers_are_registered_by_name() -> None:
     group = service.full_provider("residents.changed")
     assert group is not None and service.group_for_resource("residents") is group
     assert service.group_for_resource("nothing") is None
+
+
+def test_client_ids_never_look_like_a_my_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client id the audit log would mask (団体コード + 6 digits = a valid 12-digit My Number)
+    is drawn again, so every audit record keeps naming its client."""
+    from kikan.linkage import service
+    from kikan.platform.crypto import redact_my_numbers
+    from kikan.platform.ids import my_number_check_digit
+
+    tenant = "992011"
+    body = tenant + "12345"
+    clash = body + str(my_number_check_digit(body))  # 12 digits, valid check digit
+    draws = iter([clash[6:] + "abcdef0123456789abcd", "abcdef0123456789abcdef0123"])
+    monkeypatch.setattr(service.secrets, "token_hex", lambda _n: next(draws))
+    assert (
+        redact_my_numbers(tenant + clash[6:] + "abcdef0123456789abcd")
+        != tenant + clash[6:] + "abcdef0123456789abcd"
+    )
+    client_id = service.new_client_id(tenant)
+    assert client_id == tenant + "abcdef0123456789abcdef0123"
+    assert redact_my_numbers(client_id) == client_id
