@@ -20,6 +20,7 @@ from kikan.linkage import service as linkage_service
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import load_keyring
 from kikan.platform.errors import install_handlers
+from kikan.platform.limits import BodyLimit
 from kikan.platform.migrate import schema_is_current
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.keyring = load_keyring(settings)
     register_linkage_providers()
     install_handlers(app)
+    app.add_middleware(BodyLimit)  # inside security_headers, so a 413 carries them too
 
     @app.middleware("http")
     async def security_headers(

@@ -20,6 +20,17 @@ Codes
 
 from __future__ import annotations
 
+_WITHOUT_VALUE = {
+    "empty": ("が", "入力されていません"),
+    "unrecognized": ("を", "日付として読み取れません"),
+    "unknown_era": ("の", "元号が正しくありません"),
+    "nonexistent_date": ("は", "存在しない日付です"),
+    "outside_era": ("は", "存在しない日付です"),
+    "before_gregorian": ("は", "明治6年1月1日以降の日付で指定してください"),
+    "out_of_range": ("は", "存在しない日付です"),
+    "not_calendar_date": ("は", "暦上の日付で指定してください"),
+}
+
 
 class DateError(ValueError):
     """Bad date input. ``str(e)`` is the Japanese message; ``code`` is for machines."""
@@ -36,6 +47,13 @@ class DateError(ValueError):
 
     def __str__(self) -> str:
         return self.message
+
+    def without_value(self, item: str | None = None) -> str:
+        """The message naming the item but not the value (which ``message`` may quote), for
+        answers that go back to a client: a problem response never echoes what was sent."""
+        particle, predicate = _WITHOUT_VALUE.get(self.code, ("の", "形式が正しくありません"))
+        who = item if item is not None else self.item
+        return f"{who}{particle}{predicate}" if who else predicate
 
     def __repr__(self) -> str:
         return f"DateError(code={self.code!r}, message={self.message!r}, item={self.item!r})"

@@ -7,22 +7,30 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
 from kikan.platform import auth
 from kikan.platform.api import DbDep, StaffDep
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
+from kikan.platform.types import Chars, Cursor, ItemClass
 from kikan.platform.uow import Database
 
 router = APIRouter(prefix="/api/v1/linkage", tags=["庁内データ連携"])
 
 
+ClientIdPath = Annotated[str, Chars(64), Path(description="クライアントID")]
+AuthorizationHeader = Annotated[
+    str | None, Chars(8192, ItemClass.SECRET), Header(description="Bearer トークン")
+]
+
+
 class ClientCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description="連携先システムの名称")
-    scopes: list[str] = Field(
+    name: Annotated[str, Chars(100, min_length=1)] = Field(description="連携先システムの名称")
+    scopes: list[Annotated[str, Chars(40)]] = Field(
         min_length=1,
+        max_length=10,
         description="連携範囲: データの種類（residents.changed）と、支援措置対象者を含めて"
         "受け取る場合は support_measure",
         examples=[["residents.changed"]],
@@ -112,7 +120,7 @@ def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
     response_model=ClientCreated,
     summary="連携クライアントの共有鍵の更新（旧い鍵と発行済みトークンは無効）",
 )
-def rotate_client_secret(client_id: str, staff: StaffDep, db: DbDep) -> ClientCreated:
+def rotate_client_secret(client_id: ClientIdPath, staff: StaffDep, db: DbDep) -> ClientCreated:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント共有鍵更新")
     with db.unit_of_work(staff.scope) as uow:
         rotated = service.rotate_secret(uow, staff.actor(), client_id)
@@ -130,7 +138,7 @@ def rotate_client_secret(client_id: str, staff: StaffDep, db: DbDep) -> ClientCr
     response_model=ClientOut,
     summary="連携クライアントの利用停止（発行済みトークンも無効）",
 )
-def disable_client(client_id: str, staff: StaffDep, db: DbDep) -> ClientOut:
+def disable_client(client_id: ClientIdPath, staff: StaffDep, db: DbDep) -> ClientOut:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント利用停止")
     with db.unit_of_work(staff.scope) as uow:
         row = service.disable_client(uow, staff.actor(), client_id)
@@ -174,7 +182,7 @@ _TOKEN_BODY = {
                             "type": "string",
                             "enum": [domain.ASSERTION_TYPE],
                         },
-                        "client_assertion": {"type": "string"},
+                        "client_assertion": {"type": "string", "maxLength": 4096},
                     },
                 }
             }
@@ -213,9 +221,7 @@ async def token(request: Request, db: DbDep) -> LinkageToken:
     )
 
 
-def get_caller(
-    db: DbDep, authorization: Annotated[str | None, Header()] = None
-) -> service.LinkageCaller:
+def get_caller(db: DbDep, authorization: AuthorizationHeader = None) -> service.LinkageCaller:
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthenticated("アクセストークンを Bearer 形式で指定してください。")
@@ -249,7 +255,7 @@ def _pull(db: Database, caller: service.LinkageCaller, after: int, limit: int) -
 def changes(
     caller: CallerDep,
     db: DbDep,
-    after: Annotated[int, Query(ge=0, description="前回の next_cursor（初回は 0）")] = 0,
+    after: Annotated[Cursor, Query(description="前回の next_cursor（初回は 0）")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="最大件数")] = 100,
 ) -> ChangesOut:
     return _pull(db, caller, after, limit)
@@ -278,7 +284,7 @@ def full_residents(
     caller: CallerDep,
     db: DbDep,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="前のページの next_cursor（初回は省略）")
+        str | None, Chars(512), Query(description="前のページの next_cursor（初回は省略）")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="最大件数")] = 1000,
 ) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
@@ -19,8 +19,13 @@ from kikan.platform.db import utcnow
 from kikan.platform.errors import Forbidden, Unauthenticated
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuditRecordRow, StaffAccountRow
+from kikan.platform.types import Chars, Id, ItemClass, UtcDateTime
 from kikan.platform.uow import Database, Scope
 
+#: Bearer tokens and session cookies are ASCII and short; the bound keeps the header honest.
+AuthorizationHeader = Annotated[
+    str | None, Chars(8192, ItemClass.SECRET), Header(description="Bearer トークン")
+]
 SESSION_COOKIE = "kikan_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,7 +61,7 @@ def get_principal(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header()] = None,
+    authorization: AuthorizationHeader = None,
 ) -> auth.Principal:
     terminal, place = client_terminal(request), client_place(request)
     if authorization:
@@ -104,11 +109,11 @@ OperatorDep = Annotated[auth.Principal, Depends(get_operator)]
 
 
 class LoginRequest(BaseModel):
-    tenant: str | None = Field(
+    tenant: Annotated[str, Chars(6)] | None = Field(
         default=None, description="団体コード（6桁）。ホスト運用者は省略", examples=["131016"]
     )
-    login_id: str = Field(description="ログインID", max_length=64)
-    password: str = Field(description="パスワード", max_length=256)
+    login_id: Annotated[str, Chars(64)] = Field(description="ログインID")
+    password: Annotated[str, Chars(256, ItemClass.SECRET)] = Field(description="パスワード")
 
 
 class TokenResponse(BaseModel):
@@ -133,11 +138,21 @@ class SessionResponse(BaseModel):
 
 
 class TenantCreate(BaseModel):
-    code: str = Field(description="地方公共団体コード（6桁、検査数字付き）", examples=["131016"])
-    name: str = Field(description="団体名", examples=["千代田区"])
-    prefecture: str = Field(default="", description="都道府県名")
-    mayor_title: str = Field(default="", description="認証者の職名（市長・区長・町長・村長）")
-    mayor_name: str = Field(default="", description="認証者の氏名")
+    code: Annotated[str, Chars(6)] = Field(
+        description="地方公共団体コード（6桁、検査数字付き）", examples=["131016"]
+    )
+    name: Annotated[str, Chars(100, ItemClass.ADDRESS)] = Field(
+        description="団体名", examples=["千代田区"]
+    )
+    prefecture: Annotated[str, Chars(20, ItemClass.ADDRESS)] = Field(
+        default="", description="都道府県名"
+    )
+    mayor_title: Annotated[str, Chars(20, ItemClass.NAME)] = Field(
+        default="", description="認証者の職名（市長・区長・町長・村長）"
+    )
+    mayor_name: Annotated[str, Chars(100, ItemClass.NAME)] = Field(
+        default="", description="認証者の氏名"
+    )
 
 
 class TenantOut(BaseModel):
@@ -150,11 +165,15 @@ class TenantOut(BaseModel):
 
 
 class StaffCreate(BaseModel):
-    login_id: str = Field(description="ログインID")
-    display_name: str = Field(description="利用者名称")
-    department: str = Field(default="", description="所属部署名称")
-    roles: list[str] = Field(description="権限（counter, approver, sysadmin, auditor）")
-    password: str = Field(description="初期パスワード（12文字以上）", max_length=256)
+    login_id: Annotated[str, Chars(64, min_length=1)] = Field(description="ログインID")
+    display_name: Annotated[str, Chars(100)] = Field(description="利用者名称")
+    department: Annotated[str, Chars(100)] = Field(default="", description="所属部署名称")
+    roles: list[Annotated[str, Chars(20)]] = Field(
+        description="権限（counter, approver, sysadmin, auditor）", max_length=10
+    )
+    password: Annotated[str, Chars(256, ItemClass.SECRET)] = Field(
+        description="初期パスワード（12文字以上）"
+    )
 
 
 class StaffOut(BaseModel):
@@ -166,13 +185,19 @@ class StaffOut(BaseModel):
     active: bool
 
 
+Password = Annotated[str, Chars(256, ItemClass.SECRET)]
+#: ログインID in a path: the column's length (kikan.platform.store.StaffAccountRow).
+LoginIdPath = Annotated[str, Chars(64), Path(description="ログインID")]
+IssueNumberPath = Annotated[str, Chars(64), Path(description="発行番号")]
+
+
 class PasswordChange(BaseModel):
-    current_password: str = Field(max_length=256)
-    new_password: str = Field(max_length=256)
+    current_password: Password
+    new_password: Password
 
 
 class PasswordReset(BaseModel):
-    new_password: str = Field(max_length=256)
+    new_password: Password
 
 
 class AuditRecordOut(BaseModel):
@@ -281,7 +306,7 @@ def logout(
     response: Response,
     principal: PrincipalDep,
     db: DbDep,
-    authorization: Annotated[str | None, Header()] = None,
+    authorization: AuthorizationHeader = None,
 ) -> Response:
     token = (
         authorization.partition(" ")[2].strip()
@@ -400,7 +425,7 @@ def create_staff(body: StaffCreate, staff: StaffDep, db: DbDep) -> StaffOut:
 
 
 @router.post("/staff/{login_id}/unlock", status_code=204, tags=["職員管理"], summary="ロック解除")
-def unlock_staff(login_id: str, staff: StaffDep, db: DbDep) -> Response:
+def unlock_staff(login_id: LoginIdPath, staff: StaffDep, db: DbDep) -> Response:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="ロック解除")
     with db.unit_of_work(staff.scope) as uow:
         auth.unlock_staff(uow, staff.actor(), login_id)
@@ -411,7 +436,9 @@ def unlock_staff(login_id: str, staff: StaffDep, db: DbDep) -> Response:
 @router.post(
     "/staff/{login_id}/password", status_code=204, tags=["職員管理"], summary="パスワード初期化"
 )
-def reset_password(login_id: str, body: PasswordReset, staff: StaffDep, db: DbDep) -> Response:
+def reset_password(
+    login_id: LoginIdPath, body: PasswordReset, staff: StaffDep, db: DbDep
+) -> Response:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="パスワード初期化")
     with db.unit_of_work(staff.scope) as uow:
         auth.reset_password(uow, staff.actor(), login_id, body.new_password)
@@ -429,13 +456,17 @@ def audit_records(
     *,
     staff: StaffDep,
     db: DbDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    outcome: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: int | None = None,
+    since: Annotated[
+        UtcDateTime | None, Query(description="開始日時（時差なしは日本時間）")
+    ] = None,
+    until: Annotated[
+        UtcDateTime | None, Query(description="終了日時（時差なしは日本時間）")
+    ] = None,
+    actor: Annotated[str | None, Chars(100), Query(description="操作者")] = None,
+    action: Annotated[str | None, Chars(40), Query(description="操作")] = None,
+    outcome: Annotated[str | None, Chars(10), Query(description="結果")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="最大件数")] = 100,
+    before_seq: Annotated[Id | None, Query(description="この番号より前")] = None,
 ) -> list[AuditRecordOut]:
     auth.require_roles(
         db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ照会"
@@ -544,12 +575,13 @@ class CertificateVerifyOut(BaseModel):
     summary="証明書の真正性確認（ログイン不要）",
 )
 def verify_certificate(
-    issue_number: str,
+    issue_number: IssueNumberPath,
     request: Request,
     db: DbDep,
     sha256: Annotated[
         str | None,
-        Query(max_length=128, description="提示された電子ファイル（PDF）の SHA-256（16進数）"),
+        Chars(128),
+        Query(description="提示された電子ファイル（PDF）の SHA-256（16進数）"),
     ] = None,
 ) -> CertificateVerifyOut:
     """A bank or office holding a presented certificate checks its 発行番号 (and, for an
@@ -562,7 +594,9 @@ def verify_certificate(
 
 
 class CertificateVoid(BaseModel):
-    reason: str = Field(min_length=1, max_length=200, description="処分の理由（誤交付、汚損 等）")
+    reason: Annotated[str, Chars(200, ItemClass.TEXT, min_length=1)] = Field(
+        description="処分の理由（誤交付、汚損 等）"
+    )
 
 
 class CertificateVoidOut(BaseModel):
@@ -579,7 +613,7 @@ class CertificateVoidOut(BaseModel):
     summary="交付した証明書の処分（無効化）",
 )
 def void_certificate(
-    issue_number: str, body: CertificateVoid, staff: StaffDep, db: DbDep
+    issue_number: IssueNumberPath, body: CertificateVoid, staff: StaffDep, db: DbDep
 ) -> CertificateVoidOut:
     """誤って交付した証明書を処分した旨を交付履歴に記録します（spec 1.3.8 処分情報）。以後の
     真正性確認では「無効」と答えます。審査・決裁の権限が必要です。"""

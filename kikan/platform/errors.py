@@ -8,15 +8,22 @@ may hold a My Number); unexpected errors carry an `error_id` to find the log lin
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kikan.calendar import DateError
 
 log = logging.getLogger("kikan.errors")
 
@@ -114,6 +121,8 @@ def from_value_error(exc: ValueError) -> KikanError:
     """Turn a library's documented input error (with `code`, `message`, `item`) into a problem."""
     message = getattr(exc, "message", None) or str(exc)
     item = getattr(exc, "item", None)
+    if isinstance(exc, DateError):
+        message = exc.without_value() + "。"  # a DateError's message quotes the value
     code = getattr(exc, "code", None)
     extra: dict[str, Any] = {"code": code} if code else {}
     return InvalidInput(message, item=item, **extra)
@@ -129,41 +138,176 @@ _LOCATION_JA = {
 _MESSAGE_JA = {
     "missing": "必須項目です。",
     "string_type": "文字列で指定してください。",
+    "string_unicode": "文字列として読み取れません。",
     "int_type": "整数で指定してください。",
     "int_parsing": "整数で指定してください。",
+    "int_from_float": "整数で指定してください。",
+    "int_parsing_size": "値が大きすぎます。",
     "bool_type": "真偽値で指定してください。",
+    "bool_parsing": "真偽値で指定してください。",
     "string_too_short": "文字数が不足しています。",
     "string_too_long": "文字数が多すぎます。",
     "string_pattern_mismatch": "形式が正しくありません。",
+    "too_short": "件数が不足しています。",
+    "too_long": "件数が多すぎます。",
+    "greater_than_equal": "値が小さすぎます。",
+    "greater_than": "値が小さすぎます。",
+    "less_than_equal": "値が大きすぎます。",
+    "less_than": "値が大きすぎます。",
     "json_invalid": "JSON の形式が正しくありません。",
+    "json_type": "JSON で指定してください。",
     "model_attributes_type": "オブジェクトで指定してください。",
+    "model_type": "オブジェクトで指定してください。",
+    "dict_type": "オブジェクトで指定してください。",
     "list_type": "配列で指定してください。",
     "enum": "指定できない値です。",
     "literal_error": "指定できない値です。",
+    "date_type": "日付で指定してください。",
     "date_from_datetime_parsing": "日付の形式が正しくありません。",
+    "date_from_datetime_inexact": "日付の形式が正しくありません。",
     "date_parsing": "日付の形式が正しくありません。",
+    "datetime_type": "日時で指定してください。",
+    "datetime_parsing": "日時の形式が正しくありません。",
+    "datetime_from_date_parsing": "日時の形式が正しくありません。",
+    "datetime_object_invalid": "日時の形式が正しくありません。",
+    "timezone_aware": "時差（タイムゾーン）を付けて指定してください。",
     "extra_forbidden": "指定できない項目です。",
     "value_error": "値が正しくありません。",
 }
+#: Items whose schema names no Japanese label of its own (ids, versions, common dates).
+_COMMON_LABELS = {
+    "atena_number": "宛名番号",
+    "atena_numbers": "宛名番号",
+    "household_number": "世帯番号",
+    "notified_date": "届出日",
+    "expected_version": "版",
+    "expected_versions": "版",
+    "expected_household_version": "世帯の版",
+    "expected_household_versions": "世帯の版",
+    "registration_number": "登録番号",
+    "measure_id": "支援措置の番号",
+    "suppression_id": "抑止番号",
+    "review_id": "確認の番号",
+    "issue_number": "発行番号",
+    "login_id": "ログインID",
+    "client_id": "クライアントID",
+    "known_at": "記録時点",
+    "date": "日付",
+    "since": "開始日時",
+    "until": "終了日時",
+    "before_seq": "番号",
+    "page": "ページ",
+    "page_size": "1ページの件数",
+    "limit": "最大件数",
+    "start_date": "開始日",
+    "end_date": "終了日",
+    "password": "パスワード",
+    "current_password": "現在のパスワード",
+    "new_password": "新しいパスワード",
+    "tenant": "団体コード",
+    "note": "備考",
+    "reason": "理由",
+    "fields": "返す項目",
+    "changes": "修正する項目",
+    "zokugara": "続柄",
+}
+_LABEL_END = re.compile(r"[（(。、:：]")
 
 
-def _validation_problem(exc: RequestValidationError) -> InvalidInput:
+def _head(info: FieldInfo | None, name: str) -> str | None:
+    if info is None:
+        return None
+    if info.title:
+        return info.title
+    if name in _COMMON_LABELS:
+        return _COMMON_LABELS[name]
+    if info.description:
+        head = _LABEL_END.split(info.description, maxsplit=1)[0].strip()
+        if head and len(head) <= 20:
+            return head
+    return None
+
+
+def _inner_types(annotation: Any) -> list[Any]:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    origin = get_origin(annotation)
+    if origin is None:
+        return [annotation]
+    if origin in (dict,) and len(args) == 2:
+        return [args[1]]
+    return [t for a in args for t in _inner_types(a)] or [annotation]
+
+
+def _label_in(annotation: Any, parts: list[Any]) -> str | None:
+    """The Japanese label of the deepest named field on ``parts`` below a body model."""
+    label: str | None = None
+    current = [annotation]
+    for part in parts:
+        if not isinstance(part, str):
+            continue
+        models = [t for c in current for t in _inner_types(c) if isinstance(t, type)]
+        model = next(
+            (m for m in models if issubclass(m, BaseModel) and part in m.model_fields), None
+        )
+        if model is None:
+            current = [t for c in current for t in _inner_types(c)]
+            continue
+        info = model.model_fields[part]
+        label = _head(info, part) or label
+        current = [info.annotation]
+    return label
+
+
+def _item_label(request: Request | None, loc: list[Any]) -> str | None:
+    """The item's Japanese name from the route's own schema: what staff see on the form."""
+    route = request.scope.get("route") if request is not None else None
+    if not loc or not isinstance(route, APIRoute):
+        return _COMMON_LABELS.get(str(loc[-1])) if loc else None
+    where, rest = loc[0], list(loc[1:])
+    if where == "body":
+        body = route.body_field
+        if body is None:
+            return None
+        label = _label_in(body.field_info.annotation, rest)
+        if label is None and rest and isinstance(rest[0], str):
+            label = _COMMON_LABELS.get(rest[0])
+        return label
+    name = str(rest[0]) if rest else ""
+    for param in get_flat_params(route.dependant):
+        if name in (param.name, param.alias):
+            return _head(param.field_info, param.name) or _COMMON_LABELS.get(param.name)
+    return _COMMON_LABELS.get(name)
+
+
+def _validation_problem(
+    exc: RequestValidationError, request: Request | None = None
+) -> InvalidInput:
     errors = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        where = _LOCATION_JA.get(loc[0], loc[0]) if loc else ""
-        field = ".".join(loc[1:])
+        loc = list(err.get("loc", ()))
+        where = _LOCATION_JA.get(str(loc[0]), str(loc[0])) if loc else ""
+        field = ".".join(str(p) for p in loc[1:])
         kind = str(err.get("type", ""))
-        message = _MESSAGE_JA.get(kind, "値が正しくありません。")
-        ctx_error = (err.get("ctx") or {}).get("error")
-        ctx_message = getattr(ctx_error, "message", None)
-        if isinstance(ctx_error, ValueError) and ctx_message:
-            message = str(ctx_message)
+        if kind.startswith("kikan_"):
+            # our own types (kikan.platform.types) write Japanese messages without the value
+            message = str(err.get("msg", ""))
+        else:
+            message = _MESSAGE_JA.get(kind, "値が正しくありません。")
+            ctx_error = (err.get("ctx") or {}).get("error")
+            ctx_message = getattr(ctx_error, "message", None)
+            if isinstance(ctx_error, DateError):
+                message = ctx_error.without_value("") + "。"
+            elif isinstance(ctx_error, ValueError) and ctx_message:
+                message = str(ctx_message)
+        label = _item_label(request, loc) or (field.rsplit(".", 1)[-1] if field else where)
         # The submitted value is deliberately not echoed (it may be a My Number).
-        errors.append({"location": where, "field": field, "type": kind, "message": message})
+        errors.append(
+            {"location": where, "field": field, "item": label, "type": kind, "message": message}
+        )
     first = errors[0] if errors else None
-    detail = f"{first['field'] or first['location']}: {first['message']}" if first else None
-    return InvalidInput(detail, errors=errors)
+    detail = f"{first['item']}: {first['message']}" if first else None
+    item = first["item"] if first else None
+    return InvalidInput(detail, item=item, errors=errors)
 
 
 BUSY_RETRY_AFTER_SECONDS = 2
@@ -190,7 +334,7 @@ def install_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return problem_response(_validation_problem(exc), request)
+        return problem_response(_validation_problem(exc, request), request)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

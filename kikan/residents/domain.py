@@ -16,7 +16,7 @@ import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,9 @@ from kikan.calendar import DateError, RegisterDate, parse_date, to_wareki
 from kikan.moji import MojiError, normalize_original, search_key
 from kikan.moji import address_key as moji_address_key
 from kikan.platform.ids import IdentifierError, validate_juminhyo_code
+from kikan.platform.types import TRUSTED, Chars, ItemClass
 from kikan.standard.codes import CodeError, code_table
+from kikan.standard.layouts import layout as standard_layout
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara
 
 
@@ -117,6 +119,22 @@ HEAD = "世帯主"
 # ---------------------------------------------------------------- value objects
 
 
+def _std(group: str, code: str, cls: ItemClass = ItemClass.NAME) -> Chars:
+    """A text item bounded by its length in the standard data layout (one place for lengths:
+    kikan/standard/data/layouts/residents.toml) and by the repertoire of its class."""
+    length = standard_layout("residents").group(group).item(code).length
+    assert length is not None, f"{group}.{code} has no length in the layout"
+    return Chars(length, cls)
+
+
+#: Codes and numbers (団体・町字・国名・在留資格コード, 郵便番号 with or without hyphen …).
+Code = Annotated[str, Chars(20)]
+#: Dates the register keeps as text (和暦・西暦・不詳 forms), as long as the display column.
+DateText = Annotated[str, Chars(40)]
+_A = ItemClass.ADDRESS
+_L = ItemClass.LINE
+
+
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -124,15 +142,25 @@ class _Value(BaseModel):
 class Address(_Value):
     """住所 as written on the 住民票, with the codes the standard layout needs."""
 
-    city_code: str = Field(default="", description="市区町村コード（6桁）")
-    town_code: str = Field(default="", description="町字コード（7桁）")
-    prefecture: str = Field(default="", description="都道府県")
-    city: str = Field(default="", description="市区郡町村名")
-    town: str = Field(default="", description="町字")
-    banchi: str = Field(default="", description="番地号表記")
-    katagaki: str = Field(default="", description="方書")
-    katagaki_kana: str = Field(default="", description="方書フリガナ")
-    postal_code: str = Field(default="", description="郵便番号")
+    city_code: Code = Field(default="", description="市区町村コード（6桁）")
+    town_code: Code = Field(default="", description="町字コード（7桁）")
+    prefecture: Annotated[str, _std("address", "prefecture", _A)] = Field(
+        default="", description="都道府県"
+    )
+    city: Annotated[str, _std("address", "city", _A)] = Field(
+        default="", description="市区郡町村名"
+    )
+    town: Annotated[str, _std("address", "town", _A)] = Field(default="", description="町字")
+    banchi: Annotated[str, _std("address", "banchi", _A)] = Field(
+        default="", description="番地号表記"
+    )
+    katagaki: Annotated[str, _std("address", "katagaki", _A)] = Field(
+        default="", description="方書"
+    )
+    katagaki_kana: Annotated[str, _std("address", "katagaki_kana", _A)] = Field(
+        default="", description="方書フリガナ"
+    )
+    postal_code: Code = Field(default="", description="郵便番号")
 
     def text(self) -> str:
         base = f"{self.prefecture}{self.city}{self.town}{self.banchi}"
@@ -143,8 +171,10 @@ class OtherAddress(_Value):
     """転入前住所 / 転居前住所 / 転出先住所: domestic, or abroad (国名コード + 国外住所)."""
 
     address: Address | None = None
-    country_code: str = Field(default="", description="国名コード（国外の場合）")
-    foreign_address: str = Field(default="", description="国外住所")
+    country_code: Code = Field(default="", description="国名コード（国外の場合）")
+    foreign_address: Annotated[str, _std("address", "foreign_address", _L)] = Field(
+        default="", description="国外住所"
+    )
     unreported: bool = Field(default=False, description="未届（未届転入の転入前住所）")
 
     def text(self) -> str:
@@ -156,12 +186,24 @@ class Honseki(_Value):
     """本籍・筆頭者 (Japanese residents). `kind` may be なし or 不明 (spec 1.1.12)."""
 
     kind: Literal["記載", "なし", "不明"] = "記載"
-    prefecture: str = ""
-    city: str = ""
-    town: str = ""
-    chiban: str = Field(default="", description="地番")
-    head_family_name: str = Field(default="", description="筆頭者の氏")
-    head_given_name: str = Field(default="", description="筆頭者の名")
+    prefecture: Annotated[str, _std("person", "honseki_prefecture", _A)] = Field(
+        default="", description="本籍の都道府県"
+    )
+    city: Annotated[str, _std("person", "honseki_city", _A)] = Field(
+        default="", description="本籍の市区町村"
+    )
+    town: Annotated[str, _std("person", "honseki_town", _A)] = Field(
+        default="", description="本籍の町字"
+    )
+    chiban: Annotated[str, _std("person", "honseki_chiban", _A)] = Field(
+        default="", description="地番"
+    )
+    head_family_name: Annotated[str, _std("person", "honseki_head_family_name")] = Field(
+        default="", description="筆頭者の氏"
+    )
+    head_given_name: Annotated[str, _std("person", "honseki_head_given_name")] = Field(
+        default="", description="筆頭者の名"
+    )
 
     def text(self) -> str:
         if self.kind != "記載":
@@ -172,13 +214,15 @@ class Honseki(_Value):
 class ForeignResident(_Value):
     """外国人住民の記載事項 (spec 1.1.2). Dates are 西暦 ISO strings."""
 
-    nationality: str = Field(description="国籍・地域（国名コード）")
-    article_30_45: str = Field(description="第30条の45に規定する区分")
-    status_of_residence: str = Field(default="", description="在留資格")
-    period_of_stay: str = Field(default="", description="在留期間（例: 3年）")
-    expiry_date: str = Field(default="", description="在留期間の満了の日（YYYY-MM-DD）")
-    card_number: str = Field(default="", description="在留カード等の番号")
-    became_foreign_resident: str = Field(default="", description="外国人住民となった年月日")
+    nationality: Code = Field(description="国籍・地域（国名コード）")
+    article_30_45: Code = Field(description="第30条の45に規定する区分")
+    status_of_residence: Code = Field(default="", description="在留資格")
+    period_of_stay: Annotated[str, _std("person", "period_of_stay", _L)] = Field(
+        default="", description="在留期間（例: 3年）"
+    )
+    expiry_date: DateText = Field(default="", description="在留期間の満了の日（YYYY-MM-DD）")
+    card_number: Code = Field(default="", description="在留カード等の番号")
+    became_foreign_resident: DateText = Field(default="", description="外国人住民となった年月日")
 
 
 class Memberships(_Value):
@@ -187,8 +231,8 @@ class Memberships(_Value):
     kokuho: bool = Field(default=False, description="国民健康保険")
     kouki: bool = Field(default=False, description="後期高齢者医療")
     kaigo: bool = Field(default=False, description="介護保険")
-    nenkin: str = Field(default="", description="国民年金の種別（1号・3号 等）")
-    basic_pension_number: str = Field(default="", description="基礎年金番号")
+    nenkin: Code = Field(default="", description="国民年金の種別（1号・3号 等）")
+    basic_pension_number: Code = Field(default="", description="基礎年金番号")
     jidou_teate: bool = Field(default=False, description="児童手当")
 
 
@@ -196,36 +240,56 @@ class MoveOut(_Value):
     """転出: the planned destination and date (予定), confirmed when the move completes."""
 
     destination: OtherAddress
-    planned_date: str = Field(description="転出予定年月日（YYYY-MM-DD）")
-    notified_date: str = Field(default="", description="転出届出年月日")
+    planned_date: DateText = Field(description="転出予定年月日（YYYY-MM-DD）")
+    notified_date: DateText = Field(default="", description="転出届出年月日")
     confirmed: bool = False
 
 
 class PersonInput(_Value):
     """What is entered for a person who newly appears on the register (転入, 出生, 職権記載)."""
 
-    family_name: str = Field(description="氏")
-    given_name: str = Field(default="", description="名")
-    family_name_kana: str = Field(default="", description="氏フリガナ")
-    given_name_kana: str = Field(default="", description="名フリガナ")
-    name_furigana: str = Field(default="", description="氏名の振り仮名（戸籍に記載された振り仮名）")
-    kyuuji: str = Field(default="", description="旧氏")
-    kyuuji_kana: str = Field(default="", description="旧氏フリガナ")
-    tsuushou: str = Field(default="", description="通称（外国人住民）")
-    tsuushou_kana: str = Field(default="", description="通称フリガナ")
-    roman_name: str = Field(default="", description="氏名（外国人ローマ字）")
-    foreign_kanji_name: str = Field(default="", description="氏名（外国人漢字）")
+    family_name: Annotated[str, _std("person", "family_name")] = Field(description="氏")
+    given_name: Annotated[str, _std("person", "given_name")] = Field(default="", description="名")
+    family_name_kana: Annotated[str, _std("person", "family_name_kana")] = Field(
+        default="", description="氏フリガナ"
+    )
+    given_name_kana: Annotated[str, _std("person", "given_name_kana")] = Field(
+        default="", description="名フリガナ"
+    )
+    name_furigana: Annotated[str, _std("person", "name_furigana")] = Field(
+        default="", description="氏名の振り仮名（戸籍に記載された振り仮名）"
+    )
+    kyuuji: Annotated[str, _std("person", "kyuuji")] = Field(default="", description="旧氏")
+    kyuuji_kana: Annotated[str, _std("person", "kyuuji_kana")] = Field(
+        default="", description="旧氏フリガナ"
+    )
+    tsuushou: Annotated[str, _std("person", "tsuushou")] = Field(
+        default="", description="通称（外国人住民）"
+    )
+    tsuushou_kana: Annotated[str, _std("person", "tsuushou_kana")] = Field(
+        default="", description="通称フリガナ"
+    )
+    roman_name: Annotated[str, _std("person", "roman_name")] = Field(
+        default="", description="氏名（外国人ローマ字）"
+    )
+    foreign_kanji_name: Annotated[str, _std("person", "foreign_kanji_name")] = Field(
+        default="", description="氏名（外国人漢字）"
+    )
     sex: Literal["1", "2", "9", "0"] = Field(description="性別（1 男, 2 女, 9 その他, 0 不明）")
-    birth_date: str = Field(description="生年月日（和暦・西暦・不詳の表記可）")
-    zokugara: str = Field(description="世帯主との続柄（例: 世帯主, 妻, 子, 妻の子）")
+    birth_date: DateText = Field(description="生年月日（和暦・西暦・不詳の表記可）")
+    zokugara: Annotated[str, _std("person", "zokugara", _L)] = Field(
+        description="世帯主との続柄（例: 世帯主, 妻, 子, 妻の子）"
+    )
     resident_kind: Literal["1", "2"] = Field(
         default="1", description="住民種別（1 日本人, 2 外国人）"
     )
     honseki: Honseki | None = None
     foreign: ForeignResident | None = None
     memberships: Memberships = Memberships()
-    juminhyo_code: str = Field(default="", description="住民票コード（11桁）")
-    district_code: str = Field(default="", description="地区管理コード")
+    juminhyo_code: Code = Field(default="", description="住民票コード（11桁）")
+    district_code: Annotated[str, _std("person", "district_code", _L)] = Field(
+        default="", description="地区管理コード"
+    )
 
 
 class Snapshot(PersonInput):
@@ -262,7 +326,7 @@ class Snapshot(PersonInput):
         data.update(
             {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in changes.items()}
         )
-        return Snapshot.model_validate(data)
+        return Snapshot.model_validate(data, context=TRUSTED)
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -270,6 +334,9 @@ class Snapshot(PersonInput):
 
 def _wrap(exc: ValueError, item: str) -> RegisterError:
     code = str(getattr(exc, "code", "invalid"))
+    if isinstance(exc, DateError):
+        # its message quotes the value; the register's answer names the item only
+        return RegisterError(code, exc.without_value(item) + "。", item)
     message = str(getattr(exc, "message", None) or exc)
     if item not in message:
         message = f"{item}: {message}"

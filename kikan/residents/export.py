@@ -29,6 +29,7 @@ from sqlalchemy import and_, select
 
 from kikan.platform import audit
 from kikan.platform.crypto import KeyRing
+from kikan.platform.types import TRUSTED
 from kikan.platform.uow import Database
 from kikan.residents.domain import Address, OtherAddress, Snapshot, Status
 from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow, SupportMeasureRow
@@ -258,7 +259,7 @@ def latest_snapshots(
     if limit is not None:
         stmt = stmt.limit(limit)
     for snap in uow.session.scalars(stmt):
-        yield Snapshot.model_validate(snap)
+        yield Snapshot.model_validate(snap, context=TRUSTED)
 
 
 def export_standard(

@@ -13,15 +13,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
 from kikan.platform.api import DbDep, StaffDep, client_place, client_terminal
 from kikan.platform.errors import InvalidInput
 from kikan.platform.settings import Settings
+from kikan.platform.types import Base64Image, Chars, Id, ItemClass
 from kikan.platform.uow import Database
 from kikan.seal import domain, service
 from kikan.seal.store import SealRegistrationRow
@@ -59,16 +60,24 @@ router = APIRouter(prefix="/api/v1/seal", tags=["印鑑登録"], lifespan=_lifes
 # ---------------------------------------------------------------- schemas
 
 
+RegistrationNumberPath = Annotated[Id, Path(description="登録番号")]
+ReviewIdPath = Annotated[Id, Path(description="確認事項の番号")]
+CardNumberPath = Annotated[str, Chars(12), Path(description="印鑑登録証の番号")]
+AtenaQuery = Annotated[str, Chars(15), Query(description="宛名番号")]
+
+
 class RegistrationCreate(BaseModel):
-    atena_number: str = Field(min_length=1, max_length=15, description="宛名番号")
+    atena_number: Annotated[str, Chars(15, min_length=1)] = Field(description="宛名番号")
     method: Literal["即日登録", "照会回答"] = Field(
         description="即日登録（写真付き本人確認書類で確認）／照会回答（照会書を郵送し回答書で登録）"
     )
-    identity_document: str = Field(
-        default="", max_length=50, description="本人確認書類（即日登録のとき必須）"
+    identity_document: Annotated[str, Chars(50)] = Field(
+        default="", description="本人確認書類（即日登録のとき必須）"
     )
-    seal_text: str = Field(min_length=1, max_length=20, description="印影の文字（例: 青木）")
-    image_base64: str = Field(
+    seal_text: Annotated[str, Chars(20, ItemClass.NAME, min_length=1)] = Field(
+        description="印影の文字（例: 青木）"
+    )
+    image_base64: Base64Image = Field(
         min_length=1,
         max_length=800_000,
         description="印影の画像（PNG または JPEG を Base64 で。512KB 以下）",
@@ -76,12 +85,14 @@ class RegistrationCreate(BaseModel):
 
 
 class AnswerRequest(BaseModel):
-    inquiry_code: str = Field(min_length=1, max_length=20, description="照会書に記載の照会番号")
+    inquiry_code: Annotated[str, Chars(20, min_length=1)] = Field(
+        description="照会書に記載の照会番号"
+    )
 
 
 class AbolishRequest(BaseModel):
-    card_number: str | None = Field(
-        default=None, max_length=12, description="返納された印鑑登録証の番号（ある場合）"
+    card_number: Annotated[str, Chars(12)] | None = Field(
+        default=None, description="返納された印鑑登録証の番号（ある場合）"
     )
 
 
@@ -130,18 +141,24 @@ class ReviewOut(BaseModel):
 
 
 class CertificateRequest(BaseModel):
-    card_number: str = Field(
-        min_length=1, max_length=12, description="提示された印鑑登録証の番号（8桁）"
+    card_number: Annotated[str, Chars(12, min_length=1)] = Field(
+        description="提示された印鑑登録証の番号（8桁）"
     )
     requester_kind: Literal["本人", "代理人"] = Field(description="請求者（登録証を提示した者）")
-    requester_name: str = Field(default="", max_length=100, description="請求者の氏名")
-    purpose: str = Field(default="", max_length=200, description="使用目的（任意）")
+    requester_name: Annotated[str, Chars(100)] = Field(default="", description="請求者の氏名")
+    purpose: Annotated[str, Chars(200, ItemClass.TEXT)] = Field(
+        default="", description="使用目的（任意）"
+    )
 
 
 class LinkRequest(BaseModel):
-    base_url: str = Field(min_length=1, max_length=300, description="庁内データ連携 API の URL")
-    client_id: str = Field(min_length=32, max_length=32)
-    client_secret: str = Field(min_length=1, max_length=64)
+    base_url: Annotated[str, Chars(300, min_length=1)] = Field(
+        description="庁内データ連携 API の URL"
+    )
+    client_id: Annotated[str, Chars(32, min_length=32)] = Field(description="クライアントID")
+    client_secret: Annotated[str, Chars(64, ItemClass.SECRET, min_length=1)] = Field(
+        description="クライアントシークレット"
+    )
 
 
 class SyncStateOut(BaseModel):
@@ -241,7 +258,11 @@ def create_registration(
     summary="回答書の受理（照会回答による登録）",
 )
 def answer_inquiry(
-    registration_number: int, body: AnswerRequest, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath,
+    body: AnswerRequest,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録（回答書受理）")
     with db.unit_of_work(staff.scope) as uow:
@@ -258,7 +279,7 @@ def answer_inquiry(
     summary="印鑑登録の照会（登録番号）",
 )
 def get_registration(
-    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
@@ -274,7 +295,7 @@ def get_registration(
     summary="印鑑登録の経過",
 )
 def get_history(
-    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> list[HistoryOut]:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
@@ -294,7 +315,9 @@ def get_history(
     response_class=Response,
     responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}},
 )
-def get_image(registration_number: int, request: Request, staff: StaffDep, db: DbDep) -> Response:
+def get_image(
+    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
+) -> Response:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
     with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
@@ -311,7 +334,7 @@ def get_image(registration_number: int, request: Request, staff: StaffDep, db: D
     summary="印鑑登録の検索（宛名番号）",
 )
 def find_registrations(
-    atena_number: str, request: Request, staff: StaffDep, db: DbDep
+    atena_number: AtenaQuery, request: Request, staff: StaffDep, db: DbDep
 ) -> list[RegistrationOut]:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
@@ -326,7 +349,9 @@ def find_registrations(
     response_model=RegistrationOut,
     summary="印鑑登録証による照会（登録証の提示）",
 )
-def get_by_card(card_number: str, request: Request, staff: StaffDep, db: DbDep) -> RegistrationOut:
+def get_by_card(
+    card_number: CardNumberPath, request: Request, staff: StaffDep, db: DbDep
+) -> RegistrationOut:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     with db.unit_of_work(staff.scope) as uow:
         reg = service.read_by_card(uow, _actor(request, staff), card_number)
@@ -340,7 +365,7 @@ def get_by_card(card_number: str, request: Request, staff: StaffDep, db: DbDep) 
     summary="印鑑登録証亡失届",
 )
 def report_lost(
-    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証亡失届")
     with db.unit_of_work(staff.scope) as uow:
@@ -355,7 +380,7 @@ def report_lost(
     summary="印鑑登録廃止届",
 )
 def abolish(
-    registration_number: int,
+    registration_number: RegistrationNumberPath,
     body: AbolishRequest,
     request: Request,
     staff: StaffDep,
@@ -376,7 +401,7 @@ def abolish(
     summary="登録事項変更（現在の宛名を反映）",
 )
 def change_particulars(
-    registration_number: int, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録事項変更")
     with db.unit_of_work(staff.scope) as uow:
@@ -413,7 +438,7 @@ def list_reviews(request: Request, staff: StaffDep, db: DbDep) -> list[ReviewOut
 
 
 @router.post("/reviews/{review_id}/close", status_code=204, summary="確認事項の完了")
-def close_review(review_id: int, request: Request, staff: StaffDep, db: DbDep) -> Response:
+def close_review(review_id: ReviewIdPath, request: Request, staff: StaffDep, db: DbDep) -> Response:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
     with db.unit_of_work(staff.scope) as uow:
         service.close_review(uow, _actor(request, staff), review_id)

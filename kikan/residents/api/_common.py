@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request, Response
+from fastapi import Header, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
 from kikan.platform.api import DbDep
 from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import InvalidInput, KikanError
+from kikan.platform.types import Chars, ItemClass, Version
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import RegisterError, SuppressedError, final_month_start
@@ -32,6 +33,23 @@ READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
 SUPPRESSION_ROLES = (auth.Role.APPROVER,)
 SUPPORT_MEASURE_ROLES = (auth.Role.APPROVER,)
 WARNING_HEADER = "Kikan-Warning"
+
+# ---------------------------------------------------------------- input types (ADR 0010)
+
+#: 宛名番号・世帯番号 (X15 in the standard layout, String(15) in the tables).
+AtenaNumber = Annotated[str, Chars(15)]
+HouseholdNumber = Annotated[str, Chars(15)]
+AtenaPath = Annotated[str, Chars(15), Path(description="宛名番号")]
+IfMatchHeader = Annotated[str | None, Chars(24), Header(description="版（ETag）")]
+#: 留意事項・備考・理由: free text, as long as the suppression reasons already allowed.
+Note = Annotated[str, Chars(2000, ItemClass.TEXT)]
+#: 続柄 (Ｎ30 in the standard layout).
+Zokugara = Annotated[str, Chars(30)]
+#: How many persons or households one request may name: more than any household holds.
+MAX_PERSONS = 200
+AtenaNumbers = Annotated[list[AtenaNumber], Field(min_length=1, max_length=MAX_PERSONS)]
+ZokugaraMap = Annotated[dict[AtenaNumber, Zokugara], Field(max_length=MAX_PERSONS)]
+VersionMap = Annotated[dict[AtenaNumber, Version], Field(max_length=MAX_PERSONS)]
 
 
 class Suppressed(KikanError):

@@ -10,15 +10,24 @@ it produces (支援措置, 発行抑止) are audited by that service. The 発行
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth, tenancy
 from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.types import Base64Image, Chars, ItemClass, LegalDate, Version
 from kikan.platform.uow import UnitOfWork
-from kikan.residents.api._common import READ_ROLES, WRITE_ROLES, _ctx, _run, _warning_headers
+from kikan.residents.api._common import (
+    READ_ROLES,
+    WRITE_ROLES,
+    AtenaNumber,
+    AtenaPath,
+    _ctx,
+    _run,
+    _warning_headers,
+)
 from kikan.residents.certificates import (
     CertificateRequest,
     Requester,
@@ -43,42 +52,43 @@ class RequesterIn(BaseModel):
         description="請求者の種別: self（本人・同一世帯員）、agent（代理人）、official（公用）、"
         "third_party（第三者）"
     )
-    name: str = Field(
-        default="", max_length=200, description="代理人・請求機関・第三者の氏名・名称"
+    name: Annotated[str, Chars(200)] = Field(
+        default="", description="代理人・請求機関・第三者の氏名・名称"
     )
-    atena_number: str = Field(
+    atena_number: AtenaNumber = Field(
         default="",
-        max_length=15,
         description="本人確認した請求者（本人・世帯員）または委任者の宛名番号",
     )
-    purpose: str = Field(
-        default="", max_length=400, description="利用目的（第三者・公用の請求では必須）"
+    purpose: Annotated[str, Chars(400, ItemClass.TEXT)] = Field(
+        default="", description="利用目的（第三者・公用の請求では必須）"
     )
     power_of_attorney: bool = Field(default=False, description="委任状を確認した（代理人）")
-    address: str = Field(default="", max_length=400, description="請求者の住所（第三者）")
+    address: Annotated[str, Chars(400)] = Field(default="", description="請求者の住所（第三者）")
 
 
 class CertificateIn(BaseModel):
-    kind: str = Field(
+    kind: Annotated[str, Chars(40)] = Field(
         description="juminhyo（住民票の写し 世帯連記式）、juminhyo_kojin（個人票）、"
         "kisai_jikou（記載事項証明書）、joshou（除票の写し）、tenshutsu（転出証明書）、"
         "juri_tsuchi（住民異動届受理通知）"
     )
     requester: RequesterIn
-    members: list[str] = Field(
+    members: list[AtenaNumber] = Field(
         default_factory=list,
         max_length=100,
         description="記載する世帯員の宛名番号（省略時: 世帯連記式は世帯全員、他は本人）",
     )
-    include: list[str] = Field(
+    include: list[Annotated[str, Chars(40)]] = Field(
         default_factory=list,
         max_length=20,
         description="記載する事項（householder, honseki, resident_code, my_number, kyuuji, "
         "tsuushou, history, furigana, nationality, foreign_kind, status_of_residence, "
         "card_number）",
     )
-    omit: list[str] = Field(default_factory=list, max_length=20, description="省略する事項")
-    history_no: int | None = Field(default=None, description="受理通知の対象の履歴番号")
+    omit: list[Annotated[str, Chars(40)]] = Field(
+        default_factory=list, max_length=20, description="省略する事項"
+    )
+    history_no: Version | None = Field(default=None, description="受理通知の対象の履歴番号")
     reissue: bool = Field(default=False, description="転出証明書の再交付")
 
 
@@ -98,8 +108,10 @@ class IssuanceOut(BaseModel):
 
 
 class HonninTsuuchiIn(BaseModel):
-    send_to: str = Field(default="", max_length=400, description="通知先（省略時は住民票の住所）")
-    note: str = Field(default="", max_length=400)
+    send_to: Annotated[str, Chars(400)] = Field(
+        default="", description="通知先（省略時は住民票の住所）"
+    )
+    note: Annotated[str, Chars(400, ItemClass.TEXT)] = Field(default="", description="備考")
 
 
 class HonninTsuuchiOut(BaseModel):
@@ -133,7 +145,7 @@ class HonninNoticeOut(BaseModel):
     },
 )
 def issue(
-    atena_number: str, body: CertificateIn, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath, body: CertificateIn, staff: StaffDep, db: DbDep, request: Request
 ) -> Response:
     """住民票の写し等を PDF で発行します。請求者の種別ごとの要件（本人・同一世帯員、代理人の委任状、
     第三者・公用の利用目的）と支援措置を確認し、発行番号を採番して交付履歴に記録します。"""
@@ -178,7 +190,9 @@ def issue(
     response_model=list[IssuanceOut],
     summary="交付履歴照会",
 )
-def history(atena_number: str, staff: StaffDep, db: DbDep, request: Request) -> list[IssuanceOut]:
+def history(
+    atena_number: AtenaPath, staff: StaffDep, db: DbDep, request: Request
+) -> list[IssuanceOut]:
     """この方について交付した証明書（発行番号・種別・請求者・記載事項・枚数・交付日時・職員）。"""
     found = _run(
         db,
@@ -214,7 +228,7 @@ def history(atena_number: str, staff: StaffDep, db: DbDep, request: Request) -> 
     summary="本人通知制度の登録",
 )
 def register_notice(
-    atena_number: str, body: HonninTsuuchiIn, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath, body: HonninTsuuchiIn, staff: StaffDep, db: DbDep, request: Request
 ) -> HonninTsuuchiOut:
     """第三者・代理人に証明書を交付したとき、本人に通知する登録をします。"""
     row = _run(
@@ -241,7 +255,9 @@ def register_notice(
     response_model=HonninTsuuchiOut,
     summary="本人通知制度の登録廃止",
 )
-def end_notice(atena_number: str, staff: StaffDep, db: DbDep, request: Request) -> HonninTsuuchiOut:
+def end_notice(
+    atena_number: AtenaPath, staff: StaffDep, db: DbDep, request: Request
+) -> HonninTsuuchiOut:
     row = _run(
         db,
         staff,
@@ -265,7 +281,7 @@ def end_notice(atena_number: str, staff: StaffDep, db: DbDep, request: Request) 
     summary="本人通知の一覧",
 )
 def notices(
-    atena_number: str, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath, staff: StaffDep, db: DbDep, request: Request
 ) -> list[HonninNoticeOut]:
     """登録者に通知すべき（通知した）交付の一覧。"""
     rows = _run(
@@ -289,20 +305,22 @@ def notices(
 
 
 class CertifierIn(BaseModel):
-    deputy_title: str = Field(
-        default="", max_length=40, description="職務代理者の職名（例: 副市長）"
+    deputy_title: Annotated[str, Chars(40, ItemClass.NAME)] = Field(
+        default="", description="職務代理者の職名（例: 副市長）"
     )
-    deputy_name: str = Field(default="", max_length=100, description="職務代理者の氏名")
-    deputy_from: date | None = Field(default=None, description="職務代理の開始日")
-    deputy_until: date | None = Field(default=None, description="職務代理の終了日")
-    deputy_seal_png: str | None = Field(
-        default=None, description="職務代理者の公印（PNG、黒色、Base64）", max_length=4_000_000
+    deputy_name: Annotated[str, Chars(100, ItemClass.NAME)] = Field(
+        default="", description="職務代理者の氏名"
     )
-    mayor_seal_png: str | None = Field(
-        default=None, description="市区町村長の公印（PNG、黒色、Base64）", max_length=4_000_000
+    deputy_from: LegalDate | None = Field(default=None, description="職務代理の開始日")
+    deputy_until: LegalDate | None = Field(default=None, description="職務代理の終了日")
+    deputy_seal_png: Base64Image | None = Field(
+        default=None, description="職務代理者の公印（PNG、黒色、Base64）"
     )
-    notice: str | None = Field(
-        default=None, max_length=100, description="公印の文言（例: この印は黒色です）"
+    mayor_seal_png: Base64Image | None = Field(
+        default=None, description="市区町村長の公印（PNG、黒色、Base64）"
+    )
+    notice: Annotated[str, Chars(100)] | None = Field(
+        default=None, description="公印の文言（例: この印は黒色です）"
     )
 
 

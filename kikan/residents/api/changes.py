@@ -6,16 +6,34 @@ Why a module of its own: each endpoint maps one request to one use case and answ
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth
 from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.types import (
+    Chars,
+    LegalDate,
+    Version,
+)
 from kikan.residents import service
-from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _if_match, _run_change
+from kikan.residents.api._common import (
+    MAX_PERSONS,
+    WRITE_ROLES,
+    AtenaNumber,
+    AtenaNumbers,
+    AtenaPath,
+    ChangeOut,
+    HouseholdNumber,
+    IfMatchHeader,
+    Note,
+    VersionMap,
+    ZokugaraMap,
+    _if_match,
+    _run_change,
+)
 from kikan.residents.domain import Address, OtherAddress, PersonInput, Reason
 
 router = APIRouter()
@@ -25,102 +43,113 @@ router = APIRouter()
 
 class MoverIn(BaseModel):
     person: PersonInput
-    my_number: str | None = Field(default=None, description="個人番号（12桁。暗号化して保存）")
+    my_number: Annotated[str, Chars(20)] | None = Field(
+        default=None, description="個人番号（12桁。暗号化して保存）"
+    )
 
 
 class MoveInRequest(BaseModel):
-    movers: list[MoverIn] = Field(min_length=1, description="異動者（家族で転入する場合は全員）")
+    movers: list[MoverIn] = Field(
+        min_length=1, max_length=MAX_PERSONS, description="異動者（家族で転入する場合は全員）"
+    )
     address: Address = Field(description="転入先の住所")
     prior_address: OtherAddress | None = Field(
         default=None,
         description="転入前住所（国外の場合は国名コードと国外住所。"
         "第30条の46・47 の場合は省略して空欄）",
     )
-    move_date: date = Field(description="異動日（転入した日）")
-    notified_date: date | None = Field(default=None, description="届出日")
+    move_date: LegalDate = Field(description="異動日（転入した日）")
+    notified_date: LegalDate | None = Field(default=None, description="届出日")
     reason: Literal["国内転入", "国外転入等"] = Field(default="国内転入", description="異動事由")
-    join_household: str | None = Field(default=None, description="既存世帯に入る場合の世帯番号")
-    expected_household_version: int | None = Field(default=None, description="既存世帯の版")
+    join_household: HouseholdNumber | None = Field(
+        default=None, description="既存世帯に入る場合の世帯番号"
+    )
+    expected_household_version: Version | None = Field(default=None, description="既存世帯の版")
 
 
 class BirthRequest(BaseModel):
-    household_number: str = Field(description="出生子が入る世帯の世帯番号")
+    household_number: HouseholdNumber = Field(description="出生子が入る世帯の世帯番号")
     person: PersonInput
-    notified_date: date | None = None
-    expected_household_version: int | None = None
+    notified_date: LegalDate | None = None
+    expected_household_version: Version | None = None
 
 
 class MoveWithinRequest(BaseModel):
-    household_number: str
+    household_number: HouseholdNumber
     address: Address = Field(description="転居先の住所")
-    move_date: date = Field(description="異動日（転居した日）")
-    notified_date: date | None = None
-    expected_household_version: int | None = None
+    move_date: LegalDate = Field(description="異動日（転居した日）")
+    notified_date: LegalDate | None = None
+    expected_household_version: Version | None = None
 
 
 class MoveOutRequest(BaseModel):
-    atena_numbers: list[str] = Field(min_length=1)
+    atena_numbers: AtenaNumbers = Field()
     destination: OtherAddress = Field(description="転出先住所（予定）")
-    planned_date: date = Field(description="転出予定年月日")
-    notified_date: date = Field(description="転出届出年月日")
-    expected_versions: dict[str, int] | None = None
+    planned_date: LegalDate = Field(description="転出予定年月日")
+    notified_date: LegalDate = Field(description="転出届出年月日")
+    expected_versions: VersionMap | None = None
 
 
 class MoveOutConfirmRequest(BaseModel):
-    atena_numbers: list[str] = Field(min_length=1)
-    moved_date: date = Field(description="異動日（転出した日）")
+    atena_numbers: AtenaNumbers = Field()
+    moved_date: LegalDate = Field(description="異動日（転出した日）")
     confirmed_destination: OtherAddress | None = Field(
         default=None, description="転出先住所（確定）"
     )
-    expected_versions: dict[str, int] | None = None
+    expected_versions: VersionMap | None = None
 
 
 class DeathRequest(BaseModel):
-    atena_number: str
-    death_date: date = Field(description="死亡年月日")
-    notified_date: date | None = None
-    expected_version: int | None = None
+    atena_number: AtenaNumber
+    death_date: LegalDate = Field(description="死亡年月日")
+    notified_date: LegalDate | None = None
+    expected_version: Version | None = None
 
 
 class HeadChangeRequest(BaseModel):
-    household_number: str
-    zokugara: dict[str, str] = Field(description="宛名番号 → 新しい続柄（新世帯主は「世帯主」）")
-    change_date: date
-    notified_date: date | None = None
-    expected_household_version: int | None = None
+    household_number: HouseholdNumber
+    zokugara: ZokugaraMap = Field(description="宛名番号 → 新しい続柄（新世帯主は「世帯主」）")
+    change_date: LegalDate
+    notified_date: LegalDate | None = None
+    expected_household_version: Version | None = None
 
 
 class ExOfficioEntryRequest(BaseModel):
-    movers: list[MoverIn] = Field(min_length=1, description="記載する者")
+    movers: list[MoverIn] = Field(min_length=1, max_length=MAX_PERSONS, description="記載する者")
     address: Address = Field(description="住所")
     prior_address: OtherAddress | None = Field(
         default=None, description="転入前住所（不明・なしの場合は省略）"
     )
-    entry_date: date = Field(description="異動日")
-    notified_date: date | None = Field(default=None, description="戸籍届出・通知日又は申出日")
+    entry_date: LegalDate = Field(description="異動日")
+    notified_date: LegalDate | None = Field(default=None, description="戸籍届出・通知日又は申出日")
     reason: Literal["職権記載", "職権記載（帰化等）", "職権記載（国籍喪失）"] = "職権記載"
-    join_household: str | None = Field(default=None, description="既存世帯に入る場合の世帯番号")
-    expected_household_version: int | None = Field(default=None, description="既存世帯の版")
-    note: str = Field(default="", description="留意事項（職権記載の理由など）")
+    join_household: HouseholdNumber | None = Field(
+        default=None, description="既存世帯に入る場合の世帯番号"
+    )
+    expected_household_version: Version | None = Field(default=None, description="既存世帯の版")
+    note: Note = Field(default="", description="留意事項（職権記載の理由など）")
 
 
 class ExOfficioRemovalRequest(BaseModel):
-    atena_numbers: list[str] = Field(min_length=1, description="消除する者の宛名番号")
-    removal_date: date = Field(description="異動日（消除の年月日）")
+    atena_numbers: AtenaNumbers = Field(description="消除する者の宛名番号")
+    removal_date: LegalDate = Field(description="異動日（消除の年月日）")
     reason: Literal["職権消除", "職権消除（帰化等）", "職権消除（国籍喪失）"] = "職権消除"
-    notified_date: date | None = Field(default=None, description="戸籍届出・通知日又は申出日")
-    note: str = Field(default="", description="留意事項（実態調査の結果など）")
-    expected_versions: dict[str, int] | None = None
+    notified_date: LegalDate | None = Field(default=None, description="戸籍届出・通知日又は申出日")
+    note: Note = Field(default="", description="留意事項（実態調査の結果など）")
+    expected_versions: VersionMap | None = None
 
 
 class CorrectionRequest(BaseModel):
-    changes: dict[str, Any] = Field(description="修正する項目と新しい値")
+    changes: dict[Annotated[str, Chars(40)], Any] = Field(
+        max_length=40,
+        description="修正する項目と新しい値（値は住民の記載事項と同じ型で検査する）",
+    )
     reason: Literal["誤記修正", "職権修正", "軽微な修正"] = "誤記修正"
-    note: str = Field(default="", description="留意事項")
+    note: Note = Field(default="", description="留意事項")
 
 
 class CancelRequest(BaseModel):
-    note: str = Field(default="", description="取消しの理由")
+    note: Note = Field(default="", description="取消しの理由")
 
 
 # ---------------------------------------------------------------- endpoints: 異動
@@ -277,13 +306,13 @@ def head_change(body: HeadChangeRequest, request: Request, staff: StaffDep, db: 
     summary="修正（誤記修正・職権修正）",
 )
 def corrections(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: CorrectionRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     return _run_change(
         db,
@@ -305,13 +334,13 @@ def corrections(
 
 @router.post("/residents/{atena_number}/cancel", response_model=ChangeOut, summary="異動の取消し")
 def cancel(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: CancelRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     return _run_change(
         db,

@@ -5,14 +5,23 @@ Why a module of its own: these requests name two households and carry a version 
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.types import (
+    LegalDate,
+    Version,
+)
 from kikan.residents import service
-from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _run_change
+from kikan.residents.api._common import (
+    WRITE_ROLES,
+    ChangeOut,
+    HouseholdNumber,
+    VersionMap,
+    ZokugaraMap,
+    _run_change,
+)
 
 router = APIRouter()
 
@@ -20,33 +29,35 @@ router = APIRouter()
 
 
 class HouseholdSplitRequest(BaseModel):
-    household_number: str = Field(description="分離元の世帯番号")
-    zokugara: dict[str, str] = Field(
+    household_number: HouseholdNumber = Field(description="分離元の世帯番号")
+    zokugara: ZokugaraMap = Field(
         description="分離する世帯員の宛名番号 → 新しい世帯での続柄（世帯主は一人）"
     )
-    change_date: date = Field(description="異動日")
-    notified_date: date | None = Field(default=None, description="届出日")
-    expected_household_version: int | None = Field(default=None, description="分離元世帯の版")
+    change_date: LegalDate = Field(description="異動日")
+    notified_date: LegalDate | None = Field(default=None, description="届出日")
+    expected_household_version: Version | None = Field(default=None, description="分離元世帯の版")
 
 
 class HouseholdMergeRequest(BaseModel):
-    household_number: str = Field(description="合併先（存続する）世帯の世帯番号")
-    merging_household_number: str = Field(description="合併元（消滅する）世帯の世帯番号")
-    zokugara: dict[str, str] = Field(description="合併元の全世帯員の宛名番号 → 新しい続柄")
-    change_date: date = Field(description="異動日")
-    notified_date: date | None = Field(default=None, description="届出日")
-    expected_household_versions: dict[str, int] | None = Field(
+    household_number: HouseholdNumber = Field(description="合併先（存続する）世帯の世帯番号")
+    merging_household_number: HouseholdNumber = Field(
+        description="合併元（消滅する）世帯の世帯番号"
+    )
+    zokugara: ZokugaraMap = Field(description="合併元の全世帯員の宛名番号 → 新しい続柄")
+    change_date: LegalDate = Field(description="異動日")
+    notified_date: LegalDate | None = Field(default=None, description="届出日")
+    expected_household_versions: VersionMap | None = Field(
         default=None, description="世帯番号 → 版"
     )
 
 
 class HouseholdChangeRequest(BaseModel):
-    household_number: str = Field(description="異動元の世帯番号")
-    target_household_number: str = Field(description="異動先（既存）の世帯番号")
-    zokugara: dict[str, str] = Field(description="移る世帯員の宛名番号 → 異動先での続柄")
-    change_date: date = Field(description="異動日")
-    notified_date: date | None = Field(default=None, description="届出日")
-    expected_household_versions: dict[str, int] | None = Field(
+    household_number: HouseholdNumber = Field(description="異動元の世帯番号")
+    target_household_number: HouseholdNumber = Field(description="異動先（既存）の世帯番号")
+    zokugara: ZokugaraMap = Field(description="移る世帯員の宛名番号 → 異動先での続柄")
+    change_date: LegalDate = Field(description="異動日")
+    notified_date: LegalDate | None = Field(default=None, description="届出日")
+    expected_household_versions: VersionMap | None = Field(
         default=None, description="世帯番号 → 版"
     )
 

@@ -6,16 +6,26 @@ touch no household.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.types import (
+    Chars,
+    LegalDate,
+)
 from kikan.residents import service
-from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _if_match, _run_change
-from kikan.residents.domain import Reason
+from kikan.residents.api._common import (
+    WRITE_ROLES,
+    AtenaPath,
+    ChangeOut,
+    IfMatchHeader,
+    _if_match,
+    _run_change,
+)
+from kikan.residents.domain import Reason, _std
 
 router = APIRouter()
 
@@ -23,37 +33,43 @@ router = APIRouter()
 
 
 class KyuujiRequest(BaseModel):
-    kyuuji: str = Field(description="旧氏")
-    kyuuji_kana: str = Field(default="", description="旧氏フリガナ（任意）")
-    requested_date: date = Field(description="請求日")
+    kyuuji: Annotated[str, _std("person", "kyuuji")] = Field(description="旧氏")
+    kyuuji_kana: Annotated[str, _std("person", "kyuuji_kana")] = Field(
+        default="", description="旧氏フリガナ（任意）"
+    )
+    requested_date: LegalDate = Field(description="請求日")
 
 
 class KyuujiDeleteRequest(BaseModel):
-    requested_date: date = Field(description="請求日")
+    requested_date: LegalDate = Field(description="請求日")
 
 
 class TsuushouRequest(BaseModel):
-    tsuushou: str = Field(description="通称")
-    tsuushou_kana: str = Field(default="", description="通称フリガナ（任意）")
-    offered_date: date = Field(description="申出日")
+    tsuushou: Annotated[str, _std("person", "tsuushou")] = Field(description="通称")
+    tsuushou_kana: Annotated[str, _std("person", "tsuushou_kana")] = Field(
+        default="", description="通称フリガナ（任意）"
+    )
+    offered_date: LegalDate = Field(description="申出日")
 
 
 class TsuushouDeleteRequest(BaseModel):
-    offered_date: date = Field(description="申出日")
+    offered_date: LegalDate = Field(description="申出日")
 
 
 class MyNumberChangeRequest(BaseModel):
-    my_number: str = Field(description="新しい個人番号（12桁。暗号化して保存し、応答には含めない）")
+    my_number: Annotated[str, Chars(20)] = Field(
+        description="新しい個人番号（12桁。暗号化して保存し、応答には含めない）"
+    )
     reason: Literal["個人番号の変更請求", "個人番号の職権修正"] = "個人番号の変更請求"
-    change_date: date = Field(description="異動日")
-    notified_date: date | None = Field(default=None, description="請求日")
+    change_date: LegalDate = Field(description="異動日")
+    notified_date: LegalDate | None = Field(default=None, description="請求日")
 
 
 class JuminhyoCodeChangeRequest(BaseModel):
-    juminhyo_code: str = Field(description="新しい住民票コード（11桁）")
+    juminhyo_code: Annotated[str, Chars(20)] = Field(description="新しい住民票コード（11桁）")
     reason: Literal["住民票コードの変更請求", "住民票コードの職権記載"] = "住民票コードの変更請求"
-    change_date: date = Field(description="異動日")
-    notified_date: date | None = Field(default=None, description="請求日")
+    change_date: LegalDate = Field(description="異動日")
+    notified_date: LegalDate | None = Field(default=None, description="請求日")
 
 
 # ---------------------------------------------------------------- endpoints: 旧氏・通称・番号
@@ -63,13 +79,13 @@ class JuminhyoCodeChangeRequest(BaseModel):
     "/residents/{atena_number}/kyuuji", response_model=ChangeOut, summary="旧氏の記載・変更"
 )
 def kyuuji(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: KyuujiRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     """日本人住民の請求による旧氏の記載（既に記載があれば旧氏の変更）。"""
     return _run_change(
@@ -94,13 +110,13 @@ def kyuuji(
     "/residents/{atena_number}/kyuuji/delete", response_model=ChangeOut, summary="旧氏の削除"
 )
 def kyuuji_delete(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: KyuujiDeleteRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     return _run_change(
         db,
@@ -120,13 +136,13 @@ def kyuuji_delete(
 
 @router.post("/residents/{atena_number}/tsuushou", response_model=ChangeOut, summary="通称の記載")
 def tsuushou(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: TsuushouRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     """外国人住民の申出による通称の記載。"""
     return _run_change(
@@ -151,13 +167,13 @@ def tsuushou(
     "/residents/{atena_number}/tsuushou/delete", response_model=ChangeOut, summary="通称の削除"
 )
 def tsuushou_delete(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: TsuushouDeleteRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     return _run_change(
         db,
@@ -179,13 +195,13 @@ def tsuushou_delete(
     "/residents/{atena_number}/my-number", response_model=ChangeOut, summary="個人番号の変更"
 )
 def my_number_change(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: MyNumberChangeRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     """個人番号の変更請求・職権修正。新しい番号は応答・エラー・監査記録に出さない。"""
     return _run_change(
@@ -213,13 +229,13 @@ def my_number_change(
     summary="住民票コードの変更請求・職権記載",
 )
 def juminhyo_code_change(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: JuminhyoCodeChangeRequest,
     request: Request,
     staff: StaffDep,
     db: DbDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchHeader = None,
 ) -> ChangeOut:
     return _run_change(
         db,

@@ -7,18 +7,26 @@ and answer with their own schemas.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth
 from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.types import (
+    Chars,
+    Id,
+    ItemClass,
+    LegalDate,
+)
 from kikan.residents import service
 from kikan.residents.api._common import (
     READ_ROLES,
     SUPPORT_MEASURE_ROLES,
     SUPPRESSION_ROLES,
+    AtenaPath,
+    Note,
     SupportMeasureOut,
     _measure_fields,
     _measures,
@@ -33,14 +41,20 @@ router = APIRouter()
 # ---------------------------------------------------------------- endpoints: 支援措置 (spec 3.4)
 
 
+#: 加害者: a few named items (氏名・生年月日・住所 …), each one line.
+Perpetrator = Annotated[
+    dict[Annotated[str, Chars(40)], Annotated[str, Chars(400)]], Field(max_length=20)
+]
+
+
 class SupportMeasureRequest(BaseModel):
-    start_date: date
-    end_date: date | None = Field(default=None, description="省略時は開始日から1年")
+    start_date: LegalDate
+    end_date: LegalDate | None = Field(default=None, description="省略時は開始日から1年")
     provisional: bool = Field(default=False, description="仮支援措置")
-    perpetrators: list[dict[str, str]] = Field(
-        default_factory=list, description="加害者（氏名・生年月日・住所 等）"
+    perpetrators: list[Perpetrator] = Field(
+        default_factory=list, max_length=20, description="加害者（氏名・生年月日・住所 等）"
     )
-    note: str = ""
+    note: Note = ""
 
 
 class SupportMeasureDetailOut(SupportMeasureOut):
@@ -63,14 +77,14 @@ def _measure_details(rows: list[Any], today: date) -> list[SupportMeasureDetailO
 
 class SupportEndRequest(BaseModel):
     reason: Literal["申出", "期間経過", "必要性なし"] = Field(description="終了事由")
-    note: str = Field(default="", description="備考")
+    note: Note = Field(default="", description="備考")
 
 
 class SupportConfirmRequest(BaseModel):
-    start_date: date | None = Field(
+    start_date: LegalDate | None = Field(
         default=None, description="支援措置の開始年月日（省略時は当日）"
     )
-    end_date: date | None = Field(default=None, description="省略時は開始日から1年")
+    end_date: LegalDate | None = Field(default=None, description="省略時は開始日から1年")
 
 
 @router.post(
@@ -80,7 +94,7 @@ class SupportConfirmRequest(BaseModel):
     summary="支援措置の登録",
 )
 def add_support_measure(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: SupportMeasureRequest,
     request: Request,
@@ -113,7 +127,7 @@ def add_support_measure(
     summary="支援対象者照会（加害者を含む）",
 )
 def list_support_measures(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     request: Request,
     staff: StaffDep,
@@ -141,7 +155,12 @@ def list_support_measures(
     summary="支援措置の延長",
 )
 def extend_support_measure(
-    atena_number: str, measure_id: int, *, request: Request, staff: StaffDep, db: DbDep
+    atena_number: AtenaPath,
+    measure_id: MeasureIdPath,
+    *,
+    request: Request,
+    staff: StaffDep,
+    db: DbDep,
 ) -> SupportMeasureOut:
     """期間終了日の1か月前（期間の最後の1か月の初日）から延長できる。延長後の期間は、延長前の
     終了日の翌日から1年。"""
@@ -164,8 +183,8 @@ def extend_support_measure(
     summary="支援措置の終了",
 )
 def end_support_measure(
-    atena_number: str,
-    measure_id: int,
+    atena_number: AtenaPath,
+    measure_id: MeasureIdPath,
     *,
     body: SupportEndRequest,
     request: Request,
@@ -197,8 +216,8 @@ def end_support_measure(
     summary="仮支援措置から支援措置への切替",
 )
 def confirm_support_measure(
-    atena_number: str,
-    measure_id: int,
+    atena_number: AtenaPath,
+    measure_id: MeasureIdPath,
     *,
     body: SupportConfirmRequest,
     request: Request,
@@ -227,6 +246,8 @@ def confirm_support_measure(
 # ---------------------------------------------------------------- endpoints: 抑止 (spec 3.1)
 
 
+MeasureIdPath = Annotated[Id, Path(description="支援措置の番号")]
+SuppressionIdPath = Annotated[Id, Path(description="抑止番号")]
 ProcessName = Literal["change", "issue", "inquiry"]
 
 
@@ -236,21 +257,24 @@ class SuppressionRequest(BaseModel):
     )
     kinds: list[ProcessName] = Field(
         min_length=1,
+        max_length=3,
         description="抑止する処理: change（異動）, issue（証明書発行）, inquiry（照会）",
     )
     level: Literal["error", "alert"] = Field(
         description="error（処理不可） / alert（警告を表示して処理可）"
     )
-    start_date: date = Field(description="抑止開始日")
-    end_date: date | None = Field(
+    start_date: LegalDate = Field(description="抑止開始日")
+    end_date: LegalDate | None = Field(
         default=None, description="抑止終了日（経過しても抑止は自動的に終了しない）"
     )
-    reason: str = Field(min_length=1, max_length=2000, description="抑止の理由")
-    note: str = Field(default="", max_length=2000, description="備考")
+    reason: Annotated[str, Chars(2000, ItemClass.TEXT, min_length=1)] = Field(
+        description="抑止の理由"
+    )
+    note: Note = Field(default="", description="備考")
 
 
 class SuppressionEndRequest(BaseModel):
-    note: str = Field(default="", max_length=2000, description="終了の理由・備考")
+    note: Note = Field(default="", description="終了の理由・備考")
 
 
 class SuppressionReleaseRequest(BaseModel):
@@ -260,7 +284,7 @@ class SuppressionReleaseRequest(BaseModel):
         le=480,
         description="抑止状態に戻るまでの時間（分）",
     )
-    note: str = Field(default="", max_length=2000, description="一時解除の理由")
+    note: Note = Field(default="", description="一時解除の理由")
 
 
 class SuppressionOut(BaseModel):
@@ -323,7 +347,7 @@ def _suppression_result(
     summary="抑止の設定",
 )
 def add_suppression(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     body: SuppressionRequest,
     request: Request,
@@ -359,7 +383,7 @@ def add_suppression(
     summary="抑止の照会",
 )
 def list_suppressions(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     request: Request,
     staff: StaffDep,
@@ -385,8 +409,8 @@ def list_suppressions(
     summary="抑止の終了（解除）",
 )
 def end_suppression(
-    atena_number: str,
-    suppression_id: int,
+    atena_number: AtenaPath,
+    suppression_id: SuppressionIdPath,
     *,
     body: SuppressionEndRequest,
     request: Request,
@@ -412,8 +436,8 @@ def end_suppression(
     summary="抑止の一時解除",
 )
 def release_suppression(
-    atena_number: str,
-    suppression_id: int,
+    atena_number: AtenaPath,
+    suppression_id: SuppressionIdPath,
     *,
     body: SuppressionReleaseRequest,
     request: Request,

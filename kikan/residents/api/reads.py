@@ -9,15 +9,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.calendar import RegisterDate
 from kikan.platform.api import DbDep, StaffDep
 from kikan.platform.errors import InvalidInput
+from kikan.platform.types import (
+    Chars,
+    LegalDate,
+    PageNumber,
+    PageSize,
+    UtcDateTime,
+)
 from kikan.residents import service
 from kikan.residents.api._common import (
     READ_ROLES,
+    AtenaNumber,
+    AtenaPath,
     SupportMeasureOut,
     _measures,
     _run,
@@ -29,21 +38,6 @@ from kikan.residents.domain import Snapshot
 router = APIRouter()
 
 # ---------------------------------------------------------------- schemas
-
-
-class SearchRequest(BaseModel):
-    name: str = Field(
-        default="", description="氏名（漢字・かな、前方一致、異体字・かな種別を区別しない）"
-    )
-    kana: str = Field(default="", description="フリガナ（半角・全角・ひらがな可、前方一致）")
-    birth_date: str = Field(default="", description="生年月日（和暦・西暦）")
-    address: str = Field(default="", description="住所の一部")
-    atena_number: str = Field(default="")
-    juminhyo_code: str = Field(default="")
-    include_removed: bool = Field(default=False, description="消除者も含める")
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=200)
-    fields: list[str] | None = Field(default=None, description="返す項目（省略時は全項目）")
 
 
 SEARCH_FIELDS = (
@@ -62,6 +56,25 @@ SEARCH_FIELDS = (
     "suppressed",
     "suppression_kinds",
 )
+
+
+class SearchRequest(BaseModel):
+    name: Annotated[str, Chars(101)] = Field(
+        default="", description="氏名（漢字・かな、前方一致、異体字・かな種別を区別しない）"
+    )
+    kana: Annotated[str, Chars(201)] = Field(
+        default="", description="フリガナ（半角・全角・ひらがな可、前方一致）"
+    )
+    birth_date: Annotated[str, Chars(40)] = Field(default="", description="生年月日（和暦・西暦）")
+    address: Annotated[str, Chars(400)] = Field(default="", description="住所の一部")
+    atena_number: AtenaNumber = Field(default="", description="宛名番号")
+    juminhyo_code: Annotated[str, Chars(20)] = Field(default="", description="住民票コード")
+    include_removed: bool = Field(default=False, description="消除者も含める")
+    page: PageNumber = Field(default=1, description="ページ")
+    page_size: PageSize = Field(default=20, description="1ページの件数")
+    fields: list[Annotated[str, Chars(40)]] | None = Field(
+        default=None, max_length=len(SEARCH_FIELDS), description="返す項目（省略時は全項目）"
+    )
 
 
 class SearchOut(BaseModel):
@@ -124,7 +137,8 @@ def _display(s: Snapshot) -> dict[str, str]:
 def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) -> SearchOut:
     bad = sorted(set(body.fields or ()) - set(SEARCH_FIELDS))
     if bad:
-        raise InvalidInput(f"項目 {bad[0]} は指定できません。", item="fields")
+        # the unknown name is not echoed (a problem names the item, never the value)
+        raise InvalidInput("返す項目に指定できない項目名があります。", item="fields")
     criteria = service.SearchCriteria(
         name=body.name,
         kana=body.kana,
@@ -176,7 +190,7 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
 
 @router.get("/residents/{atena_number}", response_model=ResidentOut, summary="住民の照会")
 def get_resident(
-    atena_number: str, request: Request, response: Response, staff: StaffDep, db: DbDep
+    atena_number: AtenaPath, request: Request, response: Response, staff: StaffDep, db: DbDep
 ) -> ResidentOut:
     """照会抑止（エラー）が設定されていれば 403（suppressed）。アラートと支援措置の期間の注意は
     `warnings` に返す。"""
@@ -202,13 +216,15 @@ def get_resident(
     "/residents/{atena_number}/history", response_model=list[HistoryOut], summary="異動履歴"
 )
 def get_history(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     request: Request,
     response: Response,
     staff: StaffDep,
     db: DbDep,
-    known_at: datetime | None = None,
+    known_at: Annotated[
+        UtcDateTime | None, Query(description="記録時点（時差なしは日本時間）")
+    ] = None,
 ) -> list[HistoryOut]:
     """`known_at` を指定すると、その時点で記録されていた履歴だけを返す。
 
@@ -247,14 +263,16 @@ def _history_out(e: service.HistoryEntry) -> HistoryOut:
     "/residents/{atena_number}/as-of", response_model=HistoryOut | None, summary="ある日の記載内容"
 )
 def get_as_of(
-    atena_number: str,
+    atena_number: AtenaPath,
     *,
     request: Request,
     response: Response,
     staff: StaffDep,
     db: DbDep,
-    date_: Annotated[date | None, Field(alias="date")] = None,
-    known_at: datetime | None = None,
+    date_: Annotated[LegalDate | None, Query(alias="date", description="日付")] = None,
+    known_at: Annotated[
+        UtcDateTime | None, Query(description="記録時点（時差なしは日本時間）")
+    ] = None,
 ) -> HistoryOut | None:
     """`date` の時点で有効だった記載（`known_at` の時点で記録されていた内容による）。
 

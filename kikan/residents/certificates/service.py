@@ -35,6 +35,7 @@ from kikan.forms import Overflow, default_registry, prepare
 from kikan.platform import audit, issuance
 from kikan.platform.errors import Conflict, InvalidInput, KikanError, NotFound
 from kikan.platform.store import TenantRow
+from kikan.platform.types import TRUSTED
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents.certificates import document as doc
 from kikan.residents.certificates.rules import (
@@ -411,7 +412,7 @@ def _move_header(
     if not rows:
         raise RegisterError("certificate.no_change", "異動の記録がありません。", "履歴番号")
     row = rows[-1]
-    snap = Snapshot.model_validate(row.snapshot)
+    snap = Snapshot.model_validate(row.snapshot, context=TRUSTED)
     old = snap.previous_address or snap.prior_address
     notifier = requester.name or subject.full_name
     old_text = old.text() if old is not None and old.address is not None else ""

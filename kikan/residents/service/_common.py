@@ -24,6 +24,7 @@ from kikan.platform.db import utcnow
 from kikan.platform.errors import Conflict, NotFound
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_value
+from kikan.platform.types import TRUSTED
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     ProcessKind,
@@ -86,7 +87,7 @@ class ChangeResult:
 
 
 def _snapshot(row: HistoryRow) -> Snapshot:
-    return Snapshot.model_validate(row.snapshot)
+    return Snapshot.model_validate(row.snapshot, context=TRUSTED)
 
 
 def _current_row(uow: UnitOfWork, atena: str, *, lock: bool = True) -> CurrentRow:
