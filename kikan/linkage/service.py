@@ -161,7 +161,7 @@ def _client(uow: UnitOfWork, client_id: str) -> LinkageClientRow:
         select(LinkageClientRow).where(LinkageClientRow.client_id == client_id)
     ).first()
     if row is None:
-        raise NotFound(f"連携クライアント {client_id} は登録されていません。", item="client_id")
+        raise NotFound("指定された連携クライアントは登録されていません。", item="client_id")
     return row
 
 

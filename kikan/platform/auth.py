@@ -171,8 +171,8 @@ def parse_roles(roles: list[str] | str) -> list[Role]:
                 out.append(by_label[name])
             else:
                 raise InvalidInput(
-                    f"権限「{name}」は定義されていません。"
-                    f"（{'、'.join(f'{r.value}={r.label}' for r in Role)}）",
+                    "定義されていない権限が指定されています"
+                    f"（{'、'.join(f'{r.value}={r.label}' for r in Role)}）。",
                     item="権限",
                 ) from None
     if not out:
@@ -202,7 +202,7 @@ def create_staff(
         select(StaffAccountRow.id).where(StaffAccountRow.login_id == login_id)
     ).first()
     if exists is not None:
-        raise Conflict(f"ログインID {login_id} は既に使われています。", item="ログインID")
+        raise Conflict("このログインIDは既に使われています。", item="ログインID")
     row = StaffAccountRow(
         login_id=login_id,
         display_name=display_name.strip(),
@@ -236,7 +236,7 @@ def create_operator(
     if uow.session.scalars(
         select(HostOperatorRow.id).where(HostOperatorRow.login_id == login_id)
     ).first():
-        raise Conflict(f"ログインID {login_id} は既に使われています。", item="ログインID")
+        raise Conflict("このログインIDは既に使われています。", item="ログインID")
     row = HostOperatorRow(
         login_id=login_id, display_name=display_name, password_hash=hash_password(password)
     )
@@ -303,7 +303,7 @@ def login(
         if not known:
             _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
             raise TenantNotFound(
-                f"団体コード {scope} の団体は登録されていません。", item="団体コード"
+                "指定された団体コードの団体は登録されていません。", item="団体コード"
             )
 
     now = utcnow()
@@ -604,7 +604,7 @@ def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
         select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
     ).first()
     if row is None:
-        raise NotFound(f"ログインID {login_id} の職員は登録されていません。", item="ログインID")
+        raise NotFound("指定されたログインIDの職員は登録されていません。", item="ログインID")
     row.failed_attempts = 0
     row.locked_until = None
     audit.append(
@@ -623,7 +623,7 @@ def reset_password(uow: UnitOfWork, actor: audit.Actor, login_id: str, new_passw
         select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
     ).first()
     if row is None:
-        raise NotFound(f"ログインID {login_id} の職員は登録されていません。", item="ログインID")
+        raise NotFound("指定されたログインIDの職員は登録されていません。", item="ログインID")
     row.password_hash = hash_password(new_password)
     row.password_changed_at = utcnow()
     row.failed_attempts = 0

@@ -313,12 +313,20 @@ def _validation_problem(
 BUSY_RETRY_AFTER_SECONDS = 2
 
 
+def _instance(request: Request | None) -> str | None:
+    """The operation, as its path template (`/api/v1/residents/{atena_number}`): the concrete
+    path holds what the client sent (a 宛名番号, a login id) and a problem never echoes it."""
+    route = request.scope.get("route") if request is not None else None
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
 def problem_response(err: KikanError, request: Request | None = None) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
     if err.status == 503:
         headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
     return JSONResponse(
-        err.problem(request.url.path if request else None),
+        err.problem(_instance(request)),
         status_code=err.status,
         media_type=PROBLEM_JSON,
         headers=headers,

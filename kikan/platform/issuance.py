@@ -260,9 +260,9 @@ def void(uow: UnitOfWork, actor: audit.Actor, issue_number: str, reason: str) ->
         .with_for_update()
     ).first()
     if row is None:
-        raise IssuanceNotFound(f"発行番号 {issue_number} の交付記録はありません。", item="発行番号")
+        raise IssuanceNotFound("指定された発行番号の交付記録はありません。", item="発行番号")
     if row.status == "voided":
-        raise Conflict(f"発行番号 {issue_number} は既に無効です。", slug="issuance-voided")
+        raise Conflict("この発行番号の証明書は既に無効です。", slug="issuance-voided")
     row.status = "voided"
     row.voided_at = utcnow()
     row.void_reason = reason[:200]

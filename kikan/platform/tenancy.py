@@ -75,7 +75,7 @@ def create_tenant(
         raise InvalidInput("団体名は100文字以内で入力してください。", item="団体名")
     if uow.session.get(TenantRow, code) is not None:
         raise Conflict(
-            f"団体コード {code} は既に登録されています。", item="団体コード", slug="tenant-exists"
+            "この団体コードは既に登録されています。", item="団体コード", slug="tenant-exists"
         )
     if not mayor_title:
         mayor_title = _default_mayor_title(name)
@@ -114,7 +114,7 @@ def _default_mayor_title(name: str) -> str:
 def get_tenant(uow: UnitOfWork, code: str) -> Tenant:
     row = uow.session.get(TenantRow, code)
     if row is None or not row.active:
-        raise TenantNotFound(f"団体コード {code} の団体は登録されていません。", item="団体コード")
+        raise TenantNotFound("指定された団体コードの団体は登録されていません。", item="団体コード")
     return Tenant.of(row)
 
 
@@ -144,7 +144,7 @@ def update_tenant_profile(
     """Change the mayor (認証者) or the 公印 image; the change is audited as a setting change."""
     row = uow.session.get(TenantRow, code)
     if row is None:
-        raise TenantNotFound(f"団体コード {code} の団体は登録されていません。", item="団体コード")
+        raise TenantNotFound("指定された団体コードの団体は登録されていません。", item="団体コード")
     changed = []
     if mayor_name is not None:
         row.mayor_name = mayor_name

@@ -186,7 +186,7 @@ def test_unknown_and_invalid_tenant_codes(client: TestClient, db: Database) -> N
     )
     assert unknown.status_code == 404
     assert unknown.json()["type"] == "urn:kikan:problem:tenant-not-found"
-    assert unknown.json()["detail"] == "団体コード 011002 の団体は登録されていません。"
+    assert unknown.json()["detail"] == "指定された団体コードの団体は登録されていません。"
     with db.unit_of_work(Scope.host()) as uow:
         host_denials = uow.session.scalars(
             select(AuditRecordRow)

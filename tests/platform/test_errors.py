@@ -31,7 +31,7 @@ def test_validation_error_names_the_item_and_does_not_echo_input(client: TestCli
     assert body["title"] == "入力内容に誤りがあります。"
     fields = {e["field"]: e["message"] for e in body["errors"]}
     assert fields["login_id"] == "文字列で指定してください。"
-    assert fields["password"] == "文字数が多すぎます。"
+    assert fields["password"] == "256文字以内で入力してください。"
     assert MY_NUMBER not in r.text
 
 

@@ -317,3 +317,100 @@ def test_small_bodies_pass(client: TestClient) -> None:
         "/api/v1/auth/token", json={"tenant": "131016", "login_id": "a", "password": "p"}
     )
     assert r.status_code != 413
+
+
+# ---------------------------------------------------------------- 15: one date rule for every item
+
+
+def test_date_items_take_the_same_forms_and_name_the_item_in_japanese(
+    client: TestClient, staff: dict[str, str]
+) -> None:
+    r = client.post(
+        "/api/v1/residents/move-in", json=_move_in(move_date="令和8年1月5日"), headers=staff
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/api/v1/residents/move-in", json=_move_in(move_date="R08.01.06"), headers=staff
+    )
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/residents/move-in", json=_move_in(move_date="きのう"), headers=staff)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert detail.startswith("異動日: ") and "move_date" not in detail, detail
+    assert r.json()["item"] == "異動日"
+
+
+def test_a_day_that_never_existed_is_the_same_error_in_every_form(
+    client: TestClient, staff: dict[str, str]
+) -> None:
+    r = client.post("/api/v1/residents/move-in", json=_move_in(), headers=staff)
+    assert r.status_code == 201, r.text
+    household = r.json()["household_numbers"][0]
+    answers = set()
+    for birth in ("2024-02-30", "令和6年2月30日", "R06.02.30", "20240230"):
+        child = {**PERSON, "given_name": "次郎", "birth_date": birth, "zokugara": "子"}
+        r = client.post(
+            "/api/v1/residents/birth",
+            json={"household_number": household, "person": child},
+            headers=staff,
+        )
+        assert r.status_code == 422, r.text
+        body = r.json()
+        answers.add((body["code"], body["item"], body["detail"]))
+    assert len(answers) == 1, answers
+    code, item, detail = answers.pop()
+    assert (code, item) == ("nonexistent_date", "生年月日")
+    assert "30" not in detail
+
+
+# ---------------------------------------------------------------- 6: problems never echo input
+
+MARK = "ZZQ9MARK"
+
+
+def test_problems_name_the_item_never_the_value(client: TestClient, staff: dict[str, str]) -> None:
+    long_mark = MARK * 12_500  # 100,000 characters
+    new_staff = {"login_id": MARK, "display_name": "標識", "roles": ["counter"]}
+    r = client.post("/api/v1/staff", json={**new_staff, "password": "Aa1" * 6}, headers=staff)
+    assert r.status_code == 201, r.text
+    calls: list[tuple[str, str, Any]] = [
+        ("POST", "/api/v1/residents/search", {"fields": ["name", MARK]}),
+        ("POST", "/api/v1/residents/search", {"birth_date": MARK}),
+        ("POST", "/api/v1/residents/search", {"name": long_mark}),
+        ("GET", f"/api/v1/residents/{MARK}", None),
+        ("GET", f"/api/v1/residents/{MARK}/history", None),
+        (
+            "POST",
+            "/api/v1/residents/move-within",
+            {"household_number": MARK, "address": ADDRESS, "move_date": "2026-01-05"},
+        ),
+        ("POST", "/api/v1/residents/move-in", _move_in(move_date=MARK)),
+        ("POST", "/api/v1/residents/move-in", _move_in({"birth_date": MARK})),
+        ("POST", "/api/v1/residents/move-in", _move_in(join_household=MARK)),
+        ("POST", f"/api/v1/staff/{MARK}0/unlock", None),
+        ("POST", f"/api/v1/staff/{MARK}0/password", {"new_password": "Aa1" * 6}),
+        ("POST", "/api/v1/staff", {**new_staff, "password": "Aa1" * 6}),  # 409: the id is taken
+        (
+            "POST",
+            "/api/v1/staff",
+            {"login_id": "new1", "display_name": "役", "roles": [MARK], "password": "Aa1" * 6},
+        ),
+        ("POST", f"/api/v1/linkage/clients/{MARK}/disable", None),
+        ("POST", f"/api/v1/certificates/{MARK}/void", {"reason": "誤交付"}),
+        ("GET", f"/api/v1/seal/cards/{MARK[:12]}", None),
+        (
+            "POST",
+            "/api/v1/residents/000000000000001/certificates",
+            {"kind": MARK, "requester": {"kind": "self"}},
+        ),
+        ("GET", "/api/v1/audit/records", {"since": MARK}),
+    ]
+    for method, path, body in calls:
+        if method == "GET" and body:
+            r = client.get(path, params=body, headers=staff)
+        else:
+            r = client.request(method, path, json=body, headers=staff)
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.text[:200])
+        assert r.headers["content-type"] == PROBLEM, (path, r.headers["content-type"])
+        assert MARK not in r.text and MARK[:12] not in r.text, (path, r.text[:300])
+        assert "ZZQ9" not in r.text, (path, r.text[:300])

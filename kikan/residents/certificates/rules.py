@@ -73,7 +73,7 @@ class Catalogue:
             names = "、".join(f"{k.code}（{k.name}）" for k in self.kinds.values())
             raise RegisterError(
                 "certificate.kind",
-                f"証明書の種類 {code!r} はありません。{names} から選んでください。",
+                f"指定された証明書の種類はありません。{names} から選んでください。",
                 "証明書の種類",
             )
         return found
@@ -211,7 +211,7 @@ def select_items(
         if code not in cat.items:
             names = "、".join(f"{i.code}（{i.label}）" for i in cat.items.values())
             raise RegisterError(
-                "certificate.item", f"記載事項 {code!r} はありません。{names} から選んでください。",
+                "certificate.item", f"指定された記載事項はありません。{names} から選んでください。",
                 "記載事項",
             )  # fmt: skip
     both = set(include) & set(omit)

@@ -218,9 +218,7 @@ def _requester_person(uow: UnitOfWork, atena: str, item: str) -> Snapshot:
     try:
         return latest(uow, atena)[0]
     except NotFound as exc:
-        raise InvalidInput(
-            f"{item}（宛名番号 {atena}）の住民は登録されていません。", item=item
-        ) from exc
+        raise InvalidInput(f"{item}の住民は登録されていません。", item=item) from exc
 
 
 def _check_protection(
@@ -343,7 +341,7 @@ def _select_members(
         if atena not in by_atena:
             raise RegisterError(
                 "certificate.member",
-                f"宛名番号 {atena} の方は、この証明書に記載できる世帯員ではありません。",
+                "指定された宛名番号の方は、この証明書に記載できる世帯員ではありません。",
                 "世帯員",
             )
         picked.append(by_atena[atena])
@@ -365,7 +363,7 @@ def _check_relation(
     if not same:
         raise RegisterError(
             "certificate.not_household",
-            f"{item}（{requester.atena_number}）の方は、証明する方と同一の世帯ではありません。"
+            f"{item}の方は、証明する方と同一の世帯ではありません。"
             "第三者請求（利用目的の記載）として受け付けてください。",
             item,
         )
@@ -406,7 +404,7 @@ def _move_header(
         if not rows:
             raise RegisterError(
                 "certificate.history_no",
-                f"履歴番号 {req.history_no} の異動はありません。",
+                "指定された履歴番号の異動はありません。",
                 "履歴番号",
             )
     if not rows:

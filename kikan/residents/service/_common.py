@@ -96,7 +96,7 @@ def _current_row(uow: UnitOfWork, atena: str, *, lock: bool = True) -> CurrentRo
         stmt = stmt.with_for_update()
     row = uow.session.scalars(stmt).first()
     if row is None:
-        raise NotFound(f"宛名番号 {atena} の住民は登録されていません。", item="宛名番号")
+        raise NotFound("指定された宛名番号の住民は登録されていません。", item="宛名番号")
     return row
 
 
@@ -131,7 +131,7 @@ def _lock_household(uow: UnitOfWork, household_number: str) -> HouseholdRow:
         .with_for_update()
     ).first()
     if row is None or not row.active:
-        raise NotFound(f"世帯番号 {household_number} の世帯は登録されていません。", item="世帯番号")
+        raise NotFound("指定された世帯番号の世帯は登録されていません。", item="世帯番号")
     return row
 
 
@@ -161,7 +161,7 @@ def _check_household_version(row: HouseholdRow, expected: int | None) -> None:
 
 
 def _raise_not_found(atena: str) -> HistoryRow:
-    raise NotFound(f"宛名番号 {atena} の住民は登録されていません。", item="宛名番号")
+    raise NotFound("指定された宛名番号の住民は登録されていません。", item="宛名番号")
 
 
 def _active_person(uow: UnitOfWork, atena: str) -> Snapshot:

@@ -120,7 +120,7 @@ def change_head(
     if unknown:
         raise RegisterError(
             "household.not_member",
-            f"宛名番号 {unknown[0]} はこの世帯の世帯員ではありません。",
+            "指定された宛名番号の方は、この世帯の世帯員ではありません。",
             "宛名番号",
         )
     updated = []
@@ -193,7 +193,7 @@ def correct(
         raise RegisterError("reason.invalid", "修正の異動事由が正しくありません。", "異動事由")
     bad = sorted(set(changes) - CORRECTABLE)
     if bad:
-        raise RegisterError("correction.item", f"項目 {bad[0]} は修正できません。", bad[0])
+        raise RegisterError("correction.item", "修正できない項目が指定されています。", "修正内容")
     if not changes:
         raise RegisterError("correction.empty", "修正する項目を指定してください。", "修正内容")
     _check_versions(uow, {atena_number: expected_version} if expected_version is not None else None)

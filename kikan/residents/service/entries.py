@@ -255,12 +255,16 @@ def record_birth(
     """出生: a child is entered into an existing household; 異動日 is the date of birth."""
     p = validate_person(person, today=ctx.today)
     birth = RegisterDate.from_storage(p.birth_date)
-    if not birth.is_exact or not birth.is_calendar_day:
-        # a birth filed now becomes the 異動日: it must be a real day (不詳 and non-calendar
-        # dates are kept only for entries that come from older records)
+    # a birth filed now becomes the 異動日: it must be a real day (不詳 and non-calendar
+    # dates are kept only for entries that come from older records). A day that never existed
+    # is refused with the same code and words whichever form it was typed in (2024-02-30 fails
+    # in the parser, 令和6年2月30日 is a register form that reaches this point).
+    if not birth.is_calendar_day:
+        raise RegisterError("nonexistent_date", "生年月日は存在しない日付です。", "生年月日")
+    if not birth.is_exact:
         raise RegisterError(
-            "birth.not_calendar_day",
-            "出生の届出では実在する生年月日を入力してください。",
+            "date.unknown_not_allowed",
+            "出生の届出では生年月日に不詳の日付は使えません。",
             "生年月日",
         )
     day = birth.internal_date

@@ -53,7 +53,7 @@ def _pick_members(
         if member is None:
             raise RegisterError(
                 "household.not_member",
-                f"宛名番号 {atena} は世帯番号 {household} の世帯員ではありません。",
+                "指定された宛名番号の方は、この世帯の世帯員ではありません。",
                 "宛名番号",
             )
         if member.status != Status.RESIDENT:

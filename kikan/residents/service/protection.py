@@ -173,7 +173,7 @@ def _open_measure(uow: UnitOfWork, atena: str, measure_id: int) -> SupportMeasur
     ).first()
     if row is None:
         raise NotFound(
-            f"宛名番号 {atena} の住民に番号 {measure_id} の支援措置はありません。",
+            "この住民に指定された番号の支援措置はありません。",
             item="支援措置",
         )
     if row.ended_on is not None:
@@ -575,8 +575,7 @@ def _suppression_of(
         (SuppressionTarget.HOUSEHOLD.value, cur.household_number),
     ):
         raise NotFound(
-            f"宛名番号 {atena_number} の住民（又はその世帯）に抑止番号 {suppression_id} の抑止は"
-            "設定されていません。",
+            "この住民（又はその世帯）に指定された抑止番号の抑止は設定されていません。",
             item="抑止番号",
         )
     return row

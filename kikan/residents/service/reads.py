@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from kikan.calendar import RegisterDate
+from kikan.calendar import DateError, RegisterDate
 from kikan.moji import address_key, search_key
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import RegisterError, Snapshot, Status, support_period_alert
@@ -241,8 +241,11 @@ def search(
     if c.birth_date:
         try:
             birth = RegisterDate.parse(c.birth_date)
-        except ValueError as exc:
-            raise RegisterError("search.birth", f"生年月日: {exc}", "生年月日") from exc
+        except DateError as exc:
+            # the message of a DateError quotes the value: name the item only
+            raise RegisterError(
+                "search.birth", exc.without_value("生年月日") + "。", "生年月日"
+            ) from exc
         conditions.append(CurrentRow.birth_sort == birth.internal_date)
     if c.address:
         conditions.append(CurrentRow.address_key.contains(address_key(c.address), autoescape=True))
