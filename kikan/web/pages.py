@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from statistics import median
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -18,10 +19,13 @@ from kikan.platform import audit, auth, tenancy
 from kikan.platform.api import SESSION_COOKIE, client_place, client_terminal
 from kikan.platform.errors import KikanError
 from kikan.platform.store import AuditRecordRow
+from kikan.platform.types import Chars, Id
 from kikan.platform.uow import Scope
 from kikan.web import shell
 from kikan.web.shell import JST, DbDep, FormDep, NavItem, UserDep
 from kikan.web.store import CounterTimingRow
+
+Days = Annotated[int, Ge(1), Le(3660)]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -48,7 +52,7 @@ def _safe_next(value: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/ui/") -> HTMLResponse:
+def login_page(request: Request, next: Annotated[str, Chars(2000)] = "/ui/") -> HTMLResponse:
     return shell.render(
         request, None, "login.html", title="ログイン", next=_safe_next(next), error="", form={}
     )
@@ -204,13 +208,13 @@ def audit_page(
     *,
     user: UserDep,
     db: DbDep,
-    since: str = "",
-    until: str = "",
-    actor: str = "",
-    action: str = "",
-    outcome: str = "",
-    function: str = "",
-    before_seq: int | None = None,
+    since: Annotated[str, Chars(40)] = "",
+    until: Annotated[str, Chars(40)] = "",
+    actor: Annotated[str, Chars(100)] = "",
+    action: Annotated[str, Chars(40)] = "",
+    outcome: Annotated[str, Chars(10)] = "",
+    function: Annotated[str, Chars(100)] = "",
+    before_seq: Id | None = None,
 ) -> HTMLResponse:
     """アクセスログ照会 with filters; viewing the log is itself logged (spec 10.2)."""
     shell.require(db, user, *AUDIT_ROLES, function="アクセスログ照会")
@@ -321,7 +325,7 @@ def audit_verify(request: Request, user: UserDep, db: DbDep) -> HTMLResponse:
 
 
 @router.get("/bpr", response_class=HTMLResponse)
-def bpr_report(request: Request, user: UserDep, db: DbDep, days: int = 30) -> HTMLResponse:
+def bpr_report(request: Request, user: UserDep, db: DbDep, days: Days = 30) -> HTMLResponse:
     """窓口処理時間: per kind of transaction, how many were completed or abandoned and how long
     the completed ones took (median, 90th percentile) over the last `days` days."""
     shell.require(db, user, *BPR_ROLES, function="窓口処理時間")

@@ -215,7 +215,7 @@ def test_operator_creates_tenant_and_auditor_verifies_chain(
     assert r.json()["mayor_title"] == "町長"
     dup = client.post("/api/v1/host/tenants", json={"code": code, "name": "新設町"}, headers=op)
     assert dup.status_code == 409
-    assert dup.json()["detail"] == f"団体コード {code} は既に登録されています。"
+    assert dup.json()["detail"] == "この団体コードは既に登録されています。"
     # an operator is not a tenant's staff member
     assert client.get("/api/v1/tenant", headers=op).status_code == 403
     create_staff(db, code, "kansa", ["auditor"])

@@ -12,13 +12,14 @@ and is audited by the service.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from kikan.platform.errors import KikanError
+from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.certificates import (
@@ -33,6 +34,9 @@ from kikan.residents.domain import RegisterError, Snapshot
 from kikan.residents.web.common import WRITE_ROLES, context, run
 from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, UserDep
+
+Atena = Annotated[str, Chars(15)]
+Short = Annotated[str, Chars(40)]
 
 router = APIRouter()
 
@@ -146,7 +150,7 @@ def _page(
 
 @router.get("/residents/{atena_number}/certificates", response_class=HTMLResponse)
 def certificate_form(
-    request: Request, atena_number: str, user: UserDep, db: DbDep, kind: str = ""
+    request: Request, atena_number: Atena, user: UserDep, db: DbDep, kind: Short = ""
 ) -> HTMLResponse:
     shell.require(db, user, *WRITE_ROLES, function="証明書発行")
     outcome, snap, members, protected, _ = _load(db, user, request, atena_number)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -36,6 +36,7 @@ from starlette.datastructures import FormData
 from kikan.calendar import RegisterDate
 from kikan.platform import audit, tenancy
 from kikan.platform.errors import KikanError
+from kikan.platform.types import Chars
 from kikan.platform.uow import Scope, UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import (
@@ -595,7 +596,13 @@ def _check(kind: Kind, v: Values, ctx: service.Context) -> tuple[dict[str, str],
                 name = next((n for n, lab in MEMBER_FIELDS.items() if lab == exc.item), None)
                 errors[f"m{i}_{name}" if name else f"m{i}_family_name"] = exc.message
             except ValidationError as exc:
-                errors[f"m{i}_{exc.errors()[0]['loc'][0]}"] = "入力内容が正しくありません。"
+                first = exc.errors()[0]
+                # the input model's own errors (kikan.platform.types) say what is wrong in
+                # Japanese without echoing the value; pydantic's own are in English
+                own = str(first["type"]).startswith("kikan_")
+                errors[f"m{i}_{first['loc'][0]}"] = (
+                    first["msg"] if own else "入力内容が正しくありません。"
+                )
     return errors, ""
 
 
@@ -848,7 +855,13 @@ def _form(
 
 @router.get("/residents/entry/{slug}", response_class=HTMLResponse)
 def entry_form(
-    request: Request, slug: str, *, user: UserDep, db: DbDep, atena: str = "", household: str = ""
+    request: Request,
+    slug: Annotated[str, Chars(40)],
+    *,
+    user: UserDep,
+    db: DbDep,
+    atena: Annotated[str, Chars(15)] = "",
+    household: Annotated[str, Chars(15)] = "",
 ) -> HTMLResponse:
     kind = _kind(slug)
     shell.require(db, user, *WRITE_ROLES, function=kind.function)

@@ -10,7 +10,7 @@ of work. Registering and ending need a counter role and the CSRF token like ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from kikan.platform.errors import KikanError
 from kikan.platform.issuance import Issuance
+from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.certificates import (
@@ -110,7 +111,9 @@ def _page(
 
 
 @router.get("/residents/{atena_number}/issuances", response_class=HTMLResponse)
-def issuances_page(request: Request, atena_number: str, user: UserDep, db: DbDep) -> HTMLResponse:
+def issuances_page(
+    request: Request, atena_number: Annotated[str, Chars(15)], user: UserDep, db: DbDep
+) -> HTMLResponse:
     shell.require(db, user, *READ_ROLES, function=FUNCTION)
     return _page(request, user, db, atena_number)
 

@@ -18,13 +18,14 @@ import zipfile
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kikan.conformance import check_files
 from kikan.platform import audit
+from kikan.platform.types import Chars
 from kikan.residents.export import export_standard
 from kikan.residents.web.common import IT_ROLES, MAP_ROLES
 from kikan.web import shell
@@ -147,7 +148,9 @@ def conformance_map() -> dict[str, Any]:
 
 
 @router.get("/it/functions", response_class=HTMLResponse)
-def function_map(request: Request, user: UserDep, db: DbDep, status: str = "") -> HTMLResponse:
+def function_map(
+    request: Request, user: UserDep, db: DbDep, status: Annotated[str, Chars(20)] = ""
+) -> HTMLResponse:
     shell.require(db, user, *MAP_ROLES, function="機能ID対応表")
     data = conformance_map()
     sections = [s for s in data["section"] if not status or s["status"] == status]

@@ -7,7 +7,7 @@ Persons under 支援措置 are marked in every list (spec 2.2.4, 3.1).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kikan.calendar import RegisterDate
 from kikan.platform import audit
+from kikan.platform.types import Chars, PageNumber
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import Snapshot
@@ -68,12 +69,12 @@ def search_page(
     *,
     user: UserDep,
     db: DbDep,
-    name: str = "",
-    birth_date: str = "",
-    address: str = "",
-    atena_number: str = "",
-    include_removed: str = "",
-    page: int = 1,
+    name: Annotated[str, Chars(101)] = "",
+    birth_date: Annotated[str, Chars(40)] = "",
+    address: Annotated[str, Chars(400)] = "",
+    atena_number: Annotated[str, Chars(15)] = "",
+    include_removed: Annotated[str, Chars(1)] = "",
+    page: PageNumber = 1,
 ) -> HTMLResponse:
     """基本検索. htmx calls it as the clerk types (fragment); a full submit (Enter) also saves
     the criteria in the 検索履歴."""
@@ -165,7 +166,11 @@ def _code_points(text: str) -> list[dict[str, str]]:
 
 @router.get("/residents/{atena_number}", response_class=HTMLResponse)
 def detail_page(
-    request: Request, atena_number: str, user: UserDep, db: DbDep, as_of: str = ""
+    request: Request,
+    atena_number: Annotated[str, Chars(15)],
+    user: UserDep,
+    db: DbDep,
+    as_of: Annotated[str, Chars(40)] = "",
 ) -> HTMLResponse:
     """住民照会: current items, household, 支援措置, history timeline and the entry as of a day."""
     shell.require(db, user, *READ_ROLES, function="住民照会")
