@@ -13,6 +13,8 @@ The classes:
   (GJ candidates) and vendor 外字 in the Private Use Area, which the 外字 worklist resolves
   (同定) rather than the counter refusing a person's name. An IVS sequence of another IVD
   collection is kept (the worklist reports it), a selector without a base ideograph is not;
+* ``KANA`` — フリガナ: the name repertoire plus half-width katakana (U+FF61–U+FF9F), which
+  counters and legacy files still type and the search keys fold to full width;
 * ``ADDRESS`` — 住所の各項目 (町字, 番地, 方書 …): the same repertoire as names;
 * ``LINE`` — other one-line text (番号, 請求者名, 目的, ログインID …): any printable character;
 * ``TEXT`` — free text (備考, 理由): printable characters plus tab and line breaks;
@@ -38,6 +40,7 @@ from kikan.moji.variants import is_ideograph
 
 class ItemClass(StrEnum):
     NAME = "name"
+    KANA = "kana"
     ADDRESS = "address"
     LINE = "line"
     TEXT = "text"
@@ -57,8 +60,15 @@ NAME_REPERTOIRE = frozenset(
 )
 _REPERTOIRE: dict[ItemClass, frozenset[CharClass]] = {
     ItemClass.NAME: NAME_REPERTOIRE,
+    ItemClass.KANA: NAME_REPERTOIRE,
     ItemClass.ADDRESS: NAME_REPERTOIRE,
 }
+
+
+def _half_width_kana(text: str) -> bool:
+    return len(text) == 1 and 0xFF61 <= ord(text) <= 0xFF9F
+
+
 _LINE_BREAKS = frozenset("\t\n\r")
 _NEVER = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp", "Cn"})
 
@@ -132,6 +142,8 @@ def _unsafe_character(text: str, cls: ItemClass) -> UnsafeCharacter | None:
     allowed = _REPERTOIRE.get(cls)
     if allowed is not None:
         for report in check_repertoire(text):
+            if cls is ItemClass.KANA and _half_width_kana(report.text):
+                continue
             if report.cls not in allowed:
                 return UnsafeCharacter(report.index, report.codepoints, "outside_repertoire")
     return None

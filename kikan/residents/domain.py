@@ -119,7 +119,7 @@ HEAD = "世帯主"
 # ---------------------------------------------------------------- value objects
 
 
-def _std(group: str, code: str, cls: ItemClass = ItemClass.NAME) -> Chars:
+def layout_chars(group: str, code: str, cls: ItemClass = ItemClass.NAME) -> Chars:
     """A text item bounded by its length in the standard data layout (one place for lengths:
     kikan/standard/data/layouts/residents.toml) and by the repertoire of its class."""
     length = standard_layout("residents").group(group).item(code).length
@@ -132,6 +132,7 @@ Code = Annotated[str, Chars(20)]
 #: Dates the register keeps as text (和暦・西暦・不詳 forms), as long as the display column.
 DateText = Annotated[str, Chars(40)]
 _A = ItemClass.ADDRESS
+_K = ItemClass.KANA
 _L = ItemClass.LINE
 
 
@@ -144,20 +145,22 @@ class Address(_Value):
 
     city_code: Code = Field(default="", description="市区町村コード（6桁）")
     town_code: Code = Field(default="", description="町字コード（7桁）")
-    prefecture: Annotated[str, _std("address", "prefecture", _A)] = Field(
+    prefecture: Annotated[str, layout_chars("address", "prefecture", _A)] = Field(
         default="", description="都道府県"
     )
-    city: Annotated[str, _std("address", "city", _A)] = Field(
+    city: Annotated[str, layout_chars("address", "city", _A)] = Field(
         default="", description="市区郡町村名"
     )
-    town: Annotated[str, _std("address", "town", _A)] = Field(default="", description="町字")
-    banchi: Annotated[str, _std("address", "banchi", _A)] = Field(
+    town: Annotated[str, layout_chars("address", "town", _A)] = Field(
+        default="", description="町字"
+    )
+    banchi: Annotated[str, layout_chars("address", "banchi", _A)] = Field(
         default="", description="番地号表記"
     )
-    katagaki: Annotated[str, _std("address", "katagaki", _A)] = Field(
+    katagaki: Annotated[str, layout_chars("address", "katagaki", _A)] = Field(
         default="", description="方書"
     )
-    katagaki_kana: Annotated[str, _std("address", "katagaki_kana", _A)] = Field(
+    katagaki_kana: Annotated[str, layout_chars("address", "katagaki_kana", _K)] = Field(
         default="", description="方書フリガナ"
     )
     postal_code: Code = Field(default="", description="郵便番号")
@@ -172,7 +175,7 @@ class OtherAddress(_Value):
 
     address: Address | None = None
     country_code: Code = Field(default="", description="国名コード（国外の場合）")
-    foreign_address: Annotated[str, _std("address", "foreign_address", _L)] = Field(
+    foreign_address: Annotated[str, layout_chars("address", "foreign_address", _L)] = Field(
         default="", description="国外住所"
     )
     unreported: bool = Field(default=False, description="未届（未届転入の転入前住所）")
@@ -186,22 +189,22 @@ class Honseki(_Value):
     """本籍・筆頭者 (Japanese residents). `kind` may be なし or 不明 (spec 1.1.12)."""
 
     kind: Literal["記載", "なし", "不明"] = "記載"
-    prefecture: Annotated[str, _std("person", "honseki_prefecture", _A)] = Field(
+    prefecture: Annotated[str, layout_chars("person", "honseki_prefecture", _A)] = Field(
         default="", description="本籍の都道府県"
     )
-    city: Annotated[str, _std("person", "honseki_city", _A)] = Field(
+    city: Annotated[str, layout_chars("person", "honseki_city", _A)] = Field(
         default="", description="本籍の市区町村"
     )
-    town: Annotated[str, _std("person", "honseki_town", _A)] = Field(
+    town: Annotated[str, layout_chars("person", "honseki_town", _A)] = Field(
         default="", description="本籍の町字"
     )
-    chiban: Annotated[str, _std("person", "honseki_chiban", _A)] = Field(
+    chiban: Annotated[str, layout_chars("person", "honseki_chiban", _A)] = Field(
         default="", description="地番"
     )
-    head_family_name: Annotated[str, _std("person", "honseki_head_family_name")] = Field(
+    head_family_name: Annotated[str, layout_chars("person", "honseki_head_family_name")] = Field(
         default="", description="筆頭者の氏"
     )
-    head_given_name: Annotated[str, _std("person", "honseki_head_given_name")] = Field(
+    head_given_name: Annotated[str, layout_chars("person", "honseki_head_given_name")] = Field(
         default="", description="筆頭者の名"
     )
 
@@ -217,7 +220,7 @@ class ForeignResident(_Value):
     nationality: Code = Field(description="国籍・地域（国名コード）")
     article_30_45: Code = Field(description="第30条の45に規定する区分")
     status_of_residence: Code = Field(default="", description="在留資格")
-    period_of_stay: Annotated[str, _std("person", "period_of_stay", _L)] = Field(
+    period_of_stay: Annotated[str, layout_chars("person", "period_of_stay", _L)] = Field(
         default="", description="在留期間（例: 3年）"
     )
     expiry_date: DateText = Field(default="", description="在留期間の満了の日（YYYY-MM-DD）")
@@ -248,36 +251,38 @@ class MoveOut(_Value):
 class PersonInput(_Value):
     """What is entered for a person who newly appears on the register (転入, 出生, 職権記載)."""
 
-    family_name: Annotated[str, _std("person", "family_name")] = Field(description="氏")
-    given_name: Annotated[str, _std("person", "given_name")] = Field(default="", description="名")
-    family_name_kana: Annotated[str, _std("person", "family_name_kana")] = Field(
+    family_name: Annotated[str, layout_chars("person", "family_name")] = Field(description="氏")
+    given_name: Annotated[str, layout_chars("person", "given_name")] = Field(
+        default="", description="名"
+    )
+    family_name_kana: Annotated[str, layout_chars("person", "family_name_kana", _K)] = Field(
         default="", description="氏フリガナ"
     )
-    given_name_kana: Annotated[str, _std("person", "given_name_kana")] = Field(
+    given_name_kana: Annotated[str, layout_chars("person", "given_name_kana", _K)] = Field(
         default="", description="名フリガナ"
     )
-    name_furigana: Annotated[str, _std("person", "name_furigana")] = Field(
+    name_furigana: Annotated[str, layout_chars("person", "name_furigana", _K)] = Field(
         default="", description="氏名の振り仮名（戸籍に記載された振り仮名）"
     )
-    kyuuji: Annotated[str, _std("person", "kyuuji")] = Field(default="", description="旧氏")
-    kyuuji_kana: Annotated[str, _std("person", "kyuuji_kana")] = Field(
+    kyuuji: Annotated[str, layout_chars("person", "kyuuji")] = Field(default="", description="旧氏")
+    kyuuji_kana: Annotated[str, layout_chars("person", "kyuuji_kana", _K)] = Field(
         default="", description="旧氏フリガナ"
     )
-    tsuushou: Annotated[str, _std("person", "tsuushou")] = Field(
+    tsuushou: Annotated[str, layout_chars("person", "tsuushou")] = Field(
         default="", description="通称（外国人住民）"
     )
-    tsuushou_kana: Annotated[str, _std("person", "tsuushou_kana")] = Field(
+    tsuushou_kana: Annotated[str, layout_chars("person", "tsuushou_kana", _K)] = Field(
         default="", description="通称フリガナ"
     )
-    roman_name: Annotated[str, _std("person", "roman_name")] = Field(
+    roman_name: Annotated[str, layout_chars("person", "roman_name")] = Field(
         default="", description="氏名（外国人ローマ字）"
     )
-    foreign_kanji_name: Annotated[str, _std("person", "foreign_kanji_name")] = Field(
+    foreign_kanji_name: Annotated[str, layout_chars("person", "foreign_kanji_name")] = Field(
         default="", description="氏名（外国人漢字）"
     )
     sex: Literal["1", "2", "9", "0"] = Field(description="性別（1 男, 2 女, 9 その他, 0 不明）")
     birth_date: DateText = Field(description="生年月日（和暦・西暦・不詳の表記可）")
-    zokugara: Annotated[str, _std("person", "zokugara", _L)] = Field(
+    zokugara: Annotated[str, layout_chars("person", "zokugara", _L)] = Field(
         description="世帯主との続柄（例: 世帯主, 妻, 子, 妻の子）"
     )
     resident_kind: Literal["1", "2"] = Field(
@@ -287,7 +292,7 @@ class PersonInput(_Value):
     foreign: ForeignResident | None = None
     memberships: Memberships = Memberships()
     juminhyo_code: Code = Field(default="", description="住民票コード（11桁）")
-    district_code: Annotated[str, _std("person", "district_code", _L)] = Field(
+    district_code: Annotated[str, layout_chars("person", "district_code", _L)] = Field(
         default="", description="地区管理コード"
     )
 

@@ -251,6 +251,10 @@ def test_names_keep_mj_ivs_sequences_and_refuse_what_is_outside_the_repertoire()
     assert unsafe_character("１丁目２番地３－４", ItemClass.ADDRESS) is None
     bad = unsafe_character("山田😀", ItemClass.NAME)
     assert bad is not None and bad.reason == "outside_repertoire" and bad.codepoint == "U+1F600"
+    # フリガナ may be typed in half-width katakana (search keys fold it); names may not
+    assert unsafe_character("ｱｵｷ", ItemClass.KANA) is None
+    assert unsafe_character("ｱｵｷ", ItemClass.NAME) is not None
+    assert unsafe_character("ｱｵｷ\u200d", ItemClass.KANA) is not None
     # free text keeps line breaks, names do not
     assert unsafe_character("一行目\n二行目", ItemClass.TEXT) is None
     assert unsafe_character("一行目\n二行目", ItemClass.NAME) is not None

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from kikan.platform.api import DbDep, StaffDep
 from kikan.platform.types import (
     Chars,
+    ItemClass,
     LegalDate,
 )
 from kikan.residents import service
@@ -25,7 +26,7 @@ from kikan.residents.api._common import (
     _if_match,
     _run_change,
 )
-from kikan.residents.domain import Reason, _std
+from kikan.residents.domain import Reason, layout_chars
 
 router = APIRouter()
 
@@ -33,8 +34,8 @@ router = APIRouter()
 
 
 class KyuujiRequest(BaseModel):
-    kyuuji: Annotated[str, _std("person", "kyuuji")] = Field(description="旧氏")
-    kyuuji_kana: Annotated[str, _std("person", "kyuuji_kana")] = Field(
+    kyuuji: Annotated[str, layout_chars("person", "kyuuji")] = Field(description="旧氏")
+    kyuuji_kana: Annotated[str, layout_chars("person", "kyuuji_kana", ItemClass.KANA)] = Field(
         default="", description="旧氏フリガナ（任意）"
     )
     requested_date: LegalDate = Field(description="請求日")
@@ -45,8 +46,8 @@ class KyuujiDeleteRequest(BaseModel):
 
 
 class TsuushouRequest(BaseModel):
-    tsuushou: Annotated[str, _std("person", "tsuushou")] = Field(description="通称")
-    tsuushou_kana: Annotated[str, _std("person", "tsuushou_kana")] = Field(
+    tsuushou: Annotated[str, layout_chars("person", "tsuushou")] = Field(description="通称")
+    tsuushou_kana: Annotated[str, layout_chars("person", "tsuushou_kana", ItemClass.KANA)] = Field(
         default="", description="通称フリガナ（任意）"
     )
     offered_date: LegalDate = Field(description="申出日")
