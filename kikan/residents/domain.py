@@ -342,6 +342,15 @@ def _wrap(exc: ValueError, item: str) -> RegisterError:
     if isinstance(exc, DateError):
         # its message quotes the value; the register's answer names the item only
         return RegisterError(code, exc.without_value(item) + "。", item)
+    if isinstance(exc, CodeError):
+        return RegisterError(code, f"{item}のコードが正しくありません。", item)
+    if isinstance(exc, ZokugaraError):
+        return RegisterError(
+            code,
+            f"{item}が正しくありません。"
+            "世帯主から見た続柄（例: 妻、子、妻の子）を入力してください。",
+            item,
+        )
     message = str(getattr(exc, "message", None) or exc)
     if item not in message:
         message = f"{item}: {message}"

@@ -418,3 +418,14 @@ def test_problems_name_the_item_never_the_value(client: TestClient, staff: dict[
         assert r.headers["content-type"] == PROBLEM, (path, r.headers["content-type"])
         assert MARK not in r.text and MARK[:12] not in r.text, (path, r.text[:300])
         assert "ZZQ9" not in r.text, (path, r.text[:300])
+
+
+def test_code_and_zokugara_errors_do_not_echo(client: TestClient, staff: dict[str, str]) -> None:
+    for body in (
+        _move_in({"zokugara": MARK}),
+        _move_in({"resident_kind": "2", "foreign": {"nationality": MARK, "article_30_45": "1"}}),
+        {**_move_in(), "prior_address": {"country_code": MARK, "foreign_address": "北京市"}},
+    ):
+        r = client.post("/api/v1/residents/move-in", json=body, headers=staff)
+        _is_japanese_problem(r)
+        assert MARK not in r.text, r.text
