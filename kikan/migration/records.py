@@ -15,6 +15,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from pydantic import ValidationError
+
 from kikan.calendar import DateError, default_era_table, parse_date
 from kikan.residents.bulk import BulkMember, validate_member
 from kikan.residents.domain import (
@@ -160,7 +162,24 @@ def _register_date(text: str, item: str, today: date) -> str:
 def to_member(
     rec: dict[str, str], *, ref: int, today: date, clean: Cleansing
 ) -> tuple[BulkMember, Address]:
-    """Validate one decoded record into a member and its address, or raise `RowReject`."""
+    """Validate one decoded record into a member and its address, or raise `RowReject`.
+
+    The value objects check lengths and characters (ADR 0010): a row that breaks them is
+    rejected and reported like any other bad row, never ending the import."""
+    try:
+        return _to_member(rec, ref=ref, today=today, clean=clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][-1]) if first["loc"] else ""
+        item = ITEMS.get(field, field)
+        own = str(first["type"]).startswith("kikan_")
+        message = first["msg"] if own else "形式が正しくありません。"
+        raise RowReject("invalid", f"{item}: {message}", item) from None
+
+
+def _to_member(  # noqa: PLR0912 - one check per item of the legacy record
+    rec: dict[str, str], *, ref: int, today: date, clean: Cleansing
+) -> tuple[BulkMember, Address]:
     for item in REQUIRED:
         if not rec.get(item):
             raise RowReject("required", f"{ITEMS[item]}が空欄です。", ITEMS[item])
@@ -214,7 +233,9 @@ def to_member(
         moved = _register_date(moved, "address_set_date", today) if moved else became
     except RegisterError as exc:
         raise RowReject(exc.code, exc.message, exc.item or "") from None
-    except ValueError as exc:  # pydantic: a malformed item
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            raise  # `to_member` names the item without the value
         raise RowReject("invalid", f"項目の形式が正しくありません（{exc}）。") from None
     support = None
     start, end = _real_date(rec, "support_start"), _real_date(rec, "support_end")

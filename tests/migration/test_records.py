@@ -93,3 +93,20 @@ def test_mapping_errors_are_japanese(tmp_path: Path) -> None:
     )
     with pytest.raises(MappingError, match="取込項目にありません"):
         load_mapping(bad)
+
+
+def test_unsafe_characters_reject_the_row_without_ending_the_import() -> None:
+    """ADR 0010: the value objects refuse format characters; the importer reports the row."""
+    gen = CityGenerator("992003", 5, 11, today=TODAY)
+    rec = next(r for hh in gen.households() for r in hh)
+    clean = Cleansing()
+    for item, value in (
+        ("banchi", "1番地\u202e"),
+        ("honseki_chiban", "1\u200d番"),
+        ("given_name", "名" * 60),
+    ):
+        if item == "honseki_chiban" and not rec.get("honseki_prefecture"):
+            continue
+        with pytest.raises(RowReject) as exc:
+            to_member({**rec, item: value}, ref=1, today=TODAY, clean=clean)
+        assert exc.value.rule == "invalid" and value not in exc.value.reason, exc.value.reason
