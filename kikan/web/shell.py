@@ -31,6 +31,7 @@ from starlette.datastructures import FormData
 
 from kikan.calendar import RegisterDate, to_wareki
 from kikan.calendar.wareki import written
+from kikan.moji.items import ItemClass, unsafe_character
 from kikan.platform import audit, auth
 from kikan.platform.api import (
     CSRF_HEADER,
@@ -40,7 +41,7 @@ from kikan.platform.api import (
     client_terminal,
 )
 from kikan.platform.db import HOST_SCOPE, utcnow
-from kikan.platform.errors import Forbidden, Unauthenticated
+from kikan.platform.errors import Forbidden, InvalidInput, Unauthenticated
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.web.store import CounterTimingRow
@@ -192,11 +193,28 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+#: Longest value one form field may carry (the longest item, free text, is 2,000 characters).
+MAX_FORM_VALUE = 10_000
+
+
 async def form_data(request: Request) -> FormData:
-    """The posted form (Starlette caches it on the request, so reading it twice is free)."""
+    """The posted form (Starlette caches it on the request, so reading it twice is free).
+
+    Every screen's input passes here, so the input model's floor applies to all of them at once
+    (ADR 0010): no control or format characters, no lone surrogates, no unbounded value. The
+    items' own classes (names, addresses) are checked again by the value objects they fill."""
     if request.method in SAFE_METHODS:
         return FormData()
-    return await request.form()
+    form = await request.form()
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            continue  # an uploaded file: its reader checks it
+        if len(value) > MAX_FORM_VALUE or len(key) > 100:
+            raise InvalidInput("入力欄の文字数が多すぎます。", item="フォーム")
+        bad = unsafe_character(key, ItemClass.LINE) or unsafe_character(value, ItemClass.TEXT)
+        if bad is not None:
+            raise InvalidInput(f"入力欄に{bad.message}", item="フォーム")
+    return form
 
 
 FormDep = Annotated[FormData, Depends(form_data)]

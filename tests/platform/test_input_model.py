@@ -429,3 +429,16 @@ def test_code_and_zokugara_errors_do_not_echo(client: TestClient, staff: dict[st
         r = client.post("/api/v1/residents/move-in", json=body, headers=staff)
         _is_japanese_problem(r)
         assert MARK not in r.text, r.text
+
+
+def test_ui_forms_refuse_control_characters_before_any_screen_reads_them(
+    client: TestClient, staff: dict[str, str]
+) -> None:
+    """Every UI form passes `kikan.web.shell.form_data`: NUL in the login form is a 4xx, never
+    a database error (PostgreSQL refuses NUL in text)."""
+    for login_id in ("adm\x00in", "a\u202eb", "x" * 20_000):
+        r = client.post(
+            "/ui/login", data={"tenant": "131016", "login_id": login_id, "password": "p"}
+        )
+        assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
+        assert login_id not in r.text
