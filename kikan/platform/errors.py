@@ -316,9 +316,22 @@ BUSY_RETRY_AFTER_SECONDS = 2
 def _instance(request: Request | None) -> str | None:
     """The operation, as its path template (`/api/v1/residents/{atena_number}`): the concrete
     path holds what the client sent (a 宛名番号, a login id) and a problem never echoes it."""
-    route = request.scope.get("route") if request is not None else None
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return path if isinstance(path, str) else None
+    if request is None:
+        return None
+    # FastAPI records the route as included (with its router's prefix) beside the original route
+    fastapi_scope = request.scope.get("fastapi")
+    context = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
+    for candidate in (
+        context,
+        getattr(context, "starlette_route", None),
+        request.scope.get("route"),
+    ):
+        path = getattr(candidate, "path_format", None) or getattr(candidate, "path", None)
+        if isinstance(path, str) and path.startswith("/"):
+            return path
+    return None
 
 
 def problem_response(err: KikanError, request: Request | None = None) -> JSONResponse:

@@ -38,6 +38,9 @@ from kikan.residents.store import SuppressionRow
 
 router = APIRouter()
 
+MeasureIdPath = Annotated[Id, Path(description="支援措置の番号")]
+SuppressionIdPath = Annotated[Id, Path(description="抑止番号")]
+
 # ---------------------------------------------------------------- endpoints: 支援措置 (spec 3.4)
 
 
@@ -246,8 +249,6 @@ def confirm_support_measure(
 # ---------------------------------------------------------------- endpoints: 抑止 (spec 3.1)
 
 
-MeasureIdPath = Annotated[Id, Path(description="支援措置の番号")]
-SuppressionIdPath = Annotated[Id, Path(description="抑止番号")]
 ProcessName = Literal["change", "issue", "inquiry"]
 
 

@@ -175,7 +175,7 @@ def certificate_form(
 
 @router.post("/residents/{atena_number}/certificates", response_class=HTMLResponse)
 def certificate_submit(  # noqa: PLR0911 - one answer per step and refusal
-    request: Request, atena_number: str, user: UserDep, db: DbDep, form: FormDep
+    request: Request, atena_number: Atena, user: UserDep, db: DbDep, form: FormDep
 ) -> HTMLResponse:
     shell.require(db, user, *WRITE_ROLES, function="証明書発行")
     outcome, snap, members, protected, _ = _load(db, user, request, atena_number)

@@ -928,7 +928,7 @@ def _load_person(v: Values, person: PersonView) -> None:
 
 @router.post("/residents/entry/{slug}", response_class=HTMLResponse)
 def entry_submit(  # noqa: PLR0911, PLR0912, PLR0915 - one answer per step of the flow
-    request: Request, slug: str, user: UserDep, db: DbDep, form: FormDep
+    request: Request, slug: Annotated[str, Chars(40)], user: UserDep, db: DbDep, form: FormDep
 ) -> HTMLResponse:
     kind = _kind(slug)
     shell.require(db, user, *WRITE_ROLES, function=kind.function)

@@ -120,7 +120,11 @@ def issuances_page(
 
 @router.post("/residents/{atena_number}/issuances", response_class=HTMLResponse)
 def honnin_submit(
-    request: Request, atena_number: str, user: UserDep, db: DbDep, form: FormDep
+    request: Request,
+    atena_number: Annotated[str, Chars(15)],
+    user: UserDep,
+    db: DbDep,
+    form: FormDep,
 ) -> HTMLResponse:
     """本人通知制度への登録 / 登録廃止 (the person's own request at the counter)."""
     action = str(form.get("action", ""))
