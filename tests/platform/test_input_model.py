@@ -308,6 +308,7 @@ def test_oversized_bodies_are_refused_before_parsing(
     assert r.status_code == 413
     _is_japanese_problem(r)
     assert r.json()["type"] == "urn:kikan:problem:payload-too-large"
+    assert r.headers["x-content-type-options"] == "nosniff"  # inside the headers middleware
     name = "田" * (DEFAULT_LIMIT // 3 + 10)
     r = client.post("/api/v1/residents/search", json={"name": name}, headers=staff)
     assert r.status_code == 413
