@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
-from kikan.platform import audit, auth, issuance, tenancy
-from kikan.platform.db import utcnow
+from kikan.platform import audit, auth, issuance, tenancy, throttle
 from kikan.platform.errors import Forbidden, Unauthenticated
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuditRecordRow, StaffAccountRow
@@ -45,6 +44,12 @@ def client_terminal(request: Request) -> str:
     named = request.headers.get("X-Kikan-Terminal", "").strip()
     host = request.client.host if request.client else "-"
     return (named or host)[:200]
+
+
+def client_address(request: Request) -> str:
+    """The peer's network address, for throttling: unlike the terminal name, not something the
+    caller chooses (behind a reverse proxy, run uvicorn with --forwarded-allow-ips)."""
+    return request.client.host[:100] if request.client else ""
 
 
 def client_place(request: Request) -> str:
@@ -162,7 +167,7 @@ class StaffOut(BaseModel):
     display_name: str
     department: str
     roles: list[str]
-    locked: bool
+    locked: bool = Field(description="ログイン失敗が続き、待機時間中（ロック解除で解除できます）")
     active: bool
 
 
@@ -237,6 +242,7 @@ def issue_token(
         kind="bearer",
         terminal=client_terminal(request),
         place=client_place(request),
+        address=client_address(request),
     )
     return TokenResponse(access_token=issued.token, expires_at=issued.expires_at)
 
@@ -259,6 +265,7 @@ def login_session(
         kind="cookie",
         terminal=client_terminal(request),
         place=client_place(request),
+        address=client_address(request),
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -300,10 +307,19 @@ def me(principal: PrincipalDep) -> MeResponse:
 
 
 @router.post("/auth/password", status_code=204, tags=["認証"], summary="自分のパスワード変更")
-def change_password(body: PasswordChange, staff: StaffDep, db: DbDep) -> Response:
-    with db.unit_of_work(staff.scope) as uow:
-        auth.change_own_password(uow, staff, body.current_password, body.new_password)
-        uow.commit()
+def change_password(
+    body: PasswordChange, request: Request, staff: StaffDep, db: DbDep, settings: SettingsDep
+) -> Response:
+    """現在のパスワードの誤りはログイン失敗と同じく数え、続くと 429 で待たせます。変更すると、
+    この要求のもの以外のセッション・API トークンは無効になります。"""
+    auth.change_own_password(
+        db,
+        settings,
+        staff,
+        body.current_password,
+        body.new_password,
+        address=client_address(request),
+    )
     return Response(status_code=204)
 
 
@@ -357,16 +373,18 @@ def current_tenant(staff: StaffDep, db: DbDep) -> TenantOut:
 @router.get("/staff", response_model=list[StaffOut], tags=["職員管理"], summary="職員の一覧")
 def list_staff(staff: StaffDep, db: DbDep) -> list[StaffOut]:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員一覧")
-    now = utcnow()
     with db.unit_of_work(staff.scope) as uow:
         rows = uow.session.scalars(select(StaffAccountRow).order_by(StaffAccountRow.login_id)).all()
+        waiting = throttle.waiting(
+            uow, [throttle.account_key(staff.scope, r.login_id) for r in rows]
+        )
         return [
             StaffOut(
                 login_id=r.login_id,
                 display_name=r.display_name,
                 department=r.department,
                 roles=r.roles.split(","),
-                locked=bool(r.locked_until and r.locked_until > now),
+                locked=throttle.account_key(staff.scope, r.login_id).digest in waiting,
                 active=r.active,
             )
             for r in rows

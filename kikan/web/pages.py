@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from kikan.platform import audit, auth, tenancy
-from kikan.platform.api import SESSION_COOKIE, client_place, client_terminal
+from kikan.platform.api import SESSION_COOKIE, client_address, client_place, client_terminal
 from kikan.platform.errors import KikanError
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Scope
@@ -83,6 +83,7 @@ def login_submit(request: Request, form: FormDep) -> Response:
             kind="cookie",
             terminal=client_terminal(request),
             place=client_place(request),
+            address=client_address(request),
         )
     except KikanError as exc:
         return shell.render(
