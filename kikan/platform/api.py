@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
 from kikan.platform import audit, auth, issuance, tenancy, throttle
-from kikan.platform.errors import Forbidden, Unauthenticated
+from kikan.platform.errors import Forbidden, TooManyRequests, Unauthenticated
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuditRecordRow, StaffAccountRow
 from kikan.platform.uow import Database, Scope
@@ -555,6 +555,9 @@ class CertificateVerifyOut(BaseModel):
     sha256_matches: bool | None = Field(default=None, description="SHA-256 が一致したか")
 
 
+VERIFY_THROTTLED = "照合の要求が多すぎます。しばらく待ってから再度お試しください。"
+
+
 @router.get(
     "/certificates/{issue_number}/verify",
     response_model=CertificateVerifyOut,
@@ -563,19 +566,38 @@ class CertificateVerifyOut(BaseModel):
 )
 def verify_certificate(
     issue_number: str,
+    *,
     request: Request,
     db: DbDep,
+    settings: SettingsDep,
+    check_code: Annotated[
+        str | None,
+        Query(max_length=32, description="証明書の発行番号の横に印字された照合番号（10文字）"),
+    ] = None,
     sha256: Annotated[
         str | None,
         Query(max_length=128, description="提示された電子ファイル（PDF）の SHA-256（16進数）"),
     ] = None,
 ) -> CertificateVerifyOut:
-    """A bank or office holding a presented certificate checks its 発行番号 (and, for an
-    electronic copy, the file's SHA-256). No login: the tenant is the number's 団体コード. The
-    answer names the form, the date and the municipality, never the person; each check is
-    audited."""
-    result = issuance.verify(db, issue_number[:64], sha256)
-    issuance.audit_verification(db, result, terminal=client_terminal(request))
+    """A bank or office holding a presented certificate checks its 発行番号 together with the
+    照合番号 printed on it (or, for an electronic copy, the file's SHA-256): the number alone is
+    sequential and proves nothing. No login: the tenant is the number's 団体コード. The answer
+    names the form, the date and the municipality, never the person; a wrong code gets the same
+    answer as a number never issued. Calls are rate-limited per client address (429) and counted
+    per day rather than appended to the access log."""
+    address = client_address(request)
+    if address:
+        key = throttle.address_key("verify-address", address)
+        with db.unit_of_work(key.scope) as uow:
+            wait = throttle.count_call(
+                uow, key, limit=settings.verify_per_minute, window_seconds=60
+            )
+            uow.commit()
+        if wait:
+            raise TooManyRequests(VERIFY_THROTTLED, slug="verify-throttled", retry_after=wait)
+    number = issue_number[:64]
+    result = issuance.verify(db, number, sha256, check_code)
+    issuance.count_verification(db, number, result)
     return CertificateVerifyOut(**result.__dict__)
 
 

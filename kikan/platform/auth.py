@@ -306,6 +306,7 @@ def _count_failure(
     settings: Settings,
     keys: list[throttle.Key],
     actor: audit.Actor,
+    *,
     function: str,
     scope: str,
 ) -> None:
@@ -369,7 +370,9 @@ def login(
         if not known:
             if address:
                 _check_throttle(db, keys[1:])
-                _count_failure(db, settings, keys[1:], attempt, "ログイン", HOST_SCOPE)
+                _count_failure(
+                    db, settings, keys[1:], attempt, function="ログイン", scope=HOST_SCOPE
+                )
             _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
             raise TenantNotFound(
                 f"団体コード {scope} の団体は登録されていません。", item="団体コード"
@@ -379,25 +382,7 @@ def login(
     now = utcnow()
     failed = Unauthenticated("ログインIDまたはパスワードが正しくありません。", slug="login-failed")
     with db.unit_of_work(scope) as uow:
-        account: StaffAccountRow | HostOperatorRow | None
-        if tenant is None:
-            account = uow.session.scalars(
-                select(HostOperatorRow).where(HostOperatorRow.login_id == login_id)
-            ).first()
-        else:
-            account = uow.session.scalars(
-                select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
-            ).first()
-        reason = ""
-        if account is None or not _usable(account, now):
-            with contextlib.suppress(VerificationError):
-                _hasher.verify(_DUMMY_HASH, password)
-            reason = "unknown_or_inactive_account"
-        else:
-            try:
-                _hasher.verify(account.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                reason = "wrong_password"
+        account, reason = _check_password(uow, tenant is None, login_id, password, now)
         if reason:
             audit.append(uow, attempt, _auth_denial(reason))
             uow.commit()
@@ -417,7 +402,7 @@ def login(
             )
             uow.commit()
     if reason:
-        _count_failure(db, settings, keys, attempt, "ログイン", scope)
+        _count_failure(db, settings, keys, attempt, function="ログイン", scope=scope)
         raise failed
     for key in keys[1:]:
         # a success from the address forgets its failures: an office behind one NAT must not
@@ -426,6 +411,31 @@ def login(
             throttle.clear(host_uow, key)
             host_uow.commit()
     return issued
+
+
+def _check_password(
+    uow: UnitOfWork, operator: bool, login_id: str, password: str, now: datetime
+) -> tuple[StaffAccountRow | HostOperatorRow | None, str]:
+    """The account and "" if the password is right, else a denial reason. An unknown or
+    unusable id still costs one hash verification, so timing does not tell them apart."""
+    account: StaffAccountRow | HostOperatorRow | None
+    if operator:
+        account = uow.session.scalars(
+            select(HostOperatorRow).where(HostOperatorRow.login_id == login_id)
+        ).first()
+    else:
+        account = uow.session.scalars(
+            select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
+        ).first()
+    if account is None or not _usable(account, now):
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return account, "unknown_or_inactive_account"
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return account, "wrong_password"
+    return account, ""
 
 
 def _auth_denial(reason: str) -> audit.AuditEvent:
@@ -743,7 +753,14 @@ def change_own_password(
             wrong = True
     if wrong:
         _denied(db, principal.scope, principal.actor(), "パスワード変更", "wrong_password")
-        _count_failure(db, settings, keys, principal.actor(), "パスワード変更", principal.scope)
+        _count_failure(
+            db,
+            settings,
+            keys,
+            principal.actor(),
+            function="パスワード変更",
+            scope=principal.scope,
+        )
         raise InvalidInput("現在のパスワードが正しくありません。", item="現在のパスワード")
     check_password_policy(new_password)
     if current_password == new_password:

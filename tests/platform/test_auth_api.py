@@ -386,9 +386,7 @@ def test_admin_password_reset_ends_every_session(client: TestClient, db: Databas
     assert client.get("/api/v1/auth/me", headers=admin).status_code == 200
 
 
-def test_wrong_current_password_is_throttled_like_a_login(
-    client: TestClient, db: Database
-) -> None:
+def test_wrong_current_password_is_throttled_like_a_login(client: TestClient, db: Database) -> None:
     t = create_tenant(db)
     create_staff(db, t, "madoguchi", ["counter"])
     h = bearer(client, t, "madoguchi")
