@@ -25,7 +25,6 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -46,7 +45,6 @@ from kikan.platform.store import AuthSessionRow, HostOperatorRow, StaffAccountRo
 from kikan.platform.tenancy import TenantNotFound, check_code
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
-JST = ZoneInfo("Asia/Tokyo")
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("kikan-timing-equaliser")
 LOGIN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
@@ -264,10 +262,6 @@ def token_digest(token: str) -> str:
 _token_hash = token_digest
 
 
-def _jst(ts: datetime) -> str:
-    return ts.astimezone(JST).strftime("%Y年%m月%d日 %H時%M分")
-
-
 def _denied(
     db: Database, scope: str, actor: audit.Actor, function: str, reason: str, **detail: str
 ) -> None:
@@ -301,6 +295,27 @@ def _check_throttle(db: Database, keys: list[throttle.Key]) -> None:
         raise TooManyRequests(THROTTLED_MESSAGE, slug="login-throttled", retry_after=wait)
 
 
+def _throttled_event(function: str, key: throttle.Key, delay: int) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        category="auth",
+        action="denial",
+        outcome="denied",
+        function=function,
+        detail={"reason": "throttled", "key": key.kind, "seconds": delay},
+    )
+
+
+def _count_account_failure(
+    uow: UnitOfWork, settings: Settings, key: throttle.Key, actor: audit.Actor, *, function: str
+) -> None:
+    """Count a failure on an account key inside the unit of work that checked the password."""
+    delay = throttle.record_failure(
+        uow, key, threshold=settings.lockout_threshold, max_seconds=settings.lockout_minutes * 60
+    )
+    if delay:
+        audit.append(uow, actor, _throttled_event(function, key, delay))
+
+
 def _count_failure(
     db: Database,
     settings: Settings,
@@ -325,18 +340,7 @@ def _count_failure(
             )
             uow.commit()
         if delay:
-            audit.append_now(
-                db,
-                scope,
-                actor,
-                audit.AuditEvent(
-                    category="auth",
-                    action="denial",
-                    outcome="denied",
-                    function=function,
-                    detail={"reason": "throttled", "key": key.kind, "seconds": delay},
-                ),
-            )
+            audit.append_now(db, scope, actor, _throttled_event(function, key, delay))
 
 
 def login(
@@ -377,14 +381,21 @@ def login(
             raise TenantNotFound(
                 f"団体コード {scope} の団体は登録されていません。", item="団体コード"
             )
-    _check_throttle(db, keys)
+    _check_throttle(db, keys[1:])
 
     now = utcnow()
     failed = Unauthenticated("ログインIDまたはパスワードが正しくありません。", slug="login-failed")
     with db.unit_of_work(scope) as uow:
+        # the account's throttle row stays locked through the password check, so parallel
+        # guesses on one account are counted one after the other
+        wait = throttle.wait_seconds(uow, account_key, lock=True)
+        if wait:
+            uow.commit()
+            raise TooManyRequests(THROTTLED_MESSAGE, slug="login-throttled", retry_after=wait)
         account, reason = _check_password(uow, tenant is None, login_id, password, now)
         if reason:
             audit.append(uow, attempt, _auth_denial(reason))
+            _count_account_failure(uow, settings, account_key, attempt, function="ログイン")
             uow.commit()
         else:
             assert account is not None
@@ -402,7 +413,7 @@ def login(
             )
             uow.commit()
     if reason:
-        _count_failure(db, settings, keys, attempt, function="ログイン", scope=scope)
+        _count_failure(db, settings, keys[1:], attempt, function="ログイン", scope=scope)
         raise failed
     for key in keys[1:]:
         # a success from the address forgets its failures: an office behind one NAT must not

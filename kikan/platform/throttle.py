@@ -88,13 +88,24 @@ def _ensure_row(uow: UnitOfWork, key: Key, now: datetime) -> AuthThrottleRow:
     return row
 
 
-def wait_seconds(uow: UnitOfWork, key: Key, *, count_refusal: bool = True) -> int:
+def wait_seconds(
+    uow: UnitOfWork, key: Key, *, count_refusal: bool = True, lock: bool = False
+) -> int:
     """Seconds the key must still wait (0: go ahead). A refusal is counted on the row, not
-    appended to the audit chain, so waiting callers cannot grow the chain."""
+    appended to the audit chain, so waiting callers cannot grow the chain.
+
+    `lock=True` holds the key's row until the transaction ends, so concurrent attempts on the
+    key are checked and counted one after the other: a burst of parallel requests cannot all
+    pass the check before the first failure is recorded (`record_failure` in the same
+    transaction)."""
     now = utcnow()
-    row = uow.session.scalars(
-        select(AuthThrottleRow).where(AuthThrottleRow.key_hash == key.digest)
-    ).first()
+    row: AuthThrottleRow | None
+    if lock:
+        row = _ensure_row(uow, key, now)
+    else:
+        row = uow.session.scalars(
+            select(AuthThrottleRow).where(AuthThrottleRow.key_hash == key.digest)
+        ).first()
     if row is None:
         return 0
     left = _remaining(row.blocked_until, now)

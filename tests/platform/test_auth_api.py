@@ -406,3 +406,21 @@ def test_wrong_current_password_is_throttled_like_a_login(client: TestClient, db
     assert reasons.count("wrong_password") == 5 and "throttled" in reasons
     # and the same account's logins wait too
     assert _token(client, t, "madoguchi", PASSWORD).status_code == 429
+
+
+def test_parallel_guesses_on_one_account_are_counted_one_by_one(
+    client: TestClient, db: Database
+) -> None:
+    """A burst of simultaneous wrong passwords cannot all pass the check before the first
+    failure is recorded: exactly the free allowance gets a password check, the rest wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(lambda _: _token(client, t, "madoguchi", "bad").status_code, range(12))
+        )
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    checked = [d for d in _denials(db, t) if d["reason"] == "wrong_password"]
+    assert len(checked) == 5
