@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, update
@@ -424,3 +425,37 @@ def test_parallel_guesses_on_one_account_are_counted_one_by_one(
     assert sorted(statuses) == [401] * 5 + [429] * 7
     checked = [d for d in _denials(db, t) if d["reason"] == "wrong_password"]
     assert len(checked) == 5
+
+
+def test_unknown_and_existing_ids_cost_the_same_password_work(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same timing: one Argon2 verification for an unknown id as for a wrong password, and
+    none for either once they must wait (the refusal comes before any hashing)."""
+    from kikan.platform import auth
+
+    real = auth._hasher
+    calls: list[str] = []
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            calls.append(hashed)
+            return real.verify(hashed, password)
+
+        def check_needs_rehash(self, hashed: str) -> bool:
+            return real.check_needs_rehash(hashed)
+
+        def hash(self, password: str) -> str:
+            return real.hash(password)
+
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    monkeypatch.setattr(auth, "_hasher", Counting())
+    for login_id in ("madoguchi", "nobody"):
+        before = len(calls)
+        for _ in range(5):
+            assert _token(client, t, login_id, "bad").status_code == 401
+        assert len(calls) - before == 5
+        before = len(calls)
+        assert _token(client, t, login_id, "bad").status_code == 429
+        assert len(calls) == before
