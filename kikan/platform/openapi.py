@@ -10,7 +10,8 @@ it here, in one place, rather than written by hand on 78 endpoints (where they w
 - parameters or a body: 422 (validation, with `errors[]`); a body: 400 (not readable as
   JSON at all) and 413 (request too large);
 - authentication (the operation reads the `Authorization` header): 401 and 403;
-- a path parameter: 404 (the named thing does not exist or is not visible to the caller);
+- a path parameter or a body: 404 (a person, household or record the request names does not
+  exist or is not visible to the caller);
 - a writing method: 409 (concurrency, duplicates and business refusals that conflict with state).
 
 Routes that can answer more (429 throttling, 423) declare it with `problem_responses(...)`.
@@ -123,8 +124,8 @@ def derived_statuses(method: str, operation: dict[str, Any]) -> set[int]:
     if any(p.get("in") == "header" and p.get("name") == "authorization" for p in parameters):
         # Every authenticated dependency (staff, operator, linkage client) reads this header.
         statuses |= {401, 403}
-    if any(p.get("in") == "path" for p in parameters):
-        statuses.add(404)
+    if has_body or any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)  # the person, household or record the request names does not exist
     if method.upper() in WRITING_METHODS:
         statuses.add(409)
     return statuses
