@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 
 from kikan.platform import audit, auth, issuance, tenancy, throttle
 from kikan.platform.errors import Forbidden, TooManyRequests, Unauthenticated
+from kikan.platform.openapi import problem_responses
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuditRecordRow, StaffAccountRow
 from kikan.platform.uow import Database, Scope
@@ -228,7 +229,11 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.post(
-    "/auth/token", response_model=TokenResponse, tags=["認証"], summary="APIトークンの発行"
+    "/auth/token",
+    response_model=TokenResponse,
+    tags=["認証"],
+    summary="APIトークンの発行",
+    responses=problem_responses(429),
 )
 def issue_token(
     body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep
@@ -252,6 +257,7 @@ def issue_token(
     response_model=SessionResponse,
     tags=["認証"],
     summary="画面用ログイン（Cookie セッション）",
+    responses=problem_responses(429),
 )
 def login_session(
     body: LoginRequest, request: Request, response: Response, db: DbDep, settings: SettingsDep
@@ -306,7 +312,13 @@ def me(principal: PrincipalDep) -> MeResponse:
     return _me(principal)
 
 
-@router.post("/auth/password", status_code=204, tags=["認証"], summary="自分のパスワード変更")
+@router.post(
+    "/auth/password",
+    status_code=204,
+    tags=["認証"],
+    summary="自分のパスワード変更",
+    responses=problem_responses(429),
+)
 def change_password(
     body: PasswordChange, request: Request, staff: StaffDep, db: DbDep, settings: SettingsDep
 ) -> Response:
@@ -563,6 +575,7 @@ VERIFY_THROTTLED = "照合の要求が多すぎます。しばらく待ってか
     response_model=CertificateVerifyOut,
     tags=["証明書"],
     summary="証明書の真正性確認（ログイン不要）",
+    responses=problem_responses(429),
 )
 def verify_certificate(
     issue_number: str,

@@ -459,3 +459,16 @@ def test_unknown_and_existing_ids_cost_the_same_password_work(
         before = len(calls)
         assert _token(client, t, login_id, "bad").status_code == 429
         assert len(calls) == before
+
+
+def test_throttled_operations_document_429(client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, method in (
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/password", "post"),
+        ("/api/v1/certificates/{issue_number}/verify", "get"),
+        ("/api/v1/residents/{atena_number}/my-number", "post"),
+    ):
+        documented = paths[path][method]["responses"]["429"]
+        assert "Retry-After" in documented["headers"], path

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from kikan.platform import audit, auth, throttle
 from kikan.platform.api import DbDep, SettingsDep, StaffDep
 from kikan.platform.errors import InvalidInput, TooManyRequests
+from kikan.platform.openapi import problem_responses
 from kikan.platform.settings import Settings
 from kikan.residents import service
 from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _if_match, _run_change
@@ -180,7 +181,10 @@ def tsuushou_delete(
 
 
 @router.post(
-    "/residents/{atena_number}/my-number", response_model=ChangeOut, summary="個人番号の変更"
+    "/residents/{atena_number}/my-number",
+    response_model=ChangeOut,
+    summary="個人番号の変更",
+    responses=problem_responses(429),
 )
 def my_number_change(
     atena_number: str,
