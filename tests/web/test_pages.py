@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -76,6 +77,24 @@ def test_wrong_password_shows_a_japanese_message(client: TestClient, town: Town)
     )
     assert r.status_code == 401
     assert "ログインIDまたはパスワードが正しくありません。" in r.text
+
+
+def test_repeated_wrong_passwords_make_the_login_page_wait(client: TestClient, town: Town) -> None:
+    def attempt() -> httpx.Response:
+        return client.post(
+            "/ui/login",
+            data={
+                "tenant": town.code,
+                "login_id": "madoguchi",
+                "password": "nope-nope-nope",
+                "csrf_token": login_form_token(client),
+            },
+        )
+
+    assert [attempt().status_code for _ in range(5)] == [401] * 5
+    waiting = attempt()
+    assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= 1
+    assert "しばらくの間受け付けません" in waiting.text
 
 
 def test_login_form_needs_its_csrf_token(client: TestClient, town: Town) -> None:
