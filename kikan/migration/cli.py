@@ -137,25 +137,39 @@ def import_legacy(
                     )
                 )
         table = Table(title="取込結果")
-        for col in ("ファイル", "行数", "取込", "不採用", "再開"):
-            table.add_column(col, justify="right" if col in ("行数", "取込", "不採用") else "left")
+        heads = ("ファイル", "行数", "取込", "取込済み", "作業リスト", "不採用", "再開")
+        for col in heads:
+            table.add_column(col, justify="left" if col in ("ファイル", "再開") else "right")
         for o in outcomes:
             table.add_row(
                 o.path.name,
                 f"{o.total:,}",
                 f"{o.imported:,}",
+                f"{o.present:,}",
+                f"{o.worklist:,}",
                 f"{o.rejected:,}",
                 f"済{o.skipped_batches}バッチを飛ばして再開" if o.skipped_batches else "",
             )
         total = sum(o.total for o in outcomes)
         imported = sum(o.imported for o in outcomes)
+        present = sum(o.present for o in outcomes)
+        worklist = sum(o.worklist for o in outcomes)
         rejected = sum(o.rejected for o in outcomes)
-        table.add_row("合計", f"{total:,}", f"{imported:,}", f"{rejected:,}", "")
+        table.add_row(
+            "合計",
+            f"{total:,}",
+            f"{imported:,}",
+            f"{present:,}",
+            f"{worklist:,}",
+            f"{rejected:,}",
+            "",
+        )
         out.print(table)
-        balanced = imported + rejected == total
+        balanced = imported + present + worklist + rejected == total
         out.print(
             ("[green]✓[/] " if balanced else "[red]✗[/] ")
-            + f"全{total:,}行 = 取込{imported:,}行 + 不採用{rejected:,}行"
+            + f"全{total:,}行 = 取込{imported:,}行 + 取込済み{present:,}行"
+            + f" + 作業リスト{worklist:,}行 + 不採用{rejected:,}行"
             + ("" if balanced else "（一致しません）")
         )
         target = report_dir or Path(f"import-report-{outcomes[0].sha256[:12]}")

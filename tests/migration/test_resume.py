@@ -84,7 +84,7 @@ def test_sigkill_mid_import_then_rerun_loses_and_duplicates_nothing(
     stdout, stderr = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, stderr.decode()
     text = stdout.decode()
-    assert "再開" in text and f"全{POPULATION:,}行 = 取込{POPULATION:,}行 + 不採用0行" in text
+    assert "再開" in text and f"全{POPULATION:,}行 = 取込{POPULATION:,}行 + 取込済み0行 + 作業リスト0行 + 不採用0行" in text
 
     with db.unit_of_work(tenant) as uow:
         final = uow.session.scalar(select(func.count()).select_from(CurrentRow))
