@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kikan.migration.legacy import MappingError
+from kikan.migration.synth import SynthError
 from kikan.platform.console import cli_actor, cli_errors, open_db
 
 import_app = typer.Typer(no_args_is_help=True, help="移行データの取込")
@@ -36,7 +37,7 @@ FORMATS = ("cp932-fixed", "utf8-csv")
 
 
 #: Bad mapping files are bad input (exit 2), like every KikanError (see kikan.platform.console).
-_handle = cli_errors(MappingError)
+_handle = cli_errors(MappingError, SynthError)
 
 
 class RateColumn(ProgressColumn):
@@ -227,7 +228,7 @@ def synth_command(
             code = _ensure_tenant(tenant, create=True)
             db = open_db()
             try:
-                synth_to_db(
+                added = synth_to_db(
                     db,
                     code,
                     population,
@@ -242,7 +243,10 @@ def synth_command(
     if legacy_out is not None:
         out.print(f"[green]✓[/] {data} と対応表 {mapping} を出力しました（{population:,}人）。")
     else:
-        out.print(f"[green]✓[/] 団体 {code} に {population:,}人を登録しました（種 {seed}）。")
+        resumed = f"（続きから{added:,}人）" if added != population else ""
+        out.print(
+            f"[green]✓[/] 団体 {code} に {population:,}人を登録しました（種 {seed}）。{resumed}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -286,9 +286,7 @@ def _already_present(uow: UnitOfWork, prepared: Prepared, sha: str) -> dict[int,
     people = [p for hh in prepared.batch.households for p in hh]
     present: dict[int, tuple[str, str]] = {}
     legacy = {
-        info["legacy_atena"]: row
-        for row, info in prepared.persons.items()
-        if info["legacy_atena"]
+        info["legacy_atena"]: row for row, info in prepared.persons.items() if info["legacy_atena"]
     }
     if legacy:
         for legacy_atena, atena in session.execute(
