@@ -184,6 +184,40 @@ def import_legacy(
         db.dispose()
 
 
+@import_app.command("xref")
+@_handle
+def import_xref(
+    tenant: Annotated[str, typer.Option(help="団体コード")],
+    legacy: Annotated[str, typer.Option("--legacy", help="旧宛名番号または旧世帯番号で検索")] = "",
+    atena: Annotated[str, typer.Option("--atena", help="宛名番号または世帯番号（新）で検索")] = "",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="CSVに出力（指定しなければ画面に表示）")
+    ] = None,
+) -> None:
+    """新旧番号対照表（旧宛名番号・旧世帯番号と新しい番号）を検索・出力する。"""
+    from kikan.migration.xref import COLUMNS, find, write_csv
+
+    code = _ensure_tenant(tenant, create=False)
+    db = open_db()
+    try:
+        rows = find(db, code, legacy=legacy, atena=atena, actor=cli_actor())
+    finally:
+        db.dispose()
+    if out_file is not None:
+        write_csv(rows, out_file)
+        out.print(f"[green]✓[/] 新旧番号対照表 {len(rows):,}件を {out_file} に出力しました。")
+        return
+    if not rows:
+        err.print("[red]エラー:[/] 該当する番号は新旧番号対照表にありません。")
+        raise typer.Exit(1)
+    table = Table(title="新旧番号対照表")
+    for col in COLUMNS:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in COLUMNS))
+    out.print(table)
+
+
 @_handle
 def synth_command(
     tenant: Annotated[str, typer.Option(help="団体コード（未登録なら合成市として登録）")],

@@ -365,7 +365,7 @@ def legacy_number(value: str, item: str, *, keep: bool, check: bool = True) -> s
     try:
         digits = normalise_digits(value, item=kind, code_prefix=item)
     except IdentifierError as exc:
-        raise RowReject(exc.code, f"{label}: {exc.message}", label) from None
+        raise RowReject(f"{item}.format", f"{label}: {exc.message}", label) from None
     if not digits.strip("0"):
         raise RowReject(f"{item}.zero", f"{label}がすべて0です（未設定の番号です）。", label)
     if keep:
@@ -380,7 +380,11 @@ def legacy_number(value: str, item: str, *, keep: bool, check: bool = True) -> s
         try:
             validate_atena_number(digits, kind, width=len(digits))
         except IdentifierError as exc:
-            raise RowReject(
-                exc.code, f"{label}の検査数字が正しくありません（旧システムの番号）。", label
-            ) from None
+            rule = exc.code.rpartition(".")[2]
+            reason = (
+                f"{label}の検査数字が正しくありません（旧システムの番号）。"
+                if rule == "check_digit"
+                else f"{label}: {exc.message}"
+            )
+            raise RowReject(f"{item}.{rule}", reason, label) from None
     return digits
