@@ -39,6 +39,7 @@ from kikan.migration.records import (
     to_member,
 )
 from kikan.migration.store import (
+    SYNTH_MAPPING,
     ImportBatchRow,
     ImportFileRow,
     ImportRejectRow,
@@ -330,6 +331,8 @@ def _commit_batch(  # noqa: PLR0917 - the batch's whole context, named at the on
     reader: Reader,
     batch: tuple[int, list[RawRow]],
     prepared: Prepared,
+    *,
+    look_back: bool = True,
 ) -> None:
     """Write one prepared batch: its residents, rejects, ledger row and the file's running
     totals, in ONE transaction (all or nothing: the resume unit). Persons already entered by
@@ -338,7 +341,7 @@ def _commit_batch(  # noqa: PLR0917 - the batch's whole context, named at the on
     rejects = list(prepared.rejects)
     by_row = {r.row_no: r for r in rows}
     with db.unit_of_work(tenant) as uow:
-        present = _already_present(uow, prepared, sha)
+        present = _already_present(uow, prepared, sha) if look_back else {}
         for row_no, (item, atena) in sorted(present.items()):
             rejects.append(
                 {
@@ -450,6 +453,22 @@ def _commit_batch(  # noqa: PLR0917 - the batch's whole context, named at the on
         uow.commit()
 
 
+def _other_imports(uow: UnitOfWork, sha: str) -> bool:
+    """Has another import (not this file, not a synthetic city) entered anyone here?"""
+    return (
+        uow.session.scalars(
+            select(ImportFileRow.file_sha256)
+            .where(
+                ImportFileRow.file_sha256 != sha,
+                ImportFileRow.mapping_sha256 != SYNTH_MAPPING,
+                ImportFileRow.imported > 0,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def import_file(
     db: Database,
     tenant: str,
@@ -493,6 +512,10 @@ def import_file(
                     "（行の読み方が変わると、取込済みのバッチと重複・欠落が生じるため）。"
                 )
         size = row.batch_size  # the batches of a file never change once started
+        finished = row.status == "done"
+        # persons can only be "already present" when another import entered someone: on the
+        # tenant's first file the per-batch lookup is skipped (a 1M-row file saves a join each)
+        look_back = _other_imports(uow, sha)
         done = set(
             uow.session.scalars(
                 select(ImportBatchRow.batch_no).where(ImportBatchRow.file_sha256 == sha)
@@ -500,7 +523,7 @@ def import_file(
         )
         uow.commit()
     reader = Reader(path, mapping)
-    scan = scan_numbers(reader)
+    scan = NumberScan() if finished else scan_numbers(reader)
     if scan.atena_serial or scan.household_serial:
         # before any new number is handed out: new numbers continue after the highest kept one
         with db.unit_of_work(tenant) as uow:
@@ -523,12 +546,22 @@ def import_file(
 
     work = partial(_prepare_job, reader, tenant, ctx, scan)
     for (number, rows), prepared in ordered_map(work, todo(), workers=workers):
-        _commit_batch(db, tenant, ctx, path, sha, reader, (number, rows), prepared)
+        _commit_batch(
+            db, tenant, ctx, path, sha, reader, (number, rows), prepared, look_back=look_back
+        )
         outcome.batches += 1
         tick(len(rows))
+    _finish(db, tenant, outcome, last_row)
+    return outcome
+
+
+def _finish(db: Database, tenant: str, outcome: FileOutcome, last_row: int) -> None:
+    """Mark the file done (once) and read its totals into `outcome`."""
     with db.unit_of_work(tenant) as uow:
         file_row = uow.session.scalars(
-            select(ImportFileRow).where(ImportFileRow.file_sha256 == sha).with_for_update()
+            select(ImportFileRow)
+            .where(ImportFileRow.file_sha256 == outcome.sha256)
+            .with_for_update()
         ).one()
         if file_row.status != "done":
             file_row.status = "done"
@@ -541,7 +574,6 @@ def import_file(
         outcome.worklist = file_row.worklist
         outcome.cleansing = dict(file_row.cleansing or {})
         uow.commit()
-    return outcome
 
 
 def _prepare_job(

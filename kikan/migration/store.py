@@ -27,6 +27,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
 
+#: `mapping_sha256` of the ledger rows of `kikan synth` cities (they share these tables)
+SYNTH_MAPPING = "synth"
+
 
 class ImportFileRow(TenantOwned, Base):
     __tablename__ = "migration_files"

@@ -32,7 +32,7 @@ from kikan.calendar import format_era_code
 from kikan.migration.legacy import Writer, bundled_mapping, load_mapping
 from kikan.migration.parallel import default_workers, ordered_map
 from kikan.migration.records import Cleansing, to_member
-from kikan.migration.store import ImportBatchRow, ImportFileRow
+from kikan.migration.store import SYNTH_MAPPING, ImportBatchRow, ImportFileRow
 from kikan.platform.db import utcnow
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database
@@ -416,7 +416,7 @@ def _start_ledger(
                 tenant_code=tenant,
                 file_sha256=key,
                 name=f"synth seed={seed} population={population}",
-                mapping_sha256="synth",
+                mapping_sha256=SYNTH_MAPPING,
                 batch_size=chunk,
                 imported=0,
                 rejected=0,

@@ -178,3 +178,51 @@ def test_sigkill_mid_synth_then_rerun_resumes_from_the_committed_chunk(
     assert again.returncode == 0, stderr.decode()
     with db.unit_of_work(tenant) as uow:
         assert uow.session.scalar(select(func.count()).select_from(CurrentRow)) == POPULATION
+
+
+def test_sigkill_mid_import_with_kept_legacy_numbers_resumes_with_the_same_numbers(
+    backend: Backend, db: Database, tmp_path: Path, keyfile: Path, ctx: Context
+) -> None:
+    """Issue 15 with resume: kept legacy numbers, combined names and the faults of the golden
+    layout survive a kill -9 mid-import: the rerun ends with the same outcome per row as one
+    uninterrupted run, every person under their legacy 宛名番号."""
+    from kikan.migration.store import ImportRejectRow, MigrationPersonRow
+    from kikan.platform.ids import make_atena_number
+    from tests.migration.legacy_faults import ATENA_BASE, FIXED_MAPPING, write_faulty_fixed
+
+    tenant = create_tenant(db, "旧番号中断市")
+    data = tmp_path / "legacy.dat"
+    f = write_faulty_fixed(data, tenant, 1500, 12, today=ctx.today)
+    mapping = FIXED_MAPPING  # batches of 40 rows
+    args = ["import", "legacy", "--mapping", str(mapping), "--tenant", tenant,
+            "--report-dir", str(tmp_path / "rep"), str(data)]  # fmt: skip
+    proc = _run(backend, keyfile, args, tmp_path)
+    deadline = time.monotonic() + 120
+    while _committed(db, tenant) < 3:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert time.monotonic() < deadline, "import made no progress"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with db.unit_of_work(tenant) as uow:
+        persons = uow.session.scalar(select(func.count()).select_from(CurrentRow)) or 0
+    assert 0 < persons < f.good_rows, "the kill must land mid-import"
+
+    rerun = _run(backend, keyfile, args, tmp_path)
+    stdout, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, stderr.decode()
+    worklist = 5
+    text = stdout.decode()
+    assert "再開" in text
+    assert (
+        f"全{f.total:,}行 = 取込{f.good_rows:,}行 + 取込済み0行 + 作業リスト{worklist}行"
+        f" + 不採用{f.total - f.good_rows - worklist}行"
+    ) in text
+    with db.unit_of_work(tenant) as uow:
+        pairs = select(MigrationPersonRow.row_no, MigrationPersonRow.atena_number)
+        kept = {int(row): str(atena) for row, atena in uow.session.execute(pairs)}
+        rejected = uow.session.scalar(select(func.count()).select_from(ImportRejectRow))
+        final = uow.session.scalar(select(func.count()).select_from(CurrentRow))
+    assert final == len(kept) == f.good_rows
+    assert rejected == f.total - f.good_rows
+    assert all(kept[r] == make_atena_number(ATENA_BASE + r, 15) for r in range(1, f.good_rows + 1))
