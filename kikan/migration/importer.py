@@ -135,17 +135,12 @@ class NumberScan:
     household_serial: int = 0  # highest kept 世帯番号 serial
 
 
-_MAX_SERIAL = 2**31 - 1  # the sequences' counter is a 32-bit integer
-
-
 def _kept_serial(text: str) -> int:
     """The serial of a legacy number that would be kept, or 0 if it would be rejected."""
     try:
-        digits = legacy_number(text, "atena_number", keep=True)
+        return int(legacy_number(text, "atena_number", keep=True)[:-1])
     except RowReject:
         return 0
-    serial = int(digits[:-1])
-    return serial if serial <= _MAX_SERIAL else 0
 
 
 def scan_numbers(reader: Reader) -> NumberScan:

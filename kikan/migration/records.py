@@ -352,6 +352,11 @@ def full_width_kana_text(text: str) -> str:
     return _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
 
 
+#: Kikan's gap-free sequences count in a 32-bit integer: a kept number's serial must fit, so
+#: that the sequence can continue after it.
+MAX_KEPT_SERIAL = 2**31 - 1
+
+
 def legacy_number(value: str, item: str, *, keep: bool, check: bool = True) -> str:
     """A legacy 宛名番号 / 世帯番号 read from the file.
 
@@ -376,6 +381,13 @@ def legacy_number(value: str, item: str, *, keep: bool, check: bool = True) -> s
                 label,
             )
         digits = digits.zfill(ATENA_WIDTH)
+        if int(digits[:-1]) > MAX_KEPT_SERIAL:
+            raise RowReject(
+                f"{item}.too_large",
+                f"{label}が大きすぎて引き継げません（連番は{MAX_KEPT_SERIAL:,}まで）。"
+                "対応表で番号の振り直し（renumber）を選んでください。",
+                label,
+            )
     if check or keep:
         try:
             validate_atena_number(digits, kind, width=len(digits))

@@ -225,6 +225,9 @@ def _existing_pg(
         # indexed and analysed staging: whichever side the planner drives from (the register's
         # statistics lag behind a fast bulk load), every probe is an index lookup
         cur.execute("CREATE INDEX IF NOT EXISTS bulk_stage_keys_value ON bulk_stage_keys (value)")
+        # a second lookup in the same transaction (find_holders, then the load's screening)
+        # must not see the first one's keys: ON COMMIT DELETE ROWS only clears at commit
+        cur.execute("DELETE FROM bulk_stage_keys")
         with cur.copy("COPY bulk_stage_keys (kind, value) FROM STDIN") as copy:
             for c in codes:
                 copy.write_row(("j", c))

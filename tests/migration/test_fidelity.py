@@ -140,6 +140,10 @@ def test_legacy_numbers_keep_their_check_digit_and_pad_to_the_register_width() -
     with pytest.raises(RowReject, match="15桁を超える"):
         legacy_number("1" * 16, "atena_number", keep=True)
     assert legacy_number(wrong, "atena_number", keep=False, check=False) == wrong
+    huge = make_atena_number(2**31, 15)  # valid, but past what the sequences can continue from
+    with pytest.raises(RowReject, match="renumber"):
+        legacy_number(huge, "atena_number", keep=True)
+    assert legacy_number(huge, "atena_number", keep=False) == huge
 
 
 # ---------------------------------------------------------------- the faulty legacy file
