@@ -250,14 +250,22 @@ def test_faulty_fixed_file_keeps_numbers_and_accounts_for_every_row(
     assert "邉" in [c for c, _n in adobe.candidates]
     assert "邉\U000e0110" in [c for c, _n in adobe.candidates]
 
-    # an edited file (a blank line, one address changed) adds nobody: everyone is present
+    # an edited file (a blank line, one address changed, and every other row without its
+    # 住民票コード and 個人番号, so only the legacy 宛名番号 can tell) adds nobody
     lines = data.read_bytes().split(b"\r\n")
-    banchi = load_mapping(FIXED_MAPPING).fields["banchi"]
-    line = bytearray(lines[0])
-    line[banchi.start : banchi.start + banchi.length] = "９番９号".encode("cp932").ljust(
-        banchi.length
-    )
-    lines[0] = bytes(line)
+    fields = load_mapping(FIXED_MAPPING).fields
+    for i, raw in enumerate(lines):
+        line = bytearray(raw)
+        if i == 0:
+            spec = fields["banchi"]
+            line[spec.start : spec.start + spec.length] = "９番９号".encode("cp932").ljust(
+                spec.length
+            )
+        if i % 2 == 1 and raw:
+            for item in ("juminhyo_code", "my_number"):
+                spec = fields[item]
+                line[spec.start : spec.start + spec.length] = b" " * spec.length
+        lines[i] = bytes(line)
     edited = tmp_path / "legacy_edited.dat"
     edited.write_bytes(b"\r\n".join([*lines[:5], b"", *lines[5:]]))
     before = _count(db, tenant)
@@ -268,7 +276,7 @@ def test_faulty_fixed_file_keeps_numbers_and_accounts_for_every_row(
 
 
 def test_golden_csv_with_combined_names_renumbers_with_a_cross_reference(
-    db: Database, ctx: Context
+    db: Database, ctx: Context, tmp_path: Path
 ) -> None:
     tenant = create_tenant(db, "振直市")
     mapping = load_mapping(CSV_MAPPING)
@@ -301,6 +309,17 @@ def test_golden_csv_with_combined_names_renumbers_with_a_cross_reference(
     ]
     by_new = find(db, tenant, atena=names["伊藤　蓮"][1], actor=ACTOR)
     assert by_new[0]["旧宛名番号"] == "0000001104" and by_new[0]["旧世帯番号"] == "0000005070"
+    assert len(find(db, tenant, actor=ACTOR)) == 5
+
+    # renumbered persons are recognised by their legacy number too: an edited copy without
+    # 住民票コード and 個人番号 (and with a blank line) adds nobody
+    edited = tmp_path / "edited.csv"
+    lines = CSV_FILE.read_text("utf-8").splitlines()
+    cut = [lines[0]] + [",".join(c if i not in (7, 8) else "" for i, c in enumerate(ln.split(",")))
+                        for ln in lines[1:]]  # fmt: skip
+    edited.write_text("\r\n".join([*cut[:3], "", *cut[3:]]) + "\r\n", "utf-8")
+    again = import_file(db, tenant, edited, mapping, ctx=ctx, workers=0)
+    assert (again.imported, again.present, again.worklist, again.rejected) == (0, 5, 4, 3)
     assert len(find(db, tenant, actor=ACTOR)) == 5
 
 
