@@ -28,6 +28,7 @@ from kikan.migration.records import (
     RowReject,
     full_width_kana_text,
     full_width_katakana,
+    needs_widening,
     split_name,
 )
 from kikan.moji import (
@@ -453,6 +454,21 @@ class Reader:
                 rec[item] = default
         if "household_key" not in m.fields:
             rec["household_key"] = rec.get("household_number", "")
+        # the usual row: one look at all its text decides whether any item needs work
+        text = "".join(v for k, v in rec.items() if not k.startswith(ORIGINAL))
+        if text.isascii():
+            return rec
+        if needs_widening(text) or any(
+            needs_widening(rec.get(k, ""), kana=True) for k in KANA_ITEMS
+        ):
+            self._widen(rec, clean)
+            text = "".join(v for k, v in rec.items() if not k.startswith(ORIGINAL))
+        if not set(text) <= _GOOD_CHARS:
+            _check_mj(rec)
+        return rec
+
+    @staticmethod
+    def _widen(rec: dict[str, str], clean: Cleansing) -> None:
         for item in list(rec):
             value = rec[item]
             if value.isascii() or item.startswith(ORIGINAL):
@@ -462,8 +478,6 @@ class Reader:
                 clean.hit("kana.normalised")
                 rec.setdefault(ORIGINAL + item, value)
                 rec[item] = wide
-        _check_mj(rec)
-        return rec
 
     def _clean(self, texts: dict[str, str], clean: Cleansing) -> dict[str, str]:
         """Map 外字 through the vendor table (only when the record holds any), then trim,

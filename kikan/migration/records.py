@@ -345,6 +345,13 @@ def full_width_katakana(text: str) -> str:
     return _HIRAGANA.sub(_katakana, text)
 
 
+def needs_widening(text: str, *, kana: bool = False) -> bool:
+    """Does `full_width_katakana` (kana=True) or `full_width_kana_text` change `text`?"""
+    if text.isascii():
+        return False
+    return bool(_HALFWIDTH_KANA.search(text) or (kana and _HIRAGANA.search(text)))
+
+
 def full_width_kana_text(text: str) -> str:
     """Other text items: only half-width katakana are widened (hiragana is ordinary text)."""
     if text.isascii():
