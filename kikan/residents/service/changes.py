@@ -380,6 +380,12 @@ def _others_active(uow: UnitOfWork, atena: str, column: Any, value: str) -> bool
     return row is not None
 
 
+MYNUMBER_UNUSABLE = "mynumber.unusable"
+MYNUMBER_UNUSABLE_MESSAGE = (
+    "入力された個人番号では変更できません。本人の個人番号カード等で番号を確認してください。"
+)
+
+
 def change_my_number(
     uow: UnitOfWork,
     ctx: Context,
@@ -408,9 +414,10 @@ def change_my_number(
             "mynumber.same", "入力された個人番号は現在の個人番号と同じです。", "個人番号"
         )
     if _others_active(uow, atena_number, CurrentRow.mynumber_index, index):
-        raise RegisterError(
-            "mynumber.duplicate", "入力された個人番号は他の住民に記載されています。", "個人番号"
-        )
+        # Checked last, so only a request that would really change this person's number gets
+        # here; the answer names nobody and does not say "someone else has it" (see
+        # docs/identifiers.md, "Duplicate My Numbers are refused without an oracle").
+        raise RegisterError(MYNUMBER_UNUSABLE, MYNUMBER_UNUSABLE_MESSAGE, "個人番号")
     new = snap.evolve(my_number_token=token)
     return _change_person(
         uow, ctx, new, reason=reason, day=day, notified=notified, mynumber_index=index
