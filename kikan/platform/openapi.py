@@ -57,6 +57,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "location": {"type": "string"},
                     "field": {"type": "string"},
+                    "item": {"type": "string", "description": "項目名（日本語）"},
                     "type": {"type": "string"},
                     "message": {"type": "string"},
                 },
