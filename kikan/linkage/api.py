@@ -14,6 +14,7 @@ from kikan.linkage import domain, service
 from kikan.platform import auth
 from kikan.platform.api import DbDep, StaffDep
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
+from kikan.platform.openapi import problem_responses
 from kikan.platform.types import Chars, Cursor, ItemClass
 from kikan.platform.uow import Database
 
@@ -197,6 +198,7 @@ _TOKEN_BODY = {
     response_model=LinkageToken,
     summary="アクセストークンの発行（client_secret_jwt, RFC 7523）",
     openapi_extra=_TOKEN_BODY,
+    responses=problem_responses(401),
 )
 async def token(request: Request, db: DbDep) -> LinkageToken:
     params = await _token_params(request)

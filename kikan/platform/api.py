@@ -258,7 +258,7 @@ router = APIRouter(prefix="/api/v1")
     response_model=TokenResponse,
     tags=["認証"],
     summary="APIトークンの発行",
-    responses=problem_responses(429),
+    responses=problem_responses(401, 429),
 )
 def issue_token(
     body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep
@@ -282,7 +282,7 @@ def issue_token(
     response_model=SessionResponse,
     tags=["認証"],
     summary="画面用ログイン（Cookie セッション）",
-    responses=problem_responses(429),
+    responses=problem_responses(401, 429),
 )
 def login_session(
     body: LoginRequest, request: Request, response: Response, db: DbDep, settings: SettingsDep

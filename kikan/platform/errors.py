@@ -394,7 +394,10 @@ def install_handlers(app: FastAPI) -> None:
             )
         else:
             err = KikanError(
-                "データベースの処理に失敗しました。", slug="database-error", error_id=error_id
+                "データベースの処理に失敗しました。",
+                slug="database-error",
+                title="システムエラーが発生しました。",
+                error_id=error_id,
             )
             err.status = 500
         return problem_response(err, request)

@@ -6,8 +6,9 @@ each a 500 instead of a problem naming the item. Every schema field and every pa
 parameter of every router uses a type from here (tests/platform/test_input_model.py walks the
 OpenAPI and fails on an unbounded one), so the rule is in one place:
 
-* integers: `Id` (a database id or sequence number: 1 … BIGINT max), `Cursor` (0 … BIGINT max),
-  `Version` and `Count` (0 … INTEGER max), `PageNumber` and `PageSize`;
+* integers: `Id` (a database id or sequence number: 1 … INTEGER max, as every id column of the
+  schema is a PostgreSQL INTEGER), `Cursor` (0 … INTEGER max), `Version` and `Count`
+  (0 … INTEGER max), `PageNumber` and `PageSize`;
 * text: ``Annotated[str, Chars(max_length, ItemClass.X)]`` — length, and the characters allowed
   for that class of item (:mod:`kikan.moji.items`: names and addresses take the MJ repertoire;
   every class refuses NUL, control and format characters and lone surrogates);
@@ -67,8 +68,10 @@ INTEGER_MAX = 2**31 - 1
 #: Pages beyond this are never useful (search counts stop far earlier) and keep OFFSET small.
 MAX_PAGE = 10_000
 
-Id = Annotated[int, Ge(1), Le(BIGINT_MAX)]
-Cursor = Annotated[int, Ge(0), Le(BIGINT_MAX)]
+# Every id and sequence column is INTEGER (32-bit on PostgreSQL): a larger value could never
+# name a row, and PostgreSQL refuses it as a parameter of a write (DataError, a 500).
+Id = Annotated[int, Ge(1), Le(INTEGER_MAX)]
+Cursor = Annotated[int, Ge(0), Le(INTEGER_MAX)]
 Version = Annotated[int, Ge(0), Le(INTEGER_MAX)]
 Count = Annotated[int, Ge(0), Le(INTEGER_MAX)]
 PageNumber = Annotated[int, Ge(1), Le(MAX_PAGE)]

@@ -22,6 +22,7 @@ from tests.conftest import bearer, create_staff, create_tenant
 PROBLEM = "application/problem+json"
 BIG = str(2**63)  # one past BIGINT
 HUGE = str(10**30)
+PAST_INTEGER = str(2**31)  # every id column is a PostgreSQL INTEGER: a write with it was a 500
 
 
 @pytest.fixture
@@ -67,6 +68,11 @@ OUT_OF_RANGE: list[tuple[str, str, Any, Any]] = [
     ("GET", f"/api/v1/seal/registrations/{HUGE}/history", None, None),
     ("POST", f"/api/v1/seal/registrations/{BIG}/lost", None, None),
     ("POST", f"/api/v1/seal/reviews/{BIG}/close", None, None),
+    ("POST", f"/api/v1/seal/registrations/{PAST_INTEGER}/lost", {"reason": "紛失"}, None),
+    ("POST", f"/api/v1/seal/registrations/{PAST_INTEGER}/abolish", {}, None),
+    ("POST", f"/api/v1/seal/reviews/{PAST_INTEGER}/close", {}, None),
+    ("POST", f"/api/v1/residents/000000000000001/support-measures/{PAST_INTEGER}/end", {}, None),
+    ("GET", "/api/v1/linkage/changes", None, {"after": PAST_INTEGER}),
     ("POST", f"/api/v1/residents/000000000000001/suppressions/{BIG}/end", {}, None),
     ("POST", f"/api/v1/residents/000000000000001/support-measures/{BIG}/extend", None, None),
     ("GET", "/api/v1/audit/records", None, {"before_seq": BIG}),
