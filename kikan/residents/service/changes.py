@@ -50,7 +50,7 @@ from kikan.residents.service._common import (
     household_members,
     latest,
 )
-from kikan.residents.store import CurrentRow, HistoryRow
+from kikan.residents.store import HistoryRow
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara
 
 # ---------------------------------------------------------------- 修正: 転居, 世帯主変更, 訂正
@@ -368,18 +368,6 @@ MYNUMBER_REASONS = (Reason.MYNUMBER_CHANGE, Reason.MYNUMBER_EX_OFFICIO)
 JUMINHYO_CODE_REASONS = (Reason.JUMINHYO_CODE_CHANGE, Reason.JUMINHYO_CODE_EX_OFFICIO)
 
 
-def _others_active(uow: UnitOfWork, atena: str, column: Any, value: str) -> bool:
-    """Whether a current resident other than `atena` carries `value` in `column`."""
-    row = uow.session.scalars(
-        select(CurrentRow.atena_number).where(
-            column == value,
-            CurrentRow.atena_number != atena,
-            CurrentRow.status.in_([Status.RESIDENT.value, Status.MOVING_OUT.value]),
-        )
-    ).first()
-    return row is not None
-
-
 def change_my_number(
     uow: UnitOfWork,
     ctx: Context,
@@ -407,10 +395,7 @@ def change_my_number(
         raise RegisterError(
             "mynumber.same", "入力された個人番号は現在の個人番号と同じです。", "個人番号"
         )
-    if _others_active(uow, atena_number, CurrentRow.mynumber_index, index):
-        raise RegisterError(
-            "mynumber.duplicate", "入力された個人番号は他の住民に記載されています。", "個人番号"
-        )
+    # a number held by another resident is refused by the shared check in `_append`
     new = snap.evolve(my_number_token=token)
     return _change_person(
         uow, ctx, new, reason=reason, day=day, notified=notified, mynumber_index=index
@@ -451,12 +436,7 @@ def change_juminhyo_code(
         raise RegisterError(
             "juminhyo_code.same", "入力された住民票コードは現在のものと同じです。", "住民票コード"
         )
-    if _others_active(uow, atena_number, CurrentRow.juminhyo_code, code):
-        raise RegisterError(
-            "juminhyo_code.duplicate",
-            "入力された住民票コードは他の住民に記載されています。",
-            "住民票コード",
-        )
+    # a code held by another resident is refused by the shared check in `_append`
     new = snap.evolve(juminhyo_code=code)
     return _change_person(uow, ctx, new, reason=reason, day=day, notified=notified)
 
