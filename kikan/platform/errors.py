@@ -181,6 +181,21 @@ def problem_response(err: KikanError, request: Request | None = None) -> JSONRes
     )
 
 
+def internal_error_response(exc: BaseException, path: str | None = None) -> JSONResponse:
+    """The 500 problem for an error nobody expected; the traceback is logged here, once, under
+    the `error_id` the client is shown."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s", error_id, exc_info=exc)
+    err = KikanError(
+        "システムで予期しないエラーが発生しました。管理者にお問い合わせください。",
+        slug="internal-error",
+        title="システムエラーが発生しました。",
+        error_id=error_id,
+    )
+    err.status = 500
+    return JSONResponse(err.problem(path), status_code=500, media_type=PROBLEM_JSON)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Route every exception to a problem+json response."""
 
@@ -238,16 +253,7 @@ def install_handlers(app: FastAPI) -> None:
         return await unexpected(request, exc)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        error_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s", error_id, exc_info=exc)
-        err = KikanError(
-            "システムで予期しないエラーが発生しました。管理者にお問い合わせください。",
-            slug="internal-error",
-            title="システムエラーが発生しました。",
-            error_id=error_id,
-        )
-        err.status = 500
-        return problem_response(err, request)
+        return internal_error_response(exc, request.url.path)
 
     app.add_exception_handler(KikanError, kikan_error)
     app.add_exception_handler(RequestValidationError, validation_error)
