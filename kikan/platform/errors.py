@@ -81,8 +81,19 @@ class NotFound(KikanError):
 
 
 class Conflict(KikanError):
+    """The request conflicts with the state of what it names (a struck card, an already voided
+    number, a taken login id): a business refusal, told by its own `slug`."""
+
     status = 409
     slug = "conflict"
+    title = "現在の状態では処理できません。"
+
+
+class ConcurrentUpdate(Conflict):
+    """Another request changed the same data first (a stale version, a race the database
+    refused): trying again after a fresh read can succeed, unlike a business refusal."""
+
+    slug = "stale-version"
     title = "他の処理と競合しました。"
 
 

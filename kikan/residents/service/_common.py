@@ -22,7 +22,7 @@ from kikan.calendar import RegisterDate
 from kikan.platform import audit, outbox
 from kikan.platform.crypto import KeyRing, MyNumber
 from kikan.platform.db import utcnow
-from kikan.platform.errors import Conflict, NotFound
+from kikan.platform.errors import ConcurrentUpdate, NotFound
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_value
 from kikan.platform.uow import UnitOfWork
@@ -139,7 +139,7 @@ def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None
     for atena, version in (expected or {}).items():
         cur = _current_row(uow, atena)
         if cur.version != version:
-            raise Conflict(
+            raise ConcurrentUpdate(
                 f"宛名番号 {atena} の住民は他の処理で更新されています"
                 f"（版 {version} → {cur.version}）。"
                 "最新の内容を確認してから、もう一度処理してください。",
@@ -151,7 +151,7 @@ def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None
 
 def _check_household_version(row: HouseholdRow, expected: int | None) -> None:
     if expected is not None and row.version != expected:
-        raise Conflict(
+        raise ConcurrentUpdate(
             f"世帯番号 {row.household_number} の世帯は他の処理で更新されています。"
             "最新の内容を確認してから、もう一度処理してください。",
             item="版",
@@ -452,14 +452,14 @@ def check_unique_numbers(
         raise RegisterError("juminhyo_code.duplicate", JUMINHYO_CODE_DUPLICATE, "住民票コード")
 
 
-def number_race_conflict(exc: IntegrityError) -> Conflict | None:
+def number_race_conflict(exc: IntegrityError) -> ConcurrentUpdate | None:
     """The 409 for two concurrent requests that set the same number: `check_unique_numbers`
     passed in both (neither saw the other's uncommitted row) and the index refused the second.
     Any other integrity error is not ours to explain (None)."""
     message = str(exc.orig)
     for index_name, (column, item) in UNIQUE_NUMBER_INDEXES.items():
         if index_name in message or f"residents_current.{column}" in message:
-            return Conflict(
+            return ConcurrentUpdate(
                 f"同じ{item}が同時に他の住民に記載されました。内容を確認してください。",
                 slug="duplicate-number",
                 item=item,
