@@ -139,6 +139,35 @@ def test_cancelling_a_code_change_cannot_bring_back_a_code_now_held_by_another(
     assert _written(db, clerk.tenant) == before
 
 
+def test_cancelling_a_my_number_change_brings_back_its_index_and_the_rule(
+    clerk: Clerk, db: Database
+) -> None:
+    """異動の取消し of a 個人番号の変更 restores the earlier number: the projection's blind index
+    follows it, so the uniqueness rule sees the number that will be on the register."""
+    first = _holder(clerk)
+    new_number = _my_number("41234567891")
+    clerk.ok(f"/residents/{first}/my-number", {"my_number": new_number, "change_date": days_ago(1)})
+    second = _move_in(clerk, _mover("二", my_number=MINE))  # the freed number, someone else
+    assert second.status_code == 201, second.text
+    before = _written(db, clerk.tenant)
+    _refused(clerk.post(f"/residents/{first}/cancel", {}), "個人番号", MINE)
+    assert _written(db, clerk.tenant) == before
+    # once the other holder is gone, the cancel goes through and the index is the old one
+    clerk.ok(
+        "/residents/ex-officio-removal",
+        {"atena_numbers": [second.json()["atena_numbers"][0]], "removal_date": days_ago(1)},
+    )
+    clerk.ok(f"/residents/{first}/cancel", {})
+    with db.unit_of_work(clerk.tenant) as uow:
+        index = uow.session.scalar(
+            select(CurrentRow.mynumber_index).where(CurrentRow.atena_number == first)
+        )
+    again = _move_in(clerk, _mover("三", my_number=new_number))  # the cancelled number is free
+    assert again.status_code == 201, again.text
+    _refused(_move_in(clerk, _mover("四", my_number=MINE)), "個人番号", MINE)
+    assert index
+
+
 def test_former_residents_do_not_hold_their_numbers(clerk: Clerk) -> None:
     """The rule (and the index) covers current residents: a 消除 frees the number."""
     atena = _holder(clerk)

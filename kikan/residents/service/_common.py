@@ -535,6 +535,17 @@ def _finish(
     return ChangeResult(reason.value, atenas, household_list, versions, all_warnings)
 
 
+def _index_of_token(uow: UnitOfWork, ctx: Context, token: str) -> str:
+    """The blind index of a stored My Number token ("" for none): what the projection must hold
+    when a change brings an earlier token back (異動の取消し of a 個人番号の変更)."""
+    if not token:
+        return ""
+    if ctx.keyring is None:
+        raise RegisterError("mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号")
+    number = ctx.keyring.decrypt_my_number(token, context=uow.tenant)
+    return ctx.keyring.blind_index(number.reveal(), context=uow.tenant)
+
+
 def _encrypt_my_number(uow: UnitOfWork, ctx: Context, value: str | None) -> tuple[str, str]:
     if not value:
         return "", ""

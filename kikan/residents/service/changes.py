@@ -43,6 +43,7 @@ from kikan.residents.service._common import (
     _current_row,
     _encrypt_my_number,
     _finish,
+    _index_of_token,
     _lock_household,
     _notification_dates,
     _raise_not_found,
@@ -493,6 +494,13 @@ def cancel_last(
             if m.atena_number != atena_number
         ]
         check_household([*members, restored])
+    # cancelling a 個人番号の変更 brings the earlier number back: its blind index too, so the
+    # projection (search, the uniqueness rule) agrees with the restored entry
+    index = (
+        _index_of_token(uow, ctx, restored.my_number_token)
+        if restored.my_number_token != target_snap.my_number_token
+        else None
+    )
     version = _append(
         uow,
         ctx,
@@ -502,6 +510,7 @@ def cancel_last(
         notified=None,
         note=note or f"履歴番号 {target.history_no} の異動（{target.reason}）を取り消し",
         cancels=target.history_no,
+        mynumber_index=index,
     )
     households = {restored.household_number, target_snap.household_number}
     return _finish(
