@@ -53,7 +53,6 @@ PERMISSIONS_POLICY: Final = ", ".join(
         "microphone",
         "payment",
         "usb",
-        "interest-cohort",
     )
 )
 SECURITY_HEADERS: Final = (
