@@ -203,3 +203,47 @@ def test_the_database_refuses_what_a_concurrent_request_slipped_past_the_check(
     with db.unit_of_work(clerk.tenant) as uow:
         current = select(func.count()).select_from(CurrentRow)
         assert uow.session.scalar(current.where(CurrentRow.juminhyo_code == CODE)) == 1
+
+
+def test_a_real_race_on_postgresql_ends_as_a_409(
+    clerk: Clerk, db: Database, backend: Any, settings: Any
+) -> None:
+    """Not simulated: one unit of work holds an uncommitted 個人番号の変更 to a number while the
+    API gives the same number to another resident. The API's check cannot see the uncommitted
+    row; its write waits on the index entry until the first commits, then is refused — as a 409,
+    not a 500. (Two 転入 do not race like this: both take the 宛名番号 sequence's row lock.)"""
+    if backend.name != "postgres":
+        pytest.skip("SQLite runs one writer at a time: this race cannot happen there")
+    import threading
+
+    from kikan.platform.crypto import load_keyring
+    from kikan.residents import service
+    from tests.conftest import TEST_ACTOR
+
+    one = _move_in(clerk, _mover("一"))
+    two = _move_in(clerk, _mover("二"))
+    assert one.status_code == two.status_code == 201
+    first, second = one.json()["atena_numbers"][0], two.json()["atena_numbers"][0]
+    racer = _my_number("51234567890")
+    ctx = service.Context(actor=TEST_ACTOR, keyring=load_keyring(settings))
+    answer: dict[str, Any] = {}
+
+    def api_change() -> None:
+        answer["r"] = clerk.post(
+            f"/residents/{second}/my-number", {"my_number": racer, "change_date": days_ago(1)}
+        )
+
+    with db.unit_of_work(clerk.tenant) as uow:
+        service.change_my_number(
+            uow, ctx, atena_number=first, my_number=racer, change_date=days_ago(1)
+        )
+        thread = threading.Thread(target=api_change)
+        thread.start()
+        thread.join(timeout=2)
+        assert thread.is_alive()  # waiting on the index entry of the uncommitted row
+        uow.commit()
+    thread.join(timeout=30)
+    r = answer["r"]
+    assert r.status_code == 409, r.text
+    assert r.json()["type"] == "urn:kikan:problem:duplicate-number"
+    assert r.json()["title"] == "他の処理と競合しました。" and racer not in r.text
