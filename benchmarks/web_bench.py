@@ -31,9 +31,16 @@ from kikan.residents.demo import register
 
 def _login(client: TestClient, login_id: str) -> None:
     client.cookies.clear()
+    form = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/login").text)
+    assert form is not None  # the login form's CSRF token (double submit with its cookie)
     r = client.post(
         "/ui/login",
-        data={"tenant": DEMO_TENANT, "login_id": login_id, "password": DEMO_PASSWORD},
+        data={
+            "tenant": DEMO_TENANT,
+            "login_id": login_id,
+            "password": DEMO_PASSWORD,
+            "csrf_token": form.group(1),
+        },
     )
     assert r.status_code == 200, r.text
 

@@ -23,6 +23,7 @@ from kikan.platform.errors import install_handlers
 from kikan.platform.http import SecurityHeaders, install_docs
 from kikan.platform.logs import protect_server_logs
 from kikan.platform.migrate import schema_is_current
+from kikan.platform.openapi import document_problems
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database
@@ -145,4 +146,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(web.router)
     app.include_router(residents_web.router)
     web.install(app)
+    document_problems(app)
     return app

@@ -71,6 +71,8 @@ class FormDocument:
     images: Mapping[str, bytes] = field(default_factory=dict)
     certification: Certification | None = None
     issue_number: str = ""
+    #: 照合番号 printed after the 発行番号 (verification needs both; see kikan.platform.issuance)
+    check_code: str = ""
     options: FormOptions = field(default_factory=FormOptions)
 
 

@@ -318,8 +318,11 @@ class _Renderer:
 
     # ----------------------------------------------------------------- the whole document
 
-    def finish(self, issue_number: str, total: int) -> bytes:
+    def finish(self, issue_number: str, total: int, check_code: str = "") -> bytes:
         """Print the 発行番号 on every page (each copy has its own, spec 5.5) and write the PDF.
+
+        `check_code` (照合番号) is printed after the number: a checker needs both, so the
+        sequential number alone cannot be used to enumerate issued certificates.
 
         Split from `run` so a caller can lay the document out before it takes the number: the
         number's counter stays locked only for this step and the output (font subsetting).
@@ -329,9 +332,12 @@ class _Renderer:
                 self._page = number
                 self.pdf.page = number
                 self.pdf.current_font_is_set_on_page = False  # the page's stream ended elsewhere
+                printed = f"発行番号 {issue_number}" + (
+                    f"　照合番号 {check_code}" if check_code else ""
+                )
                 self.draw_box(
                     self.layout.issue_number,
-                    f"発行番号 {issue_number}",
+                    printed,
                     "issue_number",
                     "発行番号",
                 )
@@ -420,12 +426,12 @@ class PreparedForm:
         self.form_id = form_id
         self.form_version = form_version
 
-    def finish(self, issue_number: str) -> RenderResult:
+    def finish(self, issue_number: str, check_code: str = "") -> RenderResult:
         renderer = self._renderer
         if renderer is None:
             raise RuntimeError("a prepared form is finished once")
         self._renderer = None
-        pdf = renderer.finish(issue_number, self.pages)
+        pdf = renderer.finish(issue_number, self.pages, check_code)
         return RenderResult(
             pdf=pdf,
             pages=self.pages,
@@ -478,4 +484,4 @@ def render(
     not match the layout.
     """
     prepared = prepare(form_id, document, registry=registry, data_dir=data_dir, font_path=font_path)
-    return prepared.finish(document.issue_number)
+    return prepared.finish(document.issue_number, document.check_code)

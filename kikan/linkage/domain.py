@@ -1,4 +1,4 @@
-"""Pure rules of the linkage layer: HS256 client assertions, scopes and the 支援措置 filter.
+"""Pure rules of the linkage layer: HS256 client assertions (joserfc), scopes, 支援措置 filter.
 
 No database, no framework: everything here is a function of its arguments (and a clock value).
 """
@@ -12,9 +12,24 @@ import json
 import re
 import secrets
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+    SecurityWarning,
+    UnsupportedAlgorithmError,
+)
+from joserfc.jwk import OctKey
+from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_PATH = "/api/v1/linkage/token"  # noqa: S105 - a URL path, not a secret
@@ -53,9 +68,23 @@ def tenant_of_token(token: str) -> str | None:
     return None
 
 
+#: The only signature algorithm accepted (and made): client_secret_jwt with the shared secret.
+ALGORITHMS = ("HS256",)
+_MALFORMED = "クライアントアサーションの形式が正しくありません。"
+
+
+def _key(secret: str) -> OctKey:
+    with warnings.catch_warnings():
+        # a short secret is the client's problem to fix, not a reason to crash the request:
+        # the signature check then simply fails or succeeds like any other
+        warnings.simplefilter("ignore", SecurityWarning)
+        return OctKey.import_key(secret)
+
+
 def _b64url_decode(part: str) -> bytes:
+    """For the 全件 cursor (an HMAC'd blob of our own, not a JWT)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]*", part):
-        raise AssertionRejected("malformed", "クライアントアサーションの形式が正しくありません。")
+        raise ValueError("not base64url")
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
@@ -65,28 +94,22 @@ def b64url(data: bytes) -> str:
 
 def sign_hs256(claims: Mapping[str, Any], secret: str) -> str:
     """An HS256 JWT over `claims` (used by clients and tests; the server only verifies)."""
-    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    body = b64url(json.dumps(dict(claims), separators=(",", ":")).encode())
-    signing_input = f"{header}.{body}".encode("ascii")
-    sig = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
-    return f"{header}.{body}.{b64url(sig)}"
+    return jwt.encode(
+        {"alg": "HS256", "typ": "JWT"}, dict(claims), _key(secret), algorithms=list(ALGORITHMS)
+    )
 
 
 def unverified_claims(assertion: str) -> dict[str, Any]:
-    """The claims of a JWT before its signature is checked: only to find the client."""
-    parts = assertion.split(".")
-    if len(parts) != 3:
-        raise AssertionRejected("malformed", "クライアントアサーションの形式が正しくありません。")
+    """The claims of a JWT before its signature is checked: only to find the client (whose
+    secret then verifies it). Parsed by joserfc; anything but HS256 is refused here already."""
     try:
-        header = json.loads(_b64url_decode(parts[0]))
-        claims = json.loads(_b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AssertionRejected(
-            "malformed", "クライアントアサーションの形式が正しくありません。"
-        ) from exc
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise AssertionRejected("malformed", "クライアントアサーションの形式が正しくありません。")
-    if header.get("alg") != "HS256":
+        compact = jws.extract_compact(assertion.encode("ascii"))
+        claims = json.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise AssertionRejected("malformed", _MALFORMED) from exc
+    if not isinstance(claims, dict):
+        raise AssertionRejected("malformed", _MALFORMED)
+    if compact.protected.get("alg") not in ALGORITHMS:
         raise AssertionRejected(
             "unsupported_alg", "クライアントアサーションの署名方式は HS256 のみ使用できます。"
         )
@@ -100,52 +123,94 @@ class VerifiedAssertion:
     exp: int
 
 
+#: claim → (reason, Japanese message) when joserfc finds it missing or invalid, in the order the
+#: claims are checked (so a token with several faults always gets the same answer)
+_CLAIM_FAULTS: dict[str, tuple[str, str]] = {
+    "iss": (
+        "bad_issuer",
+        "クライアントアサーションの iss と sub はクライアントIDと一致させてください。",
+    ),
+    "sub": (
+        "bad_issuer",
+        "クライアントアサーションの iss と sub はクライアントIDと一致させてください。",
+    ),
+    "aud": (
+        "bad_audience",
+        "クライアントアサーションの aud がトークンエンドポイントと一致しません。",
+    ),
+    "exp": ("no_exp", "クライアントアサーションに有効期限（exp）がありません。"),
+    "nbf": ("not_yet_valid", "クライアントアサーションはまだ有効ではありません。"),
+    "iat": ("bad_iat", "クライアントアサーションの発行時刻（iat）が正しくありません。"),
+    "jti": ("no_jti", "クライアントアサーションに jti（128文字以内）がありません。"),
+}
+
+
+def _check_claims(
+    claims: dict[str, Any], *, client_id: str, audiences: Iterable[str], now: float
+) -> None:
+    """joserfc's claim rules, one claim at a time in `_CLAIM_FAULTS` order."""
+    options: dict[str, ClaimsOption] = {
+        "iss": {"essential": True, "value": client_id},
+        "sub": {"essential": True, "value": client_id},
+        "aud": {"essential": True, "values": list(audiences)},
+        "exp": {"essential": True},
+        "nbf": {},
+        "iat": {},
+        "jti": {"essential": True},
+    }
+    for name, option in options.items():
+        reason, message = _CLAIM_FAULTS[name]
+        value = claims.get(name)
+        registry = JWTClaimsRegistry(now=int(now), leeway=CLOCK_SKEW, **{name: option})
+        try:
+            if value is None:
+                if option.get("essential"):
+                    raise MissingClaimError(name)
+                continue
+            if isinstance(value, bool):
+                raise InvalidClaimError(name)
+            registry.validate({name: value})
+        except ExpiredTokenError as exc:
+            raise AssertionRejected(
+                "expired", "クライアントアサーションの有効期限が切れています。"
+            ) from exc
+        except (ClaimError, OverflowError) as exc:
+            raise AssertionRejected(reason, message) from exc
+
+
 def verify_assertion(
     assertion: str, *, client_id: str, secret: str, audiences: Iterable[str], now: float
 ) -> VerifiedAssertion:
-    """Check an RFC 7523 client assertion: HS256 signature, iss = sub = client id, aud, exp, jti.
+    """Check an RFC 7523 client assertion with joserfc: HS256 only (`none` and every other
+    algorithm refused), the signature, then iss = sub = client id, aud, exp (at most 5 minutes
+    ahead), nbf and iat (not in the future), jti (at most 128 characters).
 
     Single use of `jti` is the caller's job (it needs storage)."""
-    claims = unverified_claims(assertion)
-    header_b64, body_b64, sig_b64 = assertion.split(".")
-    expected = hmac.new(
-        secret.encode("utf-8"), f"{header_b64}.{body_b64}".encode("ascii"), hashlib.sha256
-    ).digest()
-    if not hmac.compare_digest(expected, _b64url_decode(sig_b64)):
+    unverified_claims(assertion)  # malformed / unsupported_alg, before any key is used
+    try:
+        token = jwt.decode(assertion, _key(secret), algorithms=list(ALGORITHMS))
+    except BadSignatureError as exc:
         raise AssertionRejected(
             "bad_signature", "クライアントアサーションの署名が正しくありません。"
-        )
-    if claims.get("iss") != client_id or claims.get("sub") != client_id:
+        ) from exc
+    except UnsupportedAlgorithmError as exc:
         raise AssertionRejected(
-            "bad_issuer",
-            "クライアントアサーションの iss と sub はクライアントIDと一致させてください。",
-        )
-    aud = claims.get("aud")
-    auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    if not set(audiences) & {a for a in auds if isinstance(a, str)}:
-        raise AssertionRejected(
-            "bad_audience",
-            "クライアントアサーションの aud がトークンエンドポイントと一致しません。",
-        )
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or isinstance(exp, bool):
-        raise AssertionRejected("no_exp", "クライアントアサーションに有効期限（exp）がありません。")
-    if exp <= now:
+            "unsupported_alg", "クライアントアサーションの署名方式は HS256 のみ使用できます。"
+        ) from exc
+    except (JoseError, ValueError) as exc:
+        raise AssertionRejected("malformed", _MALFORMED) from exc
+    claims = dict(token.claims)
+    _check_claims(claims, client_id=client_id, audiences=audiences, now=now)
+    exp = int(claims["exp"])
+    if exp <= now:  # joserfc allows the clock skew after exp; an assertion does not get it
         raise AssertionRejected("expired", "クライアントアサーションの有効期限が切れています。")
     if exp > now + MAX_ASSERTION_LIFETIME:
         raise AssertionRejected(
             "exp_too_far", "クライアントアサーションの有効期限は5分以内にしてください。"
         )
-    nbf = claims.get("nbf")
-    if isinstance(nbf, int | float) and nbf > now + CLOCK_SKEW:
-        raise AssertionRejected(
-            "not_yet_valid", "クライアントアサーションはまだ有効ではありません。"
-        )
-    jti = claims.get("jti")
+    jti = claims["jti"]
     if not isinstance(jti, str) or not 1 <= len(jti) <= 128:
-        raise AssertionRejected(
-            "no_jti", "クライアントアサーションに jti（128文字以内）がありません。"
-        )
+        raise AssertionRejected(*_CLAIM_FAULTS["jti"])
     return VerifiedAssertion(client_id=client_id, jti=jti, exp=exp)
 
 
@@ -239,7 +304,7 @@ def decode_full_cursor(cursor: str, *, tenant: str, client_id: str, secret: str)
     try:
         body = _b64url_decode(body_b64)
         mac = _b64url_decode(mac_b64)
-    except (AssertionRejected, ValueError) as exc:
+    except ValueError as exc:
         raise bad from exc
     expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()[:16]
     if not hmac.compare_digest(expected, mac):

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
-from kikan.platform import audit, auth, issuance, tenancy
-from kikan.platform.db import utcnow
-from kikan.platform.errors import Forbidden, Unauthenticated
+from kikan.platform import audit, auth, issuance, tenancy, throttle
+from kikan.platform.errors import Forbidden, TooManyRequests, Unauthenticated
+from kikan.platform.openapi import problem_responses
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuditRecordRow, StaffAccountRow
 from kikan.platform.uow import Database, Scope
@@ -45,6 +45,12 @@ def client_terminal(request: Request) -> str:
     named = request.headers.get("X-Kikan-Terminal", "").strip()
     host = request.client.host if request.client else "-"
     return (named or host)[:200]
+
+
+def client_address(request: Request) -> str:
+    """The peer's network address, for throttling: unlike the terminal name, not something the
+    caller chooses (behind a reverse proxy, run uvicorn with --forwarded-allow-ips)."""
+    return request.client.host[:100] if request.client else ""
 
 
 def client_place(request: Request) -> str:
@@ -162,7 +168,7 @@ class StaffOut(BaseModel):
     display_name: str
     department: str
     roles: list[str]
-    locked: bool
+    locked: bool = Field(description="ログイン失敗が続き、待機時間中（ロック解除で解除できます）")
     active: bool
 
 
@@ -223,7 +229,11 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.post(
-    "/auth/token", response_model=TokenResponse, tags=["認証"], summary="APIトークンの発行"
+    "/auth/token",
+    response_model=TokenResponse,
+    tags=["認証"],
+    summary="APIトークンの発行",
+    responses=problem_responses(429),
 )
 def issue_token(
     body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep
@@ -237,6 +247,7 @@ def issue_token(
         kind="bearer",
         terminal=client_terminal(request),
         place=client_place(request),
+        address=client_address(request),
     )
     return TokenResponse(access_token=issued.token, expires_at=issued.expires_at)
 
@@ -246,6 +257,7 @@ def issue_token(
     response_model=SessionResponse,
     tags=["認証"],
     summary="画面用ログイン（Cookie セッション）",
+    responses=problem_responses(429),
 )
 def login_session(
     body: LoginRequest, request: Request, response: Response, db: DbDep, settings: SettingsDep
@@ -259,6 +271,7 @@ def login_session(
         kind="cookie",
         terminal=client_terminal(request),
         place=client_place(request),
+        address=client_address(request),
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -299,11 +312,26 @@ def me(principal: PrincipalDep) -> MeResponse:
     return _me(principal)
 
 
-@router.post("/auth/password", status_code=204, tags=["認証"], summary="自分のパスワード変更")
-def change_password(body: PasswordChange, staff: StaffDep, db: DbDep) -> Response:
-    with db.unit_of_work(staff.scope) as uow:
-        auth.change_own_password(uow, staff, body.current_password, body.new_password)
-        uow.commit()
+@router.post(
+    "/auth/password",
+    status_code=204,
+    tags=["認証"],
+    summary="自分のパスワード変更",
+    responses=problem_responses(429),
+)
+def change_password(
+    body: PasswordChange, request: Request, staff: StaffDep, db: DbDep, settings: SettingsDep
+) -> Response:
+    """現在のパスワードの誤りはログイン失敗と同じく数え、続くと 429 で待たせます。変更すると、
+    この要求のもの以外のセッション・API トークンは無効になります。"""
+    auth.change_own_password(
+        db,
+        settings,
+        staff,
+        body.current_password,
+        body.new_password,
+        address=client_address(request),
+    )
     return Response(status_code=204)
 
 
@@ -357,16 +385,18 @@ def current_tenant(staff: StaffDep, db: DbDep) -> TenantOut:
 @router.get("/staff", response_model=list[StaffOut], tags=["職員管理"], summary="職員の一覧")
 def list_staff(staff: StaffDep, db: DbDep) -> list[StaffOut]:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員一覧")
-    now = utcnow()
     with db.unit_of_work(staff.scope) as uow:
         rows = uow.session.scalars(select(StaffAccountRow).order_by(StaffAccountRow.login_id)).all()
+        waiting = throttle.waiting(
+            uow, [throttle.account_key(staff.scope, r.login_id) for r in rows]
+        )
         return [
             StaffOut(
                 login_id=r.login_id,
                 display_name=r.display_name,
                 department=r.department,
                 roles=r.roles.split(","),
-                locked=bool(r.locked_until and r.locked_until > now),
+                locked=throttle.account_key(staff.scope, r.login_id).digest in waiting,
                 active=r.active,
             )
             for r in rows
@@ -537,27 +567,50 @@ class CertificateVerifyOut(BaseModel):
     sha256_matches: bool | None = Field(default=None, description="SHA-256 が一致したか")
 
 
+VERIFY_THROTTLED = "照合の要求が多すぎます。しばらく待ってから再度お試しください。"
+
+
 @router.get(
     "/certificates/{issue_number}/verify",
     response_model=CertificateVerifyOut,
     tags=["証明書"],
     summary="証明書の真正性確認（ログイン不要）",
+    responses=problem_responses(429),
 )
 def verify_certificate(
     issue_number: str,
+    *,
     request: Request,
     db: DbDep,
+    settings: SettingsDep,
+    check_code: Annotated[
+        str | None,
+        Query(max_length=32, description="証明書の発行番号の横に印字された照合番号（10文字）"),
+    ] = None,
     sha256: Annotated[
         str | None,
         Query(max_length=128, description="提示された電子ファイル（PDF）の SHA-256（16進数）"),
     ] = None,
 ) -> CertificateVerifyOut:
-    """A bank or office holding a presented certificate checks its 発行番号 (and, for an
-    electronic copy, the file's SHA-256). No login: the tenant is the number's 団体コード. The
-    answer names the form, the date and the municipality, never the person; each check is
-    audited."""
-    result = issuance.verify(db, issue_number[:64], sha256)
-    issuance.audit_verification(db, result, terminal=client_terminal(request))
+    """A bank or office holding a presented certificate checks its 発行番号 together with the
+    照合番号 printed on it (or, for an electronic copy, the file's SHA-256): the number alone is
+    sequential and proves nothing. No login: the tenant is the number's 団体コード. The answer
+    names the form, the date and the municipality, never the person; a wrong code gets the same
+    answer as a number never issued. Calls are rate-limited per client address (429) and counted
+    per day rather than appended to the access log."""
+    address = client_address(request)
+    if address:
+        key = throttle.address_key("verify-address", address)
+        with db.unit_of_work(key.scope) as uow:
+            wait = throttle.count_call(
+                uow, key, limit=settings.verify_per_minute, window_seconds=60
+            )
+            uow.commit()
+        if wait:
+            raise TooManyRequests(VERIFY_THROTTLED, slug="verify-throttled", retry_after=wait)
+    number = issue_number[:64]
+    result = issuance.verify(db, number, sha256, check_code)
+    issuance.count_verification(db, number, result)
     return CertificateVerifyOut(**result.__dict__)
 
 

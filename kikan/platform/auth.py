@@ -2,8 +2,10 @@
 
 - Passwords are hashed with Argon2id (argon2-cffi defaults). Unknown login IDs still cost one hash
   verification, so response time does not reveal which IDs exist.
-- After `lockout_threshold` consecutive failures an account is locked for `lockout_minutes`
-  (spec 10.3: 複数回のアクセスの失敗に対して、強制的に終了させること).
+- Failed logins are throttled per account and per client address with exponential backoff
+  (spec 10.3: 複数回のアクセスの失敗に対して、強制的に終了させること; ADR 0009). There is no hard
+  lock: one would let anyone keep any staff member out, and its answer would tell which ids exist.
+- A password change (own or by an administrator) revokes the account's other sessions.
 - A session secret is `<scope>.<random>`; the scope (tenant code or "host") tells which tenant's
   unit of work can look it up, so sessions are isolated like any other tenant row. Only the
   SHA-256 of the secret is stored.
@@ -20,23 +22,22 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from kikan.platform import audit
+from kikan.platform import audit, throttle
 from kikan.platform.db import HOST_SCOPE, utcnow
 from kikan.platform.errors import (
-    AccountLocked,
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 from kikan.platform.settings import Settings
@@ -44,7 +45,6 @@ from kikan.platform.store import AuthSessionRow, HostOperatorRow, StaffAccountRo
 from kikan.platform.tenancy import TenantNotFound, check_code
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
-JST = ZoneInfo("Asia/Tokyo")
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("kikan-timing-equaliser")
 LOGIN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
@@ -95,6 +95,8 @@ class Principal:
     session_kind: str  # "cookie" | "bearer"
     terminal: str = ""
     place: str = ""
+    #: SHA-256 of the session secret this request came with ("" when not from a session)
+    session_hash: str = ""
 
     @property
     def tenant(self) -> str | None:
@@ -260,10 +262,6 @@ def token_digest(token: str) -> str:
 _token_hash = token_digest
 
 
-def _jst(ts: datetime) -> str:
-    return ts.astimezone(JST).strftime("%Y年%m月%d日 %H時%M分")
-
-
 def _denied(
     db: Database, scope: str, actor: audit.Actor, function: str, reason: str, **detail: str
 ) -> None:
@@ -281,6 +279,70 @@ def _denied(
     )
 
 
+THROTTLED_MESSAGE = (
+    "ログインに続けて失敗したため、しばらくの間受け付けません。時間をおいて再度お試しください。"
+)
+
+
+def _check_throttle(db: Database, keys: list[throttle.Key]) -> None:
+    """429 (same body for every key and every login id) while any key must wait."""
+    wait = 0
+    for key in keys:
+        with db.unit_of_work(key.scope) as uow:
+            wait = max(wait, throttle.wait_seconds(uow, key))
+            uow.commit()
+    if wait:
+        raise TooManyRequests(THROTTLED_MESSAGE, slug="login-throttled", retry_after=wait)
+
+
+def _throttled_event(function: str, key: throttle.Key, delay: int) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        category="auth",
+        action="denial",
+        outcome="denied",
+        function=function,
+        detail={"reason": "throttled", "key": key.kind, "seconds": delay},
+    )
+
+
+def _count_account_failure(
+    uow: UnitOfWork, settings: Settings, key: throttle.Key, actor: audit.Actor, *, function: str
+) -> None:
+    """Count a failure on an account key inside the unit of work that checked the password."""
+    delay = throttle.record_failure(
+        uow, key, threshold=settings.lockout_threshold, max_seconds=settings.lockout_minutes * 60
+    )
+    if delay:
+        audit.append(uow, actor, _throttled_event(function, key, delay))
+
+
+def _count_failure(
+    db: Database,
+    settings: Settings,
+    keys: list[throttle.Key],
+    actor: audit.Actor,
+    *,
+    function: str,
+    scope: str,
+) -> None:
+    """Count a failed password check against every key; audit each backoff it starts in the
+    attempt's chain (`scope`) — one record per block, not per refused call, so waiting callers
+    cannot grow the chain."""
+    for key in keys:
+        threshold = (
+            settings.lockout_threshold
+            if key.kind == "login-account"
+            else settings.login_address_threshold
+        )
+        with db.unit_of_work(key.scope) as uow:
+            delay = throttle.record_failure(
+                uow, key, threshold=threshold, max_seconds=settings.lockout_minutes * 60
+            )
+            uow.commit()
+        if delay:
+            audit.append_now(db, scope, actor, _throttled_event(function, key, delay))
+
+
 def login(
     db: Database,
     settings: Settings,
@@ -291,89 +353,100 @@ def login(
     kind: str,
     terminal: str = "",
     place: str = "",
+    address: str = "",
 ) -> IssuedSession:
-    """Check a password and open a session. `tenant=None` logs in a host operator."""
+    """Check a password and open a session. `tenant=None` logs in a host operator.
+
+    `address` is the client's network address (not the terminal name it claims): failures are
+    throttled per address and per account (ADR 0009). Unknown, inactive and existing login ids
+    get the same answers: 401 with the same body after the same password-hash work, and the same
+    429 once their key must wait. A throttled account keeps its live sessions.
+    """
     scope = HOST_SCOPE if tenant is None else check_code(tenant)
     principal_kind = "operator" if tenant is None else "staff"
     attempt = audit.Actor(kind=principal_kind, id=login_id[:64], terminal=terminal, place=place)
+    account_key = throttle.account_key(scope, login_id[:64])
+    keys = [account_key] + ([throttle.address_key("login-address", address)] if address else [])
     if tenant is not None:
         with db.unit_of_work(Scope.host()) as uow:
             row = uow.session.get(TenantRow, scope)
             known = row is not None and row.active
         if not known:
+            if address:
+                _check_throttle(db, keys[1:])
+                _count_failure(
+                    db, settings, keys[1:], attempt, function="ログイン", scope=HOST_SCOPE
+                )
             _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
             raise TenantNotFound(
                 f"団体コード {scope} の団体は登録されていません。", item="団体コード"
             )
+    _check_throttle(db, keys[1:])
 
     now = utcnow()
+    failed = Unauthenticated("ログインIDまたはパスワードが正しくありません。", slug="login-failed")
     with db.unit_of_work(scope) as uow:
-        account: StaffAccountRow | HostOperatorRow | None
-        if tenant is None:
-            account = uow.session.scalars(
-                select(HostOperatorRow)
-                .where(HostOperatorRow.login_id == login_id)
-                .with_for_update()
-            ).first()
+        # the account's throttle row stays locked through the password check, so parallel
+        # guesses on one account are counted one after the other
+        wait = throttle.wait_seconds(uow, account_key, lock=True)
+        if wait:
+            uow.commit()
+            raise TooManyRequests(THROTTLED_MESSAGE, slug="login-throttled", retry_after=wait)
+        account, reason = _check_password(uow, tenant is None, login_id, password, now)
+        if reason:
+            audit.append(uow, attempt, _auth_denial(reason))
+            _count_account_failure(uow, settings, account_key, attempt, function="ログイン")
+            uow.commit()
         else:
-            account = uow.session.scalars(
-                select(StaffAccountRow)
-                .where(StaffAccountRow.login_id == login_id)
-                .with_for_update()
-            ).first()
-        if account is None or not _usable(account, now):
-            with contextlib.suppress(VerificationError):
-                _hasher.verify(_DUMMY_HASH, password)
-            audit.append(uow, attempt, _auth_denial("unknown_or_inactive_account"))
-            uow.commit()
-            raise Unauthenticated(
-                "ログインIDまたはパスワードが正しくありません。", slug="login-failed"
-            )
-        if account.locked_until is not None and account.locked_until > now:
-            audit.append(uow, attempt, _auth_denial("locked"))
-            uow.commit()
-            raise AccountLocked(
-                f"ログインに続けて失敗したため、{_jst(account.locked_until)}までロックされています。"
-                "システム管理者に解除を依頼することもできます。",
-                locked_until=account.locked_until.isoformat(),
-            )
-        try:
-            _hasher.verify(account.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            account.failed_attempts += 1
-            locked = account.failed_attempts >= settings.lockout_threshold
-            if locked:
-                account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                account.failed_attempts = 0
+            assert account is not None
+            if _hasher.check_needs_rehash(account.password_hash):
+                account.password_hash = hash_password(password)
+            principal = _principal(account, scope, kind, terminal, place)
+            issued = _open_session(uow, settings, principal, kind, terminal)
+            throttle.clear(uow, account_key)
             audit.append(
                 uow,
-                attempt,
-                _auth_denial("wrong_password_locked" if locked else "wrong_password"),
+                principal.actor(),
+                audit.AuditEvent(
+                    category="auth", action="login", function="ログイン", detail={"session": kind}
+                ),
             )
             uow.commit()
-            if locked:
-                raise AccountLocked(
-                    f"ログインに{settings.lockout_threshold}回続けて失敗したため、"
-                    f"{_jst(account.locked_until or now)}までロックしました。",
-                ) from None
-            raise Unauthenticated(
-                "ログインIDまたはパスワードが正しくありません。", slug="login-failed"
-            ) from None
-        account.failed_attempts = 0
-        account.locked_until = None
-        if _hasher.check_needs_rehash(account.password_hash):
-            account.password_hash = hash_password(password)
-        principal = _principal(account, scope, kind, terminal, place)
-        issued = _open_session(uow, settings, principal, kind, terminal)
-        audit.append(
-            uow,
-            principal.actor(),
-            audit.AuditEvent(
-                category="auth", action="login", function="ログイン", detail={"session": kind}
-            ),
-        )
-        uow.commit()
-        return issued
+    if reason:
+        _count_failure(db, settings, keys[1:], attempt, function="ログイン", scope=scope)
+        raise failed
+    for key in keys[1:]:
+        # a success from the address forgets its failures: an office behind one NAT must not
+        # be kept out by its own typos (the account keys still hold back a guesser)
+        with db.unit_of_work(key.scope) as host_uow:
+            throttle.clear(host_uow, key)
+            host_uow.commit()
+    return issued
+
+
+def _check_password(
+    uow: UnitOfWork, operator: bool, login_id: str, password: str, now: datetime
+) -> tuple[StaffAccountRow | HostOperatorRow | None, str]:
+    """The account and "" if the password is right, else a denial reason. An unknown or
+    unusable id still costs one hash verification, so timing does not tell them apart."""
+    account: StaffAccountRow | HostOperatorRow | None
+    if operator:
+        account = uow.session.scalars(
+            select(HostOperatorRow).where(HostOperatorRow.login_id == login_id)
+        ).first()
+    else:
+        account = uow.session.scalars(
+            select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
+        ).first()
+    if account is None or not _usable(account, now):
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return account, "unknown_or_inactive_account"
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return account, "wrong_password"
+    return account, ""
 
 
 def _auth_denial(reason: str) -> audit.AuditEvent:
@@ -495,11 +568,7 @@ def _check_session(
             slug="session-expired",
         )
     account = _load_account(uow, row)
-    if (
-        account is None
-        or not _usable(account, now)
-        or (account.locked_until is not None and account.locked_until > now)
-    ):
+    if account is None or not _usable(account, now):
         audit.append(uow, anonymous, _session_denial("account_disabled"))
         uow.commit()
         raise Unauthenticated("このアカウントは利用できません。", slug="account-disabled")
@@ -517,7 +586,7 @@ def _check_session(
             slug="csrf-failed",
         )
     row.last_seen_at = now
-    return _principal(account, scope, kind, terminal, place)
+    return replace(_principal(account, scope, kind, terminal, place), session_hash=row.token_hash)
 
 
 def _principal(
@@ -599,7 +668,26 @@ def require_roles(db: Database, principal: Principal, *roles: str, function: str
     raise Forbidden(f"「{function}」には{labels}の権限が必要です。")
 
 
+def revoke_sessions(
+    uow: UnitOfWork, principal_kind: str, principal_id: int, *, keep: str = ""
+) -> int:
+    """End every live session and API token of an account except `keep` (a token hash)."""
+    now = utcnow()
+    rows = uow.session.scalars(
+        select(AuthSessionRow).where(
+            AuthSessionRow.principal_kind == principal_kind,
+            AuthSessionRow.principal_id == principal_id,
+            AuthSessionRow.revoked_at.is_(None),
+            AuthSessionRow.token_hash != keep,
+        )
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
+
+
 def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
+    """ロック解除: forget the account's login failures, so it need not wait out its backoff."""
     row = uow.session.scalars(
         select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
     ).first()
@@ -607,6 +695,7 @@ def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
         raise NotFound(f"ログインID {login_id} の職員は登録されていません。", item="ログインID")
     row.failed_attempts = 0
     row.locked_until = None
+    throttle.clear(uow, throttle.account_key(uow.tenant, login_id))
     audit.append(
         uow,
         actor,
@@ -617,7 +706,10 @@ def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
 
 
 def reset_password(uow: UnitOfWork, actor: audit.Actor, login_id: str, new_password: str) -> None:
-    """System administrator resets a staff password (spec 10.3: システム管理者による初期化)."""
+    """System administrator resets a staff password (spec 10.3: システム管理者による初期化).
+
+    Every session and API token of the account ends: whoever held them (perhaps the reason
+    for the reset) must log in with the new password."""
     check_password_policy(new_password)
     row = uow.session.scalars(
         select(StaffAccountRow).where(StaffAccountRow.login_id == login_id)
@@ -628,37 +720,80 @@ def reset_password(uow: UnitOfWork, actor: audit.Actor, login_id: str, new_passw
     row.password_changed_at = utcnow()
     row.failed_attempts = 0
     row.locked_until = None
+    throttle.clear(uow, throttle.account_key(uow.tenant, login_id))
+    revoked = revoke_sessions(uow, "staff", row.id)
     audit.append(
         uow,
         actor,
         audit.AuditEvent(
-            category="config", action="config", function="パスワード初期化", subjects=[login_id]
+            category="config",
+            action="config",
+            function="パスワード初期化",
+            subjects=[login_id],
+            detail={"sessions_revoked": revoked},
         ),
     )
 
 
 def change_own_password(
-    uow: UnitOfWork, principal: Principal, current_password: str, new_password: str
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    *,
+    address: str = "",
 ) -> None:
-    """A staff member changes their own password (spec 10.3: 利用者による変更)."""
-    row = uow.session.get(StaffAccountRow, principal.id)
-    if row is None:
-        raise NotFound("職員が見つかりません。")
-    try:
-        _hasher.verify(row.password_hash, current_password)
-    except (VerificationError, InvalidHashError):
-        raise InvalidInput(
-            "現在のパスワードが正しくありません。", item="現在のパスワード"
-        ) from None
+    """A staff member changes their own password (spec 10.3: 利用者による変更).
+
+    A wrong current password counts like a failed login (same keys, same backoff, 429 while
+    waiting), so a stolen session cannot be used to guess the password. On success the account's
+    other sessions and tokens end; the one making the change stays signed in."""
+    keys = [throttle.account_key(principal.scope, principal.login_id)] + (
+        [throttle.address_key("login-address", address)] if address else []
+    )
+    _check_throttle(db, keys)
+    with db.unit_of_work(principal.scope) as uow:
+        row = uow.session.get(StaffAccountRow, principal.id)
+        if row is None:
+            raise NotFound("職員が見つかりません。")
+        try:
+            _hasher.verify(row.password_hash, current_password)
+            wrong = False
+        except (VerificationError, InvalidHashError):
+            wrong = True
+    if wrong:
+        _denied(db, principal.scope, principal.actor(), "パスワード変更", "wrong_password")
+        _count_failure(
+            db,
+            settings,
+            keys,
+            principal.actor(),
+            function="パスワード変更",
+            scope=principal.scope,
+        )
+        raise InvalidInput("現在のパスワードが正しくありません。", item="現在のパスワード")
     check_password_policy(new_password)
     if current_password == new_password:
         raise InvalidInput(
             "新しいパスワードは現在と異なるものにしてください。", item="新しいパスワード"
         )
-    row.password_hash = hash_password(new_password)
-    row.password_changed_at = utcnow()
-    audit.append(
-        uow,
-        principal.actor(),
-        audit.AuditEvent(category="config", action="config", function="パスワード変更"),
-    )
+    with db.unit_of_work(principal.scope) as uow:
+        row = uow.session.get(StaffAccountRow, principal.id)
+        if row is None:
+            raise NotFound("職員が見つかりません。")
+        row.password_hash = hash_password(new_password)
+        row.password_changed_at = utcnow()
+        throttle.clear(uow, keys[0])
+        revoked = revoke_sessions(uow, "staff", row.id, keep=principal.session_hash)
+        audit.append(
+            uow,
+            principal.actor(),
+            audit.AuditEvent(
+                category="config",
+                action="config",
+                function="パスワード変更",
+                detail={"sessions_revoked": revoked},
+            ),
+        )
+        uow.commit()

@@ -115,6 +115,19 @@ class AccountLocked(KikanError):
     title = "アカウントはロックされています。"
 
 
+class TooManyRequests(KikanError):
+    """Throttled: `retry_after` (seconds) goes to the Retry-After header only, so the body is the
+    same for every caller who is told to wait (no detail that differs by account)."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "要求が多すぎます。"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+
 class ServiceUnavailable(KikanError):
     status = 503
     slug = "service-unavailable"
@@ -184,6 +197,8 @@ def problem_response(err: KikanError, request: Request | None = None) -> JSONRes
     headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
     if err.status == 503:
         headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+    if isinstance(err, TooManyRequests):
+        headers = {"Retry-After": str(err.retry_after)}
     return JSONResponse(
         err.problem(request.url.path if request else None),
         status_code=err.status,

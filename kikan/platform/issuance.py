@@ -8,6 +8,13 @@ genuine, of which form, issued when, by which municipality, how many pages, and 
 digest of an electronic copy — whether that copy is exactly the one issued. It never reveals
 who the certificate is about.
 
+発行番号 are sequential, so the number alone proves nothing: verification also needs something
+only the holder has — the 照合番号 printed next to the number (`new_check_code`, stored hashed)
+or the SHA-256 of the electronic copy. A number with a wrong code gets the same answer as a
+number never issued, without the municipality's name. Anonymous checks are counted per day
+(`count_verification`), not appended to the hash-chained access log, so callers cannot grow a
+tenant's chain; the endpoint rate-limits them per client address.
+
 発行番号 is printed as ``{団体コード}-{西暦年}-{7桁連番}`` (``992011-2026-0000123``): the 団体コード
 lets an unauthenticated checker find the tenant, the year restarts the count each calendar year
 (JST), and the number comes from a gap-free per-tenant sequence, so a number taken by a
@@ -16,7 +23,11 @@ transaction that rolls back is handed out again and the register has no holes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -24,14 +35,20 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kikan.forms import default_registry
 from kikan.platform import audit
-from kikan.platform.db import utcnow
+from kikan.platform.db import HOST_SCOPE, utcnow
 from kikan.platform.errors import Conflict, InvalidInput, NotFound
 from kikan.platform.ids import is_valid_local_government_code
 from kikan.platform.sequences import next_value
-from kikan.platform.store import CertificateIssuanceRow, TenantRow
+from kikan.platform.store import (
+    CertificateIssuanceRow,
+    CertificateVerificationCountRow,
+    TenantRow,
+)
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -75,6 +92,27 @@ def next_issue_number(uow: UnitOfWork, year: int) -> str:
     return f"{uow.tenant}-{year:04d}-{serial:07d}"
 
 
+#: 照合番号 alphabet: no 0/O, 1/I/L, so a code read off paper is typed back unambiguously
+CHECK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CHECK_CODE_LENGTH = 10
+
+
+def new_check_code() -> str:
+    """A random 照合番号 (``ABCDE-FGHJK``, ~49 bits) to print next to the 発行番号."""
+    raw = "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalize_check_code(code: str) -> str:
+    """What a checker typed, as stored: full-width folded, case and separators ignored."""
+    folded = unicodedata.normalize("NFKC", code).upper()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def check_code_digest(issue_number: str, code: str) -> str:
+    return hashlib.sha256(f"{issue_number}\x00{normalize_check_code(code)}".encode()).hexdigest()
+
+
 def parse_issue_number(issue_number: str) -> tuple[str, int, int] | None:
     """(団体コード, year, serial) of a well-formed 発行番号 with a valid 団体コード, else None."""
     m = ISSUE_NUMBER_RE.match(issue_number.strip())
@@ -107,8 +145,12 @@ def record(
     official_seal: bool = True,
     mynumber_printed: bool = False,
     output_format: str = "file",
+    check_code: str | None = None,
 ) -> None:
     """Enter one issued certificate in the register and append its 印刷ログ audit record.
+
+    `check_code` is the 照合番号 printed on the certificate (`new_check_code`); only its digest
+    is kept. Without one, the certificate can be verified by its PDF's SHA-256 only.
 
     Runs in the caller's unit of work, the one that took the number and read the data, so the
     number, the record and the audit record commit together or not at all.
@@ -143,6 +185,7 @@ def record(
         terminal=actor.terminal[:200],
         place=actor.place[:100],
         status="issued",
+        check_code_hash=check_code_digest(issue_number, check_code) if check_code else None,
     )
     uow.session.add(row)
     uow.session.flush()
@@ -304,58 +347,76 @@ def _lookup(uow: UnitOfWork, issue_number: str) -> CertificateIssuanceRow | None
     ).first()
 
 
+UNKNOWN_MESSAGE = (
+    "この発行番号と照合番号（または電子ファイル）の組み合わせに一致する交付記録はありません。"
+)
+
+
 def verify(
-    db_or_uow: Database | UnitOfWork, issue_number: str, sha256: str | None = None
+    db_or_uow: Database | UnitOfWork,
+    issue_number: str,
+    sha256: str | None = None,
+    check_code: str | None = None,
 ) -> VerifyResult:
-    """Check a presented certificate's 発行番号 (and, optionally, its PDF's SHA-256).
+    """Check a presented certificate's 発行番号 with its 照合番号 and/or its PDF's SHA-256.
 
     With a `Database`, the tenant is taken from the number's 団体コード and a unit of work of its
     own is opened; with a `UnitOfWork`, the number must belong to that unit's tenant. Malformed
-    numbers, unknown municipalities and unknown numbers are answers, not errors.
+    input, unknown municipalities, unknown numbers and wrong codes are answers, not errors; the
+    last three are the same answer, which names no municipality.
     """
     number = issue_number.strip()
     digest = sha256.strip().lower() if sha256 else None
-    if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", digest):
-        return VerifyResult(
-            number,
-            "malformed",
-            False,
-            "SHA-256 は16進数64桁で指定してください。",
-        )
+    code = normalize_check_code(check_code) if check_code else None
+    problem = _malformed(number, digest, code)
+    if problem is not None:
+        return VerifyResult(number, "malformed", False, problem)
     parsed = parse_issue_number(number)
-    if parsed is None:
-        return VerifyResult(
-            number,
-            "malformed",
-            False,
-            "発行番号の形式が正しくありません（例: 992011-2026-0000123）。",
-        )
+    assert parsed is not None
     tenant_code = parsed[0]
     if isinstance(db_or_uow, UnitOfWork):
         if db_or_uow.tenant != tenant_code:
-            return VerifyResult(number, "unknown", False, "この団体の発行番号ではありません。")
-        return _verify_in(db_or_uow, number, digest)
+            return VerifyResult(number, "unknown", False, UNKNOWN_MESSAGE)
+        return _verify_in(db_or_uow, number, digest, code)
     with db_or_uow.unit_of_work(Scope(tenant_code)) as uow:
-        return _verify_in(uow, number, digest)
+        return _verify_in(uow, number, digest, code)
 
 
-def _verify_in(uow: UnitOfWork, number: str, digest: str | None) -> VerifyResult:
+def _malformed(number: str, digest: str | None, code: str | None) -> str | None:
+    """Why the input cannot be checked at all, or None."""
+    if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return "SHA-256 は16進数64桁で指定してください。"
+    if code is not None and not (
+        len(code) == CHECK_CODE_LENGTH and all(ch in CHECK_CODE_ALPHABET for ch in code)
+    ):
+        return (
+            f"照合番号は証明書に印字された{CHECK_CODE_LENGTH}文字"
+            "（例: ABCDE-FGHJK）で指定してください。"
+        )
+    if digest is None and code is None:
+        return "証明書に印字された照合番号、または電子ファイルの SHA-256 を指定してください。"
+    if parse_issue_number(number) is None:
+        return "発行番号の形式が正しくありません（例: 992011-2026-0000123）。"
+    return None
+
+
+def _verify_in(uow: UnitOfWork, number: str, digest: str | None, code: str | None) -> VerifyResult:
+    unknown = VerifyResult(number, "unknown", False, UNKNOWN_MESSAGE)
     tenant = uow.session.get(TenantRow, uow.tenant)
-    if tenant is None or not tenant.active:
-        return VerifyResult(
-            number, "unknown", False, "発行番号の団体コードに該当する団体は登録されていません。"
-        )
-    row = _lookup(uow, number)
-    if row is None:
-        return VerifyResult(
-            number,
-            "unknown",
-            False,
-            f"{tenant.name}が交付した証明書にこの発行番号はありません。",
-            tenant_code=tenant.code,
-            tenant_name=tenant.name,
-        )
-    matches = None if digest is None else digest == row.pdf_sha256
+    row = _lookup(uow, number) if tenant is not None and tenant.active else None
+    if tenant is None or row is None:
+        return unknown
+    code_ok = (
+        code is not None
+        and row.check_code_hash is not None
+        and hmac.compare_digest(row.check_code_hash, check_code_digest(number, code))
+    )
+    matches = None if digest is None else hmac.compare_digest(digest, row.pdf_sha256)
+    if code is not None and not code_ok:
+        return unknown
+    if not code_ok and not matches:
+        # only the digest was offered, and it is not this number's: as good as a wrong code
+        return unknown
     found = VerifyResult(
         number,
         "genuine",
@@ -384,27 +445,30 @@ def _verify_in(uow: UnitOfWork, number: str, digest: str | None) -> VerifyResult
             found,
             status="altered",
             genuine=False,
-            message="発行番号は交付済みですが、提示された電子ファイルは交付したものと一致しません。",
+            message="照合番号は一致しますが、提示された電子ファイルは交付したものと一致しません。",
         )
     return found
 
 
-def audit_verification(db: Database, result: VerifyResult, *, terminal: str = "") -> None:
-    """Append the verification to the tenant's chain (or the host's, when no tenant is known)."""
-    tenant = result.tenant_code
-    scope = Scope(tenant) if tenant is not None else Scope.host()
-    audit.append_now(
-        db,
-        scope,
-        audit.Actor(kind="public", id="証明書照合者", terminal=terminal),
-        audit.AuditEvent(
-            category="operation",
-            action="inquiry",
-            function="証明書の真正性確認",
-            detail={
-                "issue_number": result.issue_number[:40],
-                "status": result.status,
-                "sha256_checked": result.sha256_checked,
-            },
-        ),
-    )
+def count_verification(db: Database, issue_number: str, result: VerifyResult) -> None:
+    """Count one anonymous verification under the number's tenant (the host for numbers of no
+    tenant), per JST day and answer: a summary, so calls do not grow the audit chain."""
+    parsed = parse_issue_number(issue_number.strip())
+    scope = HOST_SCOPE
+    if parsed is not None:
+        with db.unit_of_work(Scope.host()) as host:
+            if host.session.get(TenantRow, parsed[0]) is not None:
+                scope = parsed[0]
+    day = utcnow().astimezone(JST).date()
+    with db.unit_of_work(scope) as uow:
+        insert = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(CertificateVerificationCountRow).values(
+            tenant_code=scope, day=day, status=result.status, count=1
+        )
+        uow.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_code", "day", "status"],
+                set_={"count": CertificateVerificationCountRow.count + 1},
+            )
+        )
+        uow.commit()

@@ -57,8 +57,24 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 60
     session_idle_minutes: int = 30
     session_absolute_minutes: int = 480
-    lockout_threshold: int = 5
-    lockout_minutes: int = 15
+    lockout_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins per account before backoff starts (no hard lock, see ADR 0009).",
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="Longest backoff wait of a throttled login, in minutes."
+    )
+    login_address_threshold: int = Field(
+        default=50,
+        ge=0,
+        description="Failed logins per client address before backoff starts (0: off).",
+    )
+    verify_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="Anonymous certificate verifications per client address and minute.",
+    )
     cookie_secure: bool = True
     log_level: str = "INFO"
     environment: str = Field(default="development", description="development | production")

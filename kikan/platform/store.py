@@ -5,12 +5,13 @@ Tables only; rules live in the services (`tenancy`, `auth`, `audit`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -93,6 +94,26 @@ class AuthSessionRow(TenantOwned, Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuthThrottleRow(TenantOwned, Base):
+    """Failures (or calls) counted against one throttle key, and until when it is refused.
+
+    Keys are stored as a SHA-256 only: a key may hold whatever an attacker typed as a login id.
+    `tenant_code` is the tenant of an account key, or "host" for client-address keys. See
+    `kikan.platform.throttle` and ADR 0009.
+    """
+
+    __tablename__ = "auth_throttle"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditRecordRow(TenantOwned, Base):
@@ -193,3 +214,22 @@ class CertificateIssuanceRow(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(10), default="issued")  # issued | voided
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     void_reason: Mapped[str] = mapped_column(String(200), default="")
+    #: SHA-256 of the 照合番号 printed on the certificate (None for certificates issued before
+    #: check codes existed: those verify by the PDF's SHA-256 only)
+    check_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class CertificateVerificationCountRow(TenantOwned, Base):
+    """Anonymous certificate verifications counted per tenant, JST day and answer.
+
+    A counter, not the hash-chained access log: an anonymous caller must not be able to grow a
+    tenant's audit chain by one record per call. `tenant_code` is "host" for numbers whose
+    団体コード names no tenant (and for malformed numbers).
+    """
+
+    __tablename__ = "certificate_verification_counts"
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

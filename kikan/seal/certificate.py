@@ -29,6 +29,7 @@ def document(
     birth_display: str,
     address: str,
     issue_number: str,
+    check_code: str = "",
     issue_date: date,
     certifier_title: str,
     certifier_name: str,
@@ -65,6 +66,7 @@ def document(
             notice="" if official_seal_png else "公印省略",
         ),
         issue_number=issue_number,
+        check_code=check_code,
     )
 
 

@@ -816,6 +816,7 @@ def issue_certificate(
             slug="certifier-missing",
         )
     issue_number = issuance.next_issue_number(uow, issuance.issue_year())
+    check_code = issuance.new_check_code()
     recorded = reg.person
     doc = certificate.document(
         person=recorded,
@@ -824,6 +825,7 @@ def issue_certificate(
         birth_display=domain.birth_display(recorded.get("birth_date", "")),
         address=recorded.get("address", ""),
         issue_number=issue_number,
+        check_code=check_code,
         issue_date=today,
         certifier_title=_certifier_title(tenant),
         certifier_name=tenant.mayor_name,
@@ -846,6 +848,7 @@ def issue_certificate(
         pdf_sha256=digest,
         pages=result.pages,
         official_seal=tenant.has_seal,
+        check_code=check_code,
     )
     _history(uow, reg, "証明書交付", actor.id, issue_number)
     return IssuedCertificate(pdf, issue_number, result.pages, digest)

@@ -6,6 +6,8 @@ resident register live in `kikan.residents.web`.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
@@ -15,8 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from kikan.platform import audit, auth, tenancy
-from kikan.platform.api import SESSION_COOKIE, client_place, client_terminal
-from kikan.platform.errors import KikanError
+from kikan.platform.api import SESSION_COOKIE, client_address, client_place, client_terminal
+from kikan.platform.errors import KikanError, TooManyRequests
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Scope
 from kikan.web import shell
@@ -47,11 +49,49 @@ def _safe_next(value: str) -> str:
 # ---------------------------------------------------------------- login / logout
 
 
+LOGIN_CSRF_COOKIE = "kikan_login_csrf"
+LOGIN_CSRF_MESSAGE = "画面の有効期限が切れたか、不正な要求です。もう一度ログインしてください。"
+
+
+def _login_page(
+    request: Request,
+    *,
+    status: int = 200,
+    next_url: str = "/ui/",
+    form: dict[str, str] | None = None,
+    error: str = "",
+) -> HTMLResponse:
+    """The login form with a fresh pre-session CSRF token (double submit: the same random value
+    in an HttpOnly, SameSite=Strict cookie and in the form). A cross-site page can make a
+    browser post the form but cannot read or set the cookie, so it cannot log the victim into
+    an account of its choosing (login CSRF)."""
+    token = secrets.token_urlsafe(32)
+    response = shell.render(
+        request,
+        None,
+        "login.html",
+        status=status,
+        title="ログイン",
+        next=next_url,
+        form=form or {},
+        error=error,
+        csrf_token=token,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        secure=shell.get_settings(request).cookie_secure,
+        samesite="strict",
+        max_age=3600,
+        path="/ui/login",
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/ui/") -> HTMLResponse:
-    return shell.render(
-        request, None, "login.html", title="ログイン", next=_safe_next(next), error="", form={}
-    )
+    return _login_page(request, next_url=_safe_next(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -62,14 +102,17 @@ def login_submit(request: Request, form: FormDep) -> Response:
     password = str(form.get("password", ""))
     next_url = _safe_next(str(form.get("next", "/ui/")))
     kept = {"tenant": tenant, "login_id": login_id}
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    sent = str(form.get(shell.CSRF_FIELD) or "")
+    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        return _login_page(
+            request, status=403, next_url=next_url, form=kept, error=LOGIN_CSRF_MESSAGE
+        )
     if not login_id or not password:
-        return shell.render(
+        return _login_page(
             request,
-            None,
-            "login.html",
             status=422,
-            title="ログイン",
-            next=next_url,
+            next_url=next_url,
             form=kept,
             error="ログインIDとパスワードを入力してください。",
         )
@@ -83,18 +126,15 @@ def login_submit(request: Request, form: FormDep) -> Response:
             kind="cookie",
             terminal=client_terminal(request),
             place=client_place(request),
+            address=client_address(request),
         )
     except KikanError as exc:
-        return shell.render(
-            request,
-            None,
-            "login.html",
-            status=exc.status,
-            title="ログイン",
-            next=next_url,
-            form=kept,
-            error=exc.detail,
+        page = _login_page(
+            request, status=exc.status, next_url=next_url, form=kept, error=exc.detail
         )
+        if isinstance(exc, TooManyRequests):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = shell.redirect(request, next_url)
     max_age = settings.session_absolute_minutes * 60
     for name, value in ((SESSION_COOKIE, issued.token), (shell.CSRF_COOKIE, issued.csrf_token)):
@@ -107,6 +147,7 @@ def login_submit(request: Request, form: FormDep) -> Response:
             max_age=max_age,
             path="/",
         )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui/login")
     return response
 
 
@@ -167,7 +208,14 @@ def operator_switch(request: Request, user: UserDep, db: DbDep, form: FormDep) -
     if not known:
         raise shell.PageForbidden(f"団体コード {code} の団体は登録されていません。", status=404)
     response = shell.redirect(request, "/ui/operator")
-    response.set_cookie(shell.TENANT_COOKIE, code, httponly=True, samesite="strict", path="/ui/")
+    response.set_cookie(
+        shell.TENANT_COOKIE,
+        code,
+        httponly=True,
+        secure=shell.get_settings(request).cookie_secure,
+        samesite="strict",
+        path="/ui/",
+    )
     return response
 
 

@@ -266,3 +266,77 @@ def test_client_ids_never_look_like_a_my_number(monkeypatch: pytest.MonkeyPatch)
     client_id = service.new_client_id(tenant)
     assert client_id == tenant + "abcdef0123456789abcdef0123"
     assert redact_my_numbers(client_id) == client_id
+
+
+def _forged(header: dict[str, Any], claims: dict[str, Any], key: bytes, digest: Any) -> str:
+    """A JWT built without the library, so any header (alg none, HS512 …) can be tried."""
+    import hmac as _hmac
+    import json as _json
+
+    from kikan.linkage.domain import b64url
+
+    head = b64url(_json.dumps(header).encode())
+    body = b64url(_json.dumps(claims).encode())
+    sig = _hmac.new(key, f"{head}.{body}".encode(), digest).digest() if digest else b""
+    return f"{head}.{body}.{b64url(sig)}"
+
+
+def test_only_hs256_and_every_claim_rule_is_enforced(town: Town, db: Database) -> None:
+    """Algorithm pinning and claim checks (done by joserfc): `none`, HS512 and RS256 headers are
+    refused, a future iat and missing exp/jti/aud too — each audited with its reason."""
+    import hashlib
+    import time
+    import uuid
+
+    reg = town.register(["residents.changed"])
+    cid, secret = reg["client_id"], reg["client_secret"]
+    now = int(time.time())
+
+    def claims(**over: Any) -> dict[str, Any]:
+        base = {
+            "iss": cid,
+            "sub": cid,
+            "aud": "/api/v1/linkage/token",
+            "iat": now,
+            "exp": now + 60,
+            "jti": uuid.uuid4().hex,
+        }
+        base.update(over)
+        return {k: v for k, v in base.items() if v is not None}
+
+    key = secret.encode()
+    cases = {
+        "none": (_forged({"alg": "none", "typ": "JWT"}, claims(), key, None), "unsupported_alg"),
+        "NONE": (_forged({"alg": "None"}, claims(), key, None), "unsupported_alg"),
+        "hs512": (_forged({"alg": "HS512"}, claims(), key, hashlib.sha512), "unsupported_alg"),
+        "rs256": (_forged({"alg": "RS256"}, claims(), key, hashlib.sha256), "unsupported_alg"),
+        "iat_future": (assertion(cid, secret, iat=now + 3600), "bad_iat"),
+        "no_exp": (_forged({"alg": "HS256"}, claims(exp=None), key, hashlib.sha256), "no_exp"),
+        "bool_exp": (_forged({"alg": "HS256"}, claims(exp=True), key, hashlib.sha256), "no_exp"),
+        "no_jti": (_forged({"alg": "HS256"}, claims(jti=None), key, hashlib.sha256), "no_jti"),
+        "long_jti": (assertion(cid, secret, jti="j" * 129), "no_jti"),
+        "no_aud": (
+            _forged({"alg": "HS256"}, claims(aud=None), key, hashlib.sha256),
+            "bad_audience",
+        ),
+        "nbf_future": (assertion(cid, secret, nbf=now + 3600), "not_yet_valid"),
+        "garbage": ("a.b", "malformed"),
+        "not_json": ("eyJhbGciOiJIUzI1NiJ9.bm90LWpzb24.c2ln", "malformed"),
+    }
+    for name, (signed, reason) in cases.items():
+        body = problem(token_request(town.client, signed))
+        assert body["type"] == "urn:kikan:problem:invalid-client", name
+        assert body["reason"] == reason, name
+    # a correct HS256 assertion made by hand (no library) is still accepted: the contract holds
+    good = _forged({"alg": "HS256", "typ": "JWT"}, claims(), key, hashlib.sha256)
+    assert token_request(town.client, good).status_code == 200
+    with db.unit_of_work(town.tenant) as uow:
+        reasons = {
+            d.detail["reason"]
+            for d in uow.session.scalars(
+                select(AuditRecordRow).where(
+                    AuditRecordRow.actor == cid, AuditRecordRow.outcome == "denied"
+                )
+            )
+        }
+    assert {"bad_iat", "no_exp", "no_jti", "bad_audience", "not_yet_valid"} <= reasons

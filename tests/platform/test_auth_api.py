@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select, update
 
 from kikan.platform.db import utcnow
+from kikan.platform.settings import Settings
 from kikan.platform.store import AuditRecordRow, AuthSessionRow
 from kikan.platform.uow import Database, Scope
 from tests.conftest import PASSWORD, bearer, create_staff, create_tenant
@@ -72,28 +76,96 @@ def test_wrong_password_is_a_japanese_problem_and_audited(client: TestClient, db
     }
 
 
-def test_lockout_after_repeated_failures_then_unlock(client: TestClient, db: Database) -> None:
+def _token(client: TestClient, tenant: str, login_id: str, password: str) -> Response:
+    return client.post(
+        "/api/v1/auth/token", json={"tenant": tenant, "login_id": login_id, "password": password}
+    )
+
+
+def test_repeated_failures_throttle_unknown_and_existing_ids_alike(
+    client: TestClient, db: Database
+) -> None:
+    """No 423 that tells existing ids from unknown ones: both get 401 ×5, then the same 429."""
     t = create_tenant(db)
     create_staff(db, t, "madoguchi", ["counter"])
     create_staff(db, t, "kanri", ["sysadmin"])
-    statuses = [
-        client.post(
-            "/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": "bad"}
-        ).status_code
-        for _ in range(5)
-    ]
-    assert statuses == [401, 401, 401, 401, 423]
-    locked = client.post(
-        "/api/v1/auth/token", json={"tenant": t, "login_id": "madoguchi", "password": PASSWORD}
-    )
-    assert locked.status_code == 423
-    assert locked.json()["type"] == "urn:kikan:problem:account-locked"
-    assert "ロック" in locked.json()["detail"]
-    reasons = [d["reason"] for d in _denials(db, t)]
-    assert reasons[-2:] == ["wrong_password_locked", "locked"]
     admin = bearer(client, t, "kanri")
+    for login_id in ("madoguchi", "nobody"):
+        statuses = [_token(client, t, login_id, "bad").status_code for _ in range(5)]
+        assert statuses == [401] * 5
+    known = _token(client, t, "madoguchi", PASSWORD)  # even the right password must wait
+    unknown = _token(client, t, "nobody", PASSWORD)
+    assert known.status_code == unknown.status_code == 429
+    assert known.json() == unknown.json()
+    assert known.json()["type"] == "urn:kikan:problem:login-throttled"
+    assert known.headers["content-type"] == PROBLEM
+    assert 1 <= int(known.headers["Retry-After"]) <= 30
+    assert abs(int(known.headers["Retry-After"]) - int(unknown.headers["Retry-After"])) <= 1
+    # the backoff is audited once per block, not once per refused call
+    throttled = [d for d in _denials(db, t) if d["reason"] == "throttled"]
+    assert [d["actor"] for d in throttled] == ["madoguchi", "nobody"]
+    for _ in range(3):
+        assert _token(client, t, "nobody", "bad").status_code == 429
+    assert len([d for d in _denials(db, t) if d["reason"] == "throttled"]) == 2
+    staff = {s["login_id"]: s for s in client.get("/api/v1/staff", headers=admin).json()}
+    assert staff["madoguchi"]["locked"] is True and staff["kanri"]["locked"] is False
+    # ロック解除 still works: it forgets the account's failures
     assert client.post("/api/v1/staff/madoguchi/unlock", headers=admin).status_code == 204
     assert bearer(client, t, "madoguchi")
+
+
+def test_throttling_does_not_end_live_sessions(client: TestClient, db: Database) -> None:
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    live = bearer(client, t, "madoguchi")
+    for _ in range(6):
+        _token(client, t, "madoguchi", "bad")
+    assert _token(client, t, "madoguchi", PASSWORD).status_code == 429
+    assert client.get("/api/v1/auth/me", headers=live).status_code == 200
+
+
+def test_backoff_doubles_and_waited_out_block_gives_no_fresh_allowance(
+    client: TestClient, db: Database
+) -> None:
+    from kikan.platform.store import AuthThrottleRow
+
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+
+    def wait_out() -> None:
+        with db.unit_of_work(t) as uow:
+            uow.session.execute(
+                update(AuthThrottleRow).values(blocked_until=utcnow() - timedelta(seconds=1))
+            )
+            uow.commit()
+
+    for _ in range(5):
+        _token(client, t, "madoguchi", "bad")
+    waits = []
+    for _ in range(3):
+        wait_out()
+        assert _token(client, t, "madoguchi", "bad").status_code == 401
+        waits.append(int(_token(client, t, "madoguchi", "bad").headers["Retry-After"]))
+    assert waits[0] > 30 and waits == sorted(waits) and waits[2] >= 3 * waits[0]
+    assert waits[2] <= 15 * 60  # KIKAN_LOCKOUT_MINUTES caps the wait
+
+
+def test_failures_per_client_address_are_throttled(db: Database, settings: Settings) -> None:
+    """Password spraying (one guess per account) is held back by the address's count."""
+    from kikan.app import create_app
+
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    app = create_app(settings.model_copy(update={"login_address_threshold": 3}), db)
+    address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.7"
+    with TestClient(app, base_url="https://testserver", client=(address, 4000)) as c:
+        assert [_token(c, t, f"guess{i}", "bad").status_code for i in range(3)] == [401] * 3
+        r = _token(c, t, "madoguchi", PASSWORD)
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    with TestClient(app, base_url="https://testserver", client=("10.255.0.1", 4000)) as other:
+        assert _token(other, t, "madoguchi", PASSWORD).status_code == 200
+    reasons = [d for d in _denials(db, t) if d["reason"] == "throttled"]
+    assert reasons and reasons[-1]["key"] == "login-address"
 
 
 def test_expired_token_is_refused_and_audited(client: TestClient, db: Database) -> None:
@@ -273,3 +345,130 @@ def test_account_outside_its_validity_period_cannot_log_in(
     )
     assert r.status_code == 401
     assert _denials(db, t)[-1]["reason"] == "unknown_or_inactive_account"
+
+
+def test_own_password_change_ends_the_other_sessions(client: TestClient, db: Database) -> None:
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    mine, other = bearer(client, t, "madoguchi"), bearer(client, t, "madoguchi")
+    cookie = client.post(
+        "/api/v1/auth/login", json={"tenant": t, "login_id": "madoguchi", "password": PASSWORD}
+    )
+    assert cookie.status_code == 200
+    client.cookies.clear()
+    r = client.post(
+        "/api/v1/auth/password",
+        headers=mine,
+        json={"current_password": PASSWORD, "new_password": "Another-Pass-2026"},
+    )
+    assert r.status_code == 204
+    assert client.get("/api/v1/auth/me", headers=mine).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=other).status_code == 401
+    with db.unit_of_work(t) as uow:
+        live = uow.session.scalars(
+            select(AuthSessionRow).where(AuthSessionRow.revoked_at.is_(None))
+        ).all()
+    assert len(live) == 1  # the API token and the UI session are gone, the changer's stays
+
+
+def test_admin_password_reset_ends_every_session(client: TestClient, db: Database) -> None:
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    create_staff(db, t, "kanri", ["sysadmin"])
+    victim = bearer(client, t, "madoguchi")
+    admin = bearer(client, t, "kanri")
+    r = client.post(
+        "/api/v1/staff/madoguchi/password",
+        headers=admin,
+        json={"new_password": "Another-Pass-2026"},
+    )
+    assert r.status_code == 204
+    assert client.get("/api/v1/auth/me", headers=victim).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=admin).status_code == 200
+
+
+def test_wrong_current_password_is_throttled_like_a_login(client: TestClient, db: Database) -> None:
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    h = bearer(client, t, "madoguchi")
+
+    def change(current: str) -> Response:
+        return client.post(
+            "/api/v1/auth/password",
+            headers=h,
+            json={"current_password": current, "new_password": "Another-Pass-2026"},
+        )
+
+    assert [change("nope").status_code for _ in range(5)] == [422] * 5
+    r = change(PASSWORD)
+    assert r.status_code == 429 and "Retry-After" in r.headers
+    assert r.json()["title"] == "要求が多すぎます。"
+    reasons = [d["reason"] for d in _denials(db, t) if d["function"] == "パスワード変更"]
+    assert reasons.count("wrong_password") == 5 and "throttled" in reasons
+    # and the same account's logins wait too
+    assert _token(client, t, "madoguchi", PASSWORD).status_code == 429
+
+
+def test_parallel_guesses_on_one_account_are_counted_one_by_one(
+    client: TestClient, db: Database
+) -> None:
+    """A burst of simultaneous wrong passwords cannot all pass the check before the first
+    failure is recorded: exactly the free allowance gets a password check, the rest wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(lambda _: _token(client, t, "madoguchi", "bad").status_code, range(12))
+        )
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    checked = [d for d in _denials(db, t) if d["reason"] == "wrong_password"]
+    assert len(checked) == 5
+
+
+def test_unknown_and_existing_ids_cost_the_same_password_work(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same timing: one Argon2 verification for an unknown id as for a wrong password, and
+    none for either once they must wait (the refusal comes before any hashing)."""
+    from kikan.platform import auth
+
+    real = auth._hasher
+    calls: list[str] = []
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            calls.append(hashed)
+            return real.verify(hashed, password)
+
+        def check_needs_rehash(self, hashed: str) -> bool:
+            return real.check_needs_rehash(hashed)
+
+        def hash(self, password: str) -> str:
+            return real.hash(password)
+
+    t = create_tenant(db)
+    create_staff(db, t, "madoguchi", ["counter"])
+    monkeypatch.setattr(auth, "_hasher", Counting())
+    for login_id in ("madoguchi", "nobody"):
+        before = len(calls)
+        for _ in range(5):
+            assert _token(client, t, login_id, "bad").status_code == 401
+        assert len(calls) - before == 5
+        before = len(calls)
+        assert _token(client, t, login_id, "bad").status_code == 429
+        assert len(calls) == before
+
+
+def test_throttled_operations_document_429(client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, method in (
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/password", "post"),
+        ("/api/v1/certificates/{issue_number}/verify", "get"),
+        ("/api/v1/residents/{atena_number}/my-number", "post"),
+    ):
+        documented = paths[path][method]["responses"]["429"]
+        assert "Retry-After" in documented["headers"], path

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -12,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
@@ -126,7 +129,22 @@ def test_numbers_are_consecutive_and_verifiable(clerk: Clerk, family: list[str])
     swapped = clerk.client.get(
         f"/api/v1/certificates/{na}/verify", params={"sha256": hashlib.sha256(b).hexdigest()}
     ).json()
-    assert swapped["status"] == "altered" and not swapped["genuine"]
+    # a digest that is not this number's proves nothing: same answer as a number never issued
+    assert swapped["status"] == "unknown" and swapped["tenant_name"] is None
+    # the 照合番号 printed on the paper is what a holder of a printed copy checks with
+    printed = re.search(
+        r"照合番号\s*([A-Z0-9]{5}-[A-Z0-9]{5})", PdfReader(io.BytesIO(a)).pages[0].extract_text()
+    )
+    assert printed is not None
+    by_code = clerk.client.get(
+        f"/api/v1/certificates/{na}/verify", params={"check_code": printed.group(1)}
+    ).json()
+    assert by_code["genuine"] and by_code["form_id"] == "0010001"
+    altered = clerk.client.get(
+        f"/api/v1/certificates/{na}/verify",
+        params={"check_code": printed.group(1), "sha256": hashlib.sha256(b).hexdigest()},
+    ).json()
+    assert altered["status"] == "altered" and not altered["genuine"]
 
 
 def test_part_of_household_items_and_my_number_only_on_request(clerk: Clerk) -> None:

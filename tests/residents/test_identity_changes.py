@@ -303,7 +303,7 @@ def test_bad_my_numbers_are_refused_without_echoing_them(clerk: Clerk, db: Datab
         (wrong, "検査数字"),
         ("1234", "12桁"),
         (mine, "現在の個人番号と同じ"),
-        (theirs, "他の住民"),
+        (theirs, "変更できません"),
         ("", "入力してください"),
     ]:
         resp = clerk.post(
@@ -328,6 +328,56 @@ def test_bad_my_numbers_are_refused_without_echoing_them(clerk: Clerk, db: Datab
     )
     assert stale["type"] == "urn:kikan:problem:stale-version"
     assert _written(db, clerk.tenant) == before
+
+
+def test_my_number_endpoint_is_no_oracle_for_other_residents(clerk: Clerk, db: Database) -> None:
+    """A number held by someone else is refused without saying so (nor whose it is); each
+    refusal is audited about the edited person only, and a staff member who keeps getting them
+    must wait (429), so the endpoint cannot be used to look numbers up."""
+    numbers = [_my_number(f"{d}1234567890") for d in (4, 5, 6, 7, 8)]
+    atenas = []
+    for given, number in zip(("一", "二", "三", "四", "五"), numbers, strict=True):
+        r = clerk.ok(
+            "/residents/move-in",
+            {
+                "movers": [
+                    {
+                        "person": person(
+                            "照会", given, "ショウカイ", "イチ", "1", "平成3年3月3日", "世帯主"
+                        ),
+                        "my_number": number,
+                    }
+                ],
+                "address": ADDRESS,
+                "prior_address": PRIOR,
+                "move_date": days_ago(20),
+            },
+            status=201,
+        )
+        atenas.append(r["atena_numbers"][0])
+    edited = atenas[0]
+    before = _written(db, clerk.tenant)
+    for held in numbers[1:4]:
+        problem = _refused(
+            clerk, f"/residents/{edited}/my-number", {"my_number": held, "change_date": days_ago(1)}
+        )
+        assert problem["code"] == "mynumber.unusable" and problem["item"] == "個人番号"
+        assert "他の住民" not in problem["detail"] and "記載されています" not in problem["detail"]
+        assert held not in str(problem) and not any(a in str(problem) for a in atenas[1:])
+    waiting = clerk.post(
+        f"/residents/{edited}/my-number", {"my_number": numbers[4], "change_date": days_ago(1)}
+    )
+    assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= 1
+    assert waiting.json()["type"] == "urn:kikan:problem:mynumber-throttled"
+    assert _written(db, clerk.tenant) == before
+    with db.unit_of_work(clerk.tenant) as uow:
+        denials = uow.session.scalars(
+            select(AuditRecordRow).where(
+                AuditRecordRow.function == "個人番号の変更", AuditRecordRow.outcome == "denied"
+            )
+        ).all()
+        assert len(denials) == 3
+        assert all(d.subjects == [edited] and d.mynumber_accessed for d in denials)
 
 
 # ---------------------------------------------------------------- 住民票コード

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import threading
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,12 @@ def test_certificate_against_the_card(
     check = client.get(f"/api/v1/certificates/{number}/verify", params={"sha256": digest})
     assert check.status_code == 200 and check.json()["status"] == "genuine"
     assert check.json()["form_id"] == "0020001"
+    printed = re.search(r"照合番号\s*([A-Z0-9]{5}-[A-Z0-9]{5})", text)
+    assert printed is not None  # the holder of the paper checks with the printed 照合番号
+    by_code = client.get(
+        f"/api/v1/certificates/{number}/verify", params={"check_code": printed.group(1)}
+    )
+    assert by_code.json()["status"] == "genuine" and by_code.json()["form_id"] == "0020001"
     with db.unit_of_work(tenant) as uow:
         row = uow.session.scalars(select(CertificateIssuanceRow)).one()
         assert (row.module, row.subject_refs, row.requester_kind) == ("seal", [ADULT], "self")

@@ -76,12 +76,29 @@ class Town:
         return r.json()  # type: ignore[no-any-return]
 
 
+LOGIN_CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)"')
+
+
+def login_form_token(client: TestClient) -> str:
+    """Open the login page as a browser does: its form carries the login CSRF token."""
+    page = client.get("/ui/login")
+    m = LOGIN_CSRF_FIELD.search(page.text)
+    assert m, page.text
+    return m.group(1)
+
+
 def login(client: TestClient, tenant: str | None, login_id: str) -> str:
     """Log in through the UI form; returns the CSRF token written into the pages."""
     client.cookies.clear()
     r = client.post(
         "/ui/login",
-        data={"tenant": tenant or "", "login_id": login_id, "password": PASSWORD, "next": "/ui/"},
+        data={
+            "tenant": tenant or "",
+            "login_id": login_id,
+            "password": PASSWORD,
+            "next": "/ui/",
+            "csrf_token": login_form_token(client),
+        },
     )
     assert r.status_code == 200, r.text  # followed the 303 to the home page
     m = CSRF_META.search(r.text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from kikan.web.store import CounterTimingRow, SearchHistoryRow
 from tests.conftest import create_staff, create_tenant
-from tests.web.conftest import TODAY, Town, login, ui_search
+from tests.web.conftest import TODAY, Town, login, login_form_token, ui_search
 
 TIMING = re.compile(r'name="timing" value="(\d+)"')
 
@@ -67,10 +68,61 @@ def test_pages_need_a_session_and_redirect_to_login(client: TestClient, town: To
 def test_wrong_password_shows_a_japanese_message(client: TestClient, town: Town) -> None:
     r = client.post(
         "/ui/login",
-        data={"tenant": town.code, "login_id": "madoguchi", "password": "nope-nope-nope"},
+        data={
+            "tenant": town.code,
+            "login_id": "madoguchi",
+            "password": "nope-nope-nope",
+            "csrf_token": login_form_token(client),
+        },
     )
     assert r.status_code == 401
     assert "ログインIDまたはパスワードが正しくありません。" in r.text
+
+
+def test_repeated_wrong_passwords_make_the_login_page_wait(client: TestClient, town: Town) -> None:
+    def attempt() -> httpx.Response:
+        return client.post(
+            "/ui/login",
+            data={
+                "tenant": town.code,
+                "login_id": "madoguchi",
+                "password": "nope-nope-nope",
+                "csrf_token": login_form_token(client),
+            },
+        )
+
+    assert [attempt().status_code for _ in range(5)] == [401] * 5
+    waiting = attempt()
+    assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= 1
+    assert "しばらくの間受け付けません" in waiting.text
+
+
+def test_login_form_needs_its_csrf_token(client: TestClient, town: Town) -> None:
+    """Login CSRF: a cross-site page that posts the form (no token, or one it made up) cannot
+    sign the browser in — not even with right credentials."""
+    client.cookies.clear()
+    good = {"tenant": town.code, "login_id": "madoguchi", "password": "Test-Password-2026"}
+    missing = client.post("/ui/login", data=good, follow_redirects=False)
+    assert missing.status_code == 403 and "kikan_session" not in missing.cookies
+    assert "もう一度ログインしてください" in missing.text
+    token = login_form_token(client)
+    forged = client.post(
+        "/ui/login", data={**good, "csrf_token": token + "x"}, follow_redirects=False
+    )
+    assert forged.status_code == 403 and "kikan_session" not in forged.cookies
+    client.cookies.clear()
+    no_cookie = client.post("/ui/login", data={**good, "csrf_token": token}, follow_redirects=False)
+    assert no_cookie.status_code == 403
+    page = client.get("/ui/login")
+    cookie = page.headers["set-cookie"]
+    assert "kikan_login_csrf=" in cookie and "HttpOnly" in cookie and "Secure" in cookie
+    assert "samesite=strict" in cookie.lower()
+    ok = client.post(
+        "/ui/login",
+        data={**good, "csrf_token": login_form_token(client)},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/ui/"
 
 
 def test_login_does_not_redirect_off_site(client: TestClient, town: Town) -> None:
@@ -81,6 +133,7 @@ def test_login_does_not_redirect_off_site(client: TestClient, town: Town) -> Non
             "login_id": "madoguchi",
             "password": "Test-Password-2026",
             "next": "https://evil.example/",
+            "csrf_token": login_form_token(client),
         },
         follow_redirects=False,
     )
@@ -308,7 +361,13 @@ def test_operator_switches_tenant(client: TestClient, town: Town, db: Database) 
     assert client.get("/ui/residents").status_code == 403  # operators see no resident data
     r = client.post("/ui/operator/audit/verify", data={"csrf_token": csrf})
     assert r.status_code == 409
-    client.post("/ui/operator/tenant", data={"csrf_token": csrf, "tenant": town.code})
+    switched = client.post(
+        "/ui/operator/tenant",
+        data={"csrf_token": csrf, "tenant": town.code},
+        follow_redirects=False,
+    )
+    chosen = [c for c in switched.headers.get_list("set-cookie") if "kikan_operator_tenant" in c]
+    assert chosen and "Secure" in chosen[0] and "HttpOnly" in chosen[0]
     r = client.post("/ui/operator/audit/verify", data={"csrf_token": csrf})
     assert "改ざんは見つかりませんでした" in r.text
     r = client.post("/ui/operator/tenant", data={"csrf_token": csrf, "tenant": "000000"})

@@ -12,10 +12,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
-from kikan.platform.api import DbDep, StaffDep
+from kikan.platform import audit, auth, throttle
+from kikan.platform.api import DbDep, SettingsDep, StaffDep
+from kikan.platform.errors import InvalidInput, TooManyRequests
+from kikan.platform.openapi import problem_responses
+from kikan.platform.settings import Settings
 from kikan.residents import service
 from kikan.residents.api._common import WRITE_ROLES, ChangeOut, _if_match, _run_change
 from kikan.residents.domain import Reason
+from kikan.residents.service.changes import MYNUMBER_UNUSABLE
 
 router = APIRouter()
 
@@ -176,7 +181,10 @@ def tsuushou_delete(
 
 
 @router.post(
-    "/residents/{atena_number}/my-number", response_model=ChangeOut, summary="個人番号の変更"
+    "/residents/{atena_number}/my-number",
+    response_model=ChangeOut,
+    summary="個人番号の変更",
+    responses=problem_responses(429),
 )
 def my_number_change(
     atena_number: str,
@@ -185,24 +193,78 @@ def my_number_change(
     request: Request,
     staff: StaffDep,
     db: DbDep,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> ChangeOut:
-    """個人番号の変更請求・職権修正。新しい番号は応答・エラー・監査記録に出さない。"""
-    return _run_change(
-        db,
-        staff,
-        request,
-        roles=WRITE_ROLES,
-        function="個人番号の変更",
-        fn=lambda uow, ctx: service.change_my_number(
+    """個人番号の変更請求・職権修正。新しい番号は応答・エラー・監査記録に出さない。
+
+    他の住民に記載されている番号は、誰の番号かも「他の住民に記載されている」ことも答えずに
+    拒否します（`mynumber.unusable`）。この拒否は監査記録に残り、職員ごとに続くと 429 で
+    待たせます（番号を照会する手段として使えないように）。"""
+    key = throttle.Key(staff.scope, "mynumber-unusable", staff.login_id)
+    with db.unit_of_work(staff.scope) as uow:
+        wait = throttle.wait_seconds(uow, key)
+        uow.commit()
+    if wait:
+        raise TooManyRequests(
+            "個人番号の変更が続けて拒否されたため、しばらくの間受け付けません。",
+            slug="mynumber-throttled",
+            retry_after=wait,
+        )
+    try:
+        return _run_change(
+            db,
+            staff,
+            request,
+            roles=WRITE_ROLES,
+            function="個人番号の変更",
+            fn=lambda uow, ctx: service.change_my_number(
+                uow,
+                ctx,
+                atena_number=atena_number,
+                my_number=body.my_number,
+                reason=Reason(body.reason),
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_version=_if_match(if_match),
+            ),
+        )
+    except InvalidInput as exc:
+        if exc.extra.get("code") != MYNUMBER_UNUSABLE:
+            raise
+        _refused_my_number(db, settings, staff, key, atena_number)
+        raise
+
+
+#: refusals of a number held by someone else before a staff member must wait
+MYNUMBER_REFUSALS_ALLOWED = 3
+
+
+def _refused_my_number(
+    db: DbDep, settings: Settings, staff: auth.Principal, key: throttle.Key, atena_number: str
+) -> None:
+    """Audit the refusal (about the edited person only) and count it against the staff member,
+    each in a transaction of its own: the refused one has rolled back."""
+    with db.unit_of_work(staff.scope) as uow:
+        throttle.record_failure(
             uow,
-            ctx,
-            atena_number=atena_number,
-            my_number=body.my_number,
-            reason=Reason(body.reason),
-            change_date=body.change_date,
-            notified_date=body.notified_date,
-            expected_version=_if_match(if_match),
+            key,
+            threshold=MYNUMBER_REFUSALS_ALLOWED,
+            max_seconds=settings.lockout_minutes * 60,
+        )
+        uow.commit()
+    audit.append_now(
+        db,
+        staff.scope,
+        staff.actor(),
+        audit.AuditEvent(
+            category="operation",
+            action="denial",
+            outcome="denied",
+            function="個人番号の変更",
+            subjects=[atena_number],
+            mynumber_accessed=True,
+            detail={"reason": MYNUMBER_UNUSABLE},
         ),
     )
 

@@ -527,7 +527,8 @@ def issue_certificate(
             # a 支援措置 registered since the snapshot still refuses
             _check_protection(uow, ctx, plan.kind, plan.requester, plan.subject_refs)
             number = issuance.next_issue_number(uow, ctx.now.astimezone(JST).year)
-            result = prepared.finish(number)
+            check_code = issuance.new_check_code()
+            result = prepared.finish(number, check_code)
             digest = hashlib.sha256(result.pdf).hexdigest()
             items = list(plan.selection.labels)
             issuance.record(
@@ -547,6 +548,7 @@ def issue_certificate(
                 official_seal=plan.certifier.seal_png is not None,
                 mynumber_printed=any(m.my_number for m in plan.members),
                 output_format=req.output_format,
+                check_code=check_code,
             )
             notices = _record_notices(uow, plan, number, form.name)
             uow.commit()

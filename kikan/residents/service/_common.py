@@ -403,7 +403,13 @@ UNIQUE_NUMBER_INDEXES = {
     "uq_residents_current_mynumber": ("mynumber_index", "個人番号"),
     "uq_residents_current_juminhyo": ("juminhyo_code", "住民票コード"),
 }
-MYNUMBER_DUPLICATE = "入力された個人番号は他の住民に記載されています。"
+#: A My Number held by another current resident: the answer names nobody and does not say that
+#: someone else holds it (issue 14, item 14: no look-up oracle for counter staff). The 個人番号の
+#: 変更 endpoint audits and throttles this refusal; see docs/identifiers.md.
+MYNUMBER_UNUSABLE = "mynumber.unusable"
+MYNUMBER_UNUSABLE_MESSAGE = (
+    "入力された個人番号では変更できません。本人の個人番号カード等で番号を確認してください。"
+)
 JUMINHYO_CODE_DUPLICATE = "入力された住民票コードは他の住民に記載されています。"
 
 
@@ -442,7 +448,7 @@ def check_unique_numbers(
         and index != held_index
         and _held_by_other(uow, snap.atena_number, CurrentRow.mynumber_index, index)
     ):
-        raise RegisterError("mynumber.duplicate", MYNUMBER_DUPLICATE, "個人番号")
+        raise RegisterError(MYNUMBER_UNUSABLE, MYNUMBER_UNUSABLE_MESSAGE, "個人番号")
     code = snap.juminhyo_code
     if (
         code

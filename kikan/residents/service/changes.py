@@ -34,6 +34,9 @@ from kikan.residents.domain import (
     validate_person,
 )
 from kikan.residents.service._common import (
+    MYNUMBER_UNUSABLE as MYNUMBER_UNUSABLE,  # noqa: PLC0414 - re-exported for the API
+)
+from kikan.residents.service._common import (
     ChangeResult,
     Context,
     _active_person,
@@ -396,7 +399,9 @@ def change_my_number(
         raise RegisterError(
             "mynumber.same", "入力された個人番号は現在の個人番号と同じです。", "個人番号"
         )
-    # a number held by another resident is refused by the shared check in `_append`
+    # Checked last, in `_append` (the shared check of every write path): only a request that
+    # would really change this person's number gets there, and its refusal, `mynumber.unusable`,
+    # names nobody and does not say "someone else has it" (see docs/identifiers.md).
     new = snap.evolve(my_number_token=token)
     return _change_person(
         uow, ctx, new, reason=reason, day=day, notified=notified, mynumber_index=index
