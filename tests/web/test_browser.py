@@ -409,3 +409,21 @@ def test_clerk_corrects_and_cancels_by_keyboard(server: tuple[str, str], page: P
             {"ex-officio-entry": "職権記載", "ex-officio-removal": "職権消除"}.get(slug, "世帯合併")
         )
         shot(page, name, backend)
+
+
+def test_api_docs_render_from_this_server_under_the_policy(
+    server: tuple[str, str], page: Page
+) -> None:
+    """Swagger UI comes from the locked package, initialised by a file: under a policy that
+    allows only 'self' it still renders (the page fixture fails on any reported violation)."""
+    base, backend = server
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(base) else None,
+    )
+    page.goto(base + "/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Kikan")
+    expect(page.locator(".opblock").first).to_be_visible()
+    shot(page, "18-api-docs", backend)
+    assert outside == [], outside  # nothing from a CDN
