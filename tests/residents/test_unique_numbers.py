@@ -251,3 +251,35 @@ def test_a_real_race_on_postgresql_ends_as_a_409(
     assert r.status_code == 409, r.text
     assert r.json()["type"] == "urn:kikan:problem:duplicate-number"
     assert r.json()["title"] == "他の処理と競合しました。" and racer not in r.text
+
+
+def test_the_upgrade_stops_on_existing_duplicates_without_naming_them(tmp_path: Any) -> None:
+    """A register that already holds a duplicate cannot take the unique index: the upgrade says
+    how many there are (never which numbers) and leaves the database at the previous revision."""
+    from sqlalchemy import create_engine, text
+
+    from kikan.platform.migrate import current_revision, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, revision="0012_linkage_push")
+    columns = (
+        "tenant_code, atena_number, history_no, version, household_number, status, resident_kind,"
+        " full_name, full_kana, name_key, kana_key, address_key, address_text, birth_sort,"
+        " birth_display, sex, zokugara, juminhyo_code, mynumber_index"
+    )
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for atena in ("000000000000001", "000000000000002"):
+            conn.execute(
+                text(
+                    f"INSERT INTO residents_current ({columns}) VALUES ('992011', :atena, 1, 1,"
+                    " '000000000000001', 'resident', '1', '番号　一', 'バンゴウ　イチ', 'k', 'k',"
+                    " 'a', 'a', '1991-03-03', '平成3年3月3日', '1', '世帯主', :code, '')"
+                ),
+                {"atena": atena, "code": CODE},
+            )
+    engine.dispose()
+    with pytest.raises(RuntimeError) as refused:
+        upgrade(url)
+    assert "住民票コードの重複が 1 件" in str(refused.value) and CODE not in str(refused.value)
+    assert current_revision(url) == "0012_linkage_push"
