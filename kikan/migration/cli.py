@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kikan.migration.legacy import MappingError
+from kikan.migration.synth import SynthError
 from kikan.platform.console import cli_actor, cli_errors, open_db
 
 import_app = typer.Typer(no_args_is_help=True, help="移行データの取込")
@@ -36,7 +37,7 @@ FORMATS = ("cp932-fixed", "utf8-csv")
 
 
 #: Bad mapping files are bad input (exit 2), like every KikanError (see kikan.platform.console).
-_handle = cli_errors(MappingError)
+_handle = cli_errors(MappingError, SynthError)
 
 
 class RateColumn(ProgressColumn):
@@ -137,25 +138,39 @@ def import_legacy(
                     )
                 )
         table = Table(title="取込結果")
-        for col in ("ファイル", "行数", "取込", "不採用", "再開"):
-            table.add_column(col, justify="right" if col in ("行数", "取込", "不採用") else "left")
+        heads = ("ファイル", "行数", "取込", "取込済み", "作業リスト", "不採用", "再開")
+        for col in heads:
+            table.add_column(col, justify="left" if col in ("ファイル", "再開") else "right")
         for o in outcomes:
             table.add_row(
                 o.path.name,
                 f"{o.total:,}",
                 f"{o.imported:,}",
+                f"{o.present:,}",
+                f"{o.worklist:,}",
                 f"{o.rejected:,}",
                 f"済{o.skipped_batches}バッチを飛ばして再開" if o.skipped_batches else "",
             )
         total = sum(o.total for o in outcomes)
         imported = sum(o.imported for o in outcomes)
+        present = sum(o.present for o in outcomes)
+        worklist = sum(o.worklist for o in outcomes)
         rejected = sum(o.rejected for o in outcomes)
-        table.add_row("合計", f"{total:,}", f"{imported:,}", f"{rejected:,}", "")
+        table.add_row(
+            "合計",
+            f"{total:,}",
+            f"{imported:,}",
+            f"{present:,}",
+            f"{worklist:,}",
+            f"{rejected:,}",
+            "",
+        )
         out.print(table)
-        balanced = imported + rejected == total
+        balanced = imported + present + worklist + rejected == total
         out.print(
             ("[green]✓[/] " if balanced else "[red]✗[/] ")
-            + f"全{total:,}行 = 取込{imported:,}行 + 不採用{rejected:,}行"
+            + f"全{total:,}行 = 取込{imported:,}行 + 取込済み{present:,}行"
+            + f" + 作業リスト{worklist:,}行 + 不採用{rejected:,}行"
             + ("" if balanced else "（一致しません）")
         )
         target = report_dir or Path(f"import-report-{outcomes[0].sha256[:12]}")
@@ -167,6 +182,40 @@ def import_legacy(
             raise typer.Exit(1)
     finally:
         db.dispose()
+
+
+@import_app.command("xref")
+@_handle
+def import_xref(
+    tenant: Annotated[str, typer.Option(help="団体コード")],
+    legacy: Annotated[str, typer.Option("--legacy", help="旧宛名番号または旧世帯番号で検索")] = "",
+    atena: Annotated[str, typer.Option("--atena", help="宛名番号または世帯番号（新）で検索")] = "",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="CSVに出力（指定しなければ画面に表示）")
+    ] = None,
+) -> None:
+    """新旧番号対照表（旧宛名番号・旧世帯番号と新しい番号）を検索・出力する。"""
+    from kikan.migration.xref import COLUMNS, find, write_csv
+
+    code = _ensure_tenant(tenant, create=False)
+    db = open_db()
+    try:
+        rows = find(db, code, legacy=legacy, atena=atena, actor=cli_actor())
+    finally:
+        db.dispose()
+    if out_file is not None:
+        write_csv(rows, out_file)
+        out.print(f"[green]✓[/] 新旧番号対照表 {len(rows):,}件を {out_file} に出力しました。")
+        return
+    if not rows:
+        err.print("[red]エラー:[/] 該当する番号は新旧番号対照表にありません。")
+        raise typer.Exit(1)
+    table = Table(title="新旧番号対照表")
+    for col in COLUMNS:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in COLUMNS))
+    out.print(table)
 
 
 @_handle
@@ -213,7 +262,7 @@ def synth_command(
             code = _ensure_tenant(tenant, create=True)
             db = open_db()
             try:
-                synth_to_db(
+                added = synth_to_db(
                     db,
                     code,
                     population,
@@ -228,7 +277,10 @@ def synth_command(
     if legacy_out is not None:
         out.print(f"[green]✓[/] {data} と対応表 {mapping} を出力しました（{population:,}人）。")
     else:
-        out.print(f"[green]✓[/] 団体 {code} に {population:,}人を登録しました（種 {seed}）。")
+        resumed = f"（続きから{added:,}人）" if added != population else ""
+        out.print(
+            f"[green]✓[/] 団体 {code} に {population:,}人を登録しました（種 {seed}）。{resumed}"
+        )
 
 
 def register(app: typer.Typer) -> None:

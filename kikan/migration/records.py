@@ -9,6 +9,7 @@ rule code and a Japanese reason; nothing here touches the database.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,14 @@ from functools import lru_cache
 from typing import Any
 
 from kikan.calendar import DateError, default_era_table, parse_date
+from kikan.platform.ids import (
+    DEFAULT_ATENA_WIDTH as ATENA_WIDTH,
+)
+from kikan.platform.ids import (
+    IdentifierError,
+    normalise_digits,
+    validate_atena_number,
+)
 from kikan.residents.bulk import BulkMember, validate_member
 from kikan.residents.domain import (
     Address,
@@ -30,6 +39,10 @@ from kikan.residents.domain import (
 #: Every item a mapping file may name, with its Japanese label (used in reject reasons).
 ITEMS: dict[str, str] = {
     "household_key": "旧世帯番号",
+    "atena_number": "宛名番号",
+    "household_number": "世帯番号",
+    "full_name": "氏名",
+    "full_name_kana": "氏名フリガナ",
     "zokugara": "続柄",
     "family_name": "氏",
     "given_name": "名",
@@ -71,6 +84,15 @@ ITEMS: dict[str, str] = {
     "support_end": "支援措置終了年月日",
 }
 REQUIRED = ("household_key", "zokugara", "family_name", "sex", "birth_date")
+#: Combined items and the two items each one is split into (on a full- or half-width space).
+COMBINED = {
+    "full_name": ("family_name", "given_name"),
+    "full_name_kana": ("family_name_kana", "given_name_kana"),
+}
+KANA_ITEMS = ("family_name_kana", "given_name_kana")
+#: Rules whose rows go to a worklist for a person's decision (not plain rejects): the row is
+#: not imported, but the fix is a 同定 or a name split, not a correction of the legacy data.
+WORKLIST_RULES = frozenset({"gaiji.unmapped", "gaiji.not_mj", "name.split"})
 #: Items with a closed code list; a mapping's [codes.ITEM] table translates vendor codes first.
 CODE_ITEMS = {"sex": ("1", "2", "9", "0"), "resident_kind": ("1", "2")}
 NAME_ITEMS = (
@@ -130,6 +152,8 @@ CLEANSING_LABELS = {
     "gaiji.mapped": "外字を外字表でMJ文字に変換",
     "date.unknown_form": "不詳日（00月00日）を不詳の表記に変換",
     "code.translated": "旧システムのコードを標準のコードに変換",
+    "name.combined": "氏名・氏名フリガナを氏と名に分割",
+    "kana.normalised": "フリガナ等を全角カタカナに変換（元の表記は保存）",
 }
 
 
@@ -266,3 +290,120 @@ def to_member(
         support_measure=support,
     )
     return member, address
+
+
+# ---------------------------------------------------------------- names and numbers
+
+_SEPARATOR = re.compile(r"[ \u3000]+")
+_HALFWIDTH_KANA = re.compile(r"[\uff61-\uff9f]+")
+_HIRAGANA = re.compile(r"[\u3041-\u3096\u309d\u309e]")
+
+
+def split_name(text: str, item: str) -> tuple[str, str]:
+    """Split a combined 氏名 on its one full- or half-width space run.
+
+    Never guesses: no separator, more than one, or an empty part sends the row to the worklist
+    (rule `name.split`), because where 氏 ends is a fact about the person, not about the text.
+    `text` still carries its leading spaces (an empty 氏) but not the record's padding."""
+    label = ITEMS[item]
+    stripped = text.strip(" \u3000")
+    if not stripped:
+        return "", ""
+    if text[:1] in (" ", "\u3000"):
+        raise RowReject(
+            "name.split",
+            f"{label}が空白で始まっています（氏にあたる部分が空です）。氏と名を確認してください。",
+            label,
+        )
+    parts = _SEPARATOR.split(stripped)
+    if len(parts) == 1:
+        raise RowReject(
+            "name.split",
+            f"{label}に氏と名の区切り（空白）がありません。氏と名を確認してください。",
+            label,
+        )
+    if len(parts) > 2:
+        raise RowReject(
+            "name.split",
+            f"{label}に区切りの空白が{len(parts) - 1}か所あり、氏と名の境目を決められません。"
+            "氏と名を確認してください。",
+            label,
+        )
+    return parts[0], parts[1]
+
+
+def _katakana(match: re.Match[str]) -> str:
+    return chr(ord(match.group(0)) + 0x60)
+
+
+def full_width_katakana(text: str) -> str:
+    """フリガナ as the standard wants it: half-width katakana (ｶﾞ composed to ガ) and hiragana
+    become full-width katakana; everything else is left as it is."""
+    if text.isascii():
+        return text
+    text = _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+    return _HIRAGANA.sub(_katakana, text)
+
+
+def needs_widening(text: str, *, kana: bool = False) -> bool:
+    """Does `full_width_katakana` (kana=True) or `full_width_kana_text` change `text`?"""
+    if text.isascii():
+        return False
+    return bool(_HALFWIDTH_KANA.search(text) or (kana and _HIRAGANA.search(text)))
+
+
+def full_width_kana_text(text: str) -> str:
+    """Other text items: only half-width katakana are widened (hiragana is ordinary text)."""
+    if text.isascii():
+        return text
+    return _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+
+
+#: Kikan's gap-free sequences count in a 32-bit integer: a kept number's serial must fit, so
+#: that the sequence can continue after it.
+MAX_KEPT_SERIAL = 2**31 - 1
+
+
+def legacy_number(value: str, item: str, *, keep: bool, check: bool = True) -> str:
+    """A legacy 宛名番号 / 世帯番号 read from the file.
+
+    `keep`: it becomes the person's (household's) number in Kikan, so it must be valid in the
+    tenant's numbering: up to 15 digits, left-padded with zeros to 15 (zeros do not change an
+    M11 weighted sum, so a legacy number with a correct check digit keeps it), check digit
+    verified, never all zeros. Otherwise it is only a reference for the cross-reference table;
+    its check digit is still verified unless the mapping says the legacy system had none."""
+    label = ITEMS[item]
+    kind = "世帯番号" if item == "household_number" else "宛名番号"
+    try:
+        digits = normalise_digits(value, item=kind, code_prefix=item)
+    except IdentifierError as exc:
+        raise RowReject(f"{item}.format", f"{label}: {exc.message}", label) from None
+    if not digits.strip("0"):
+        raise RowReject(f"{item}.zero", f"{label}がすべて0です（未設定の番号です）。", label)
+    if keep:
+        if len(digits) > ATENA_WIDTH:
+            raise RowReject(
+                f"{item}.length",
+                f"{label}が{len(digits)}桁で、{ATENA_WIDTH}桁を超えるため引き継げません。",
+                label,
+            )
+        digits = digits.zfill(ATENA_WIDTH)
+        if int(digits[:-1]) > MAX_KEPT_SERIAL:
+            raise RowReject(
+                f"{item}.too_large",
+                f"{label}が大きすぎて引き継げません（連番は{MAX_KEPT_SERIAL:,}まで）。"
+                "対応表で番号の振り直し（renumber）を選んでください。",
+                label,
+            )
+    if check or keep:
+        try:
+            validate_atena_number(digits, kind, width=len(digits))
+        except IdentifierError as exc:
+            rule = exc.code.rpartition(".")[2]
+            reason = (
+                f"{label}の検査数字が正しくありません（旧システムの番号）。"
+                if rule == "check_digit"
+                else f"{label}: {exc.message}"
+            )
+            raise RowReject(f"{item}.{rule}", reason, label) from None
+    return digits

@@ -44,7 +44,17 @@ RULE_LABELS = {
     "gaiji.unmapped": "外字表にない外字",
     "person.duplicate": "同一人物の重複",
     "household.two_heads": "世帯主の重複",
+    "gaiji.not_mj": "外字表の変換先がMJにない文字・異体字シーケンス",
+    "name.split": "氏名を氏と名に分けられない",
+    "atena_number.check_digit": "宛名番号の検査数字の誤り",
+    "atena_number.duplicate": "ファイル内で宛名番号が重複",
+    "atena_number.used": "宛名番号が他の住民に使用済み",
+    "household_number.check_digit": "世帯番号の検査数字の誤り",
+    "household_number.used": "世帯番号が使用済み",
+    "person.present": "取込済みの住民（再実行・修正版のファイル）",
+    "household.partly_present": "世帯の一部が取込済み",
 }
+OUTCOMES = {"rejected": "不採用", "worklist": "作業リスト", "present": "取込済み"}
 
 
 @dataclass
@@ -55,6 +65,7 @@ class GaijiWork:
     examples: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     candidates: list[tuple[str, int]] = field(default_factory=list)
+    proposed: list[str] = field(default_factory=list)  # MJ candidates found while importing
 
 
 @dataclass
@@ -110,6 +121,8 @@ def build(db: Database, tenant: str, shas: list[str]) -> Report:
                 "total": f.total_rows or 0,
                 "imported": f.imported,
                 "rejected": f.rejected,
+                "present": f.present,
+                "worklist": f.worklist,
                 "status": f.status,
                 "cleansing": dict(f.cleansing or {}),
             }
@@ -132,6 +145,7 @@ def build(db: Database, tenant: str, shas: list[str]) -> Report:
                 "reason": r.reason,
                 "raw": r.raw,
                 "detail": r.detail or {},
+                "outcome": r.outcome,
             }
             for r in uow.session.scalars(
                 select(ImportRejectRow)
@@ -149,6 +163,9 @@ def build(db: Database, tenant: str, shas: list[str]) -> Report:
                 if len(w.examples) < 5:
                     w.examples.append(f"{g['item']}「{_mark(g['text'])}」（{g.get('kana', '')}）")
                 occ_by_char[g["char"]].append(g)
+                for cand in g.get("candidates", []):  # proposed for a non-MJ table target
+                    if cand not in w.proposed:
+                        w.proposed.append(cand)
         for char, w in work.items():
             occs = occ_by_char[char][:50]
             names = [
@@ -158,11 +175,13 @@ def build(db: Database, tenant: str, shas: list[str]) -> Report:
                 for o in occs
             ]
             _candidates(w, occs, names)
+            seen = {c for c, _n in w.candidates}
+            w.candidates += [(c, 0) for c in w.proposed if c not in seen]
     cleansing: Counter[str] = Counter()
     for f in files:
         cleansing.update(f["cleansing"])
     rules = [("補正", k, CLEANSING_LABELS.get(k, k), n) for k, n in sorted(cleansing.items())]
-    rules += [("不採用", k, RULE_LABELS.get(k, k), n) for k, n in counts]
+    rules += [("不採用・作業リスト・取込済み", k, RULE_LABELS.get(k, k), n) for k, n in counts]
     return Report(
         tenant, files, rules, rejects, sorted(work.values(), key=lambda w: -w.occurrences)
     )
@@ -175,6 +194,7 @@ def _cp(text: str) -> str:
 def write_html(report: Report, path: Path) -> None:
     env = Environment(autoescape=select_autoescape(default=True))
     env.globals["cp"] = _cp
+    env.globals["outcomes"] = OUTCOMES
     template = resources.files("kikan.migration").joinpath("data/report.html.j2").read_text("utf-8")
     path.write_text(env.from_string(template).render(r=report), encoding="utf-8")
 
@@ -195,9 +215,18 @@ def write_xlsx(report: Report, path: Path) -> None:
 
     sheet(
         "ファイル",
-        ["ファイル", "sha256", "行数", "取込", "不採用", "状態"],
+        ["ファイル", "sha256", "行数", "取込", "取込済み", "作業リスト", "不採用", "状態"],
         [
-            [f["name"], f["sha256"], f["total"], f["imported"], f["rejected"], f["status"]]
+            [
+                f["name"],
+                f["sha256"],
+                f["total"],
+                f["imported"],
+                f["present"],
+                f["worklist"],
+                f["rejected"],
+                f["status"],
+            ]
             for f in report.files
         ],
         first=True,
@@ -220,9 +249,17 @@ def write_xlsx(report: Report, path: Path) -> None:
     )
     sheet(
         "不採用の行",
-        ["ファイル", "行", "規則", "項目", "理由", "内容（個人番号は伏字）"],
+        ["ファイル", "行", "区分", "規則", "項目", "理由", "内容（個人番号は伏字）"],
         [
-            [x["file"], x["row_no"], x["rule"], x["item"], x["reason"], x["raw"]]
+            [
+                x["file"],
+                x["row_no"],
+                OUTCOMES.get(x["outcome"], x["outcome"]),
+                x["rule"],
+                x["item"],
+                x["reason"],
+                x["raw"],
+            ]
             for x in report.rejects
         ],
     )

@@ -6,8 +6,15 @@
 - `migration_batches`: the batch ledger. A batch is a deterministic row range of one file; its
   ledger row is inserted in the same transaction as the batch's residents and rejects, so after a
   crash (even SIGKILL) a rerun skips exactly the committed batches: no duplicates, no losses.
-- `migration_rejects`: one row per rejected input row (rule, Japanese reason, item, the raw row
-  with My Numbers redacted) plus, for an unmapped 外字, the character for the worklist.
+- `migration_rejects`: one row per input row that was not imported (rule, Japanese reason,
+  item, the raw row with My Numbers redacted), with its `outcome`: `rejected` (bad data),
+  `worklist` (a person decides: 外字同定, a name to split) or `present` (the person is already
+  on the register from an earlier import) — plus, for a 外字, the character and candidates.
+- `migration_persons`: one row per person a migration entered: the legacy 宛名番号 and 世帯番号
+  beside the Kikan ones (the cross-reference table 新旧番号対照表; identical when the mapping
+  keeps the legacy numbers), the input row, and the item texts as the file had them when a
+  cleansing rule changed them (フリガナ widened, names split). Reruns and edited files find
+  persons already imported here (idempotence by content, not by file hash).
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
+
+#: `mapping_sha256` of the ledger rows of `kikan synth` cities (they share these tables)
+SYNTH_MAPPING = "synth"
 
 
 class ImportFileRow(TenantOwned, Base):
@@ -32,6 +42,8 @@ class ImportFileRow(TenantOwned, Base):
     total_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    worklist: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(12))  # running | done
     cleansing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # rule → count
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -48,6 +60,8 @@ class ImportBatchRow(TenantOwned, Base):
     last_row: Mapped[int] = mapped_column(Integer)
     imported: Mapped[int] = mapped_column(Integer)
     rejected: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    worklist: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(12))  # committed
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -65,3 +79,23 @@ class ImportRejectRow(TenantOwned, Base):
     item: Mapped[str] = mapped_column(String(60), default="")
     raw: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: rejected | worklist | present
+    outcome: Mapped[str] = mapped_column(String(12), default="rejected", server_default="rejected")
+
+
+class MigrationPersonRow(TenantOwned, Base):
+    __tablename__ = "migration_persons"
+    __table_args__ = (
+        Index("ix_migration_persons_legacy", "tenant_code", "legacy_atena"),
+        Index("ix_migration_persons_legacy_household", "tenant_code", "legacy_household"),
+    )
+
+    tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    atena_number: Mapped[str] = mapped_column(String(15), primary_key=True)
+    household_number: Mapped[str] = mapped_column(String(15))
+    legacy_atena: Mapped[str] = mapped_column(String(40), default="")
+    legacy_household: Mapped[str] = mapped_column(String(40), default="")
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    row_no: Mapped[int] = mapped_column(Integer)
+    original: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # item → text as read
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

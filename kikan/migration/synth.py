@@ -19,16 +19,21 @@ birth dates among the elderly; move histories (転入前住所, 転居前住所,
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy import select, update
+
 from kikan.calendar import format_era_code
 from kikan.migration.legacy import Writer, bundled_mapping, load_mapping
 from kikan.migration.parallel import default_workers, ordered_map
 from kikan.migration.records import Cleansing, to_member
+from kikan.migration.store import SYNTH_MAPPING, ImportBatchRow, ImportFileRow
+from kikan.platform.db import utcnow
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database
 from kikan.residents.bulk import BulkHousehold, BulkMember, PreparedBatch, load_prepared, prepare
@@ -389,6 +394,46 @@ def prepare_chunk(
     return prepare(ctx, tenant, bulk)
 
 
+class SynthError(ValueError):
+    """A synthetic city cannot be entered (Japanese message, no traceback)."""
+
+
+def synth_ledger_key(tenant: str, population: int, seed: int) -> str:
+    """The ledger identity of a synthetic city (a sha256, like an import file's): the same
+    tenant, size and seed is the same city, so a rerun resumes it."""
+    return hashlib.sha256(f"synth\0{tenant}\0{population}\0{seed}".encode()).hexdigest()
+
+
+def _start_ledger(
+    db: Database, tenant: str, population: int, seed: int, chunk: int
+) -> tuple[str, int, set[int], bool]:
+    """Find or open the city's ledger: (key, chunk size, committed chunks, finished)."""
+    key = synth_ledger_key(tenant, population, seed)
+    with db.unit_of_work(tenant) as uow:
+        row = uow.session.get(ImportFileRow, (tenant, key))
+        if row is None:
+            row = ImportFileRow(
+                tenant_code=tenant,
+                file_sha256=key,
+                name=f"synth seed={seed} population={population}",
+                mapping_sha256=SYNTH_MAPPING,
+                batch_size=chunk,
+                imported=0,
+                rejected=0,
+                status="running",
+                cleansing={},
+            )
+            uow.session.add(row)
+        size, finished = row.batch_size, row.status == "done"
+        done = set(
+            uow.session.scalars(
+                select(ImportBatchRow.batch_no).where(ImportBatchRow.file_sha256 == key)
+            )
+        )
+        uow.commit()
+    return key, size, done, finished
+
+
 def synth_to_db(
     db: Database,
     tenant: str,
@@ -402,26 +447,80 @@ def synth_to_db(
 ) -> int:
     """Enter a synthetic city through the import path (records → bulk API), one transaction
     per chunk, the chunks prepared by `workers` processes (see `kikan.migration.parallel`).
-    Returns the number of persons entered."""
-    gen = CityGenerator(tenant, population, seed, today=ctx.today)
+
+    Resumable like `kikan import legacy`: each chunk's ledger row (`migration_batches`, under
+    the city's key `synth_ledger_key`) commits with its persons, so a rerun after a crash
+    (SIGKILL included) regenerates the same city, skips the committed chunks and carries on;
+    the chunk size of the first run is kept. Returns the number of persons entered by this run.
+    """
+    key, size, done, finished = _start_ledger(db, tenant, population, seed, chunk)
     tick = progress or (lambda _n: None)
+    if finished:
+        tick(population)
+        return 0
+    gen = CityGenerator(tenant, population, seed, today=ctx.today)
     total = 0
-    work = partial(prepare_chunk, tenant, ctx)
-    jobs = ordered_map(
-        work, _chunks(gen, chunk), workers=default_workers() if workers is None else workers
-    )
-    for number, (_households, prepared) in enumerate(jobs, 1):
+    first_of: dict[int, int] = {}
+
+    def todo() -> Iterator[tuple[int, list[list[dict[str, str]]]]]:
+        serial = 0
+        for number, households in enumerate(_chunks(gen, size), 1):
+            first_of[number] = serial + 1
+            serial += sum(len(hh) for hh in households)
+            if number in done:
+                tick(sum(len(hh) for hh in households))
+                continue
+            yield number, households
+
+    work = partial(_prepare_numbered, tenant, ctx)
+    jobs = ordered_map(work, todo(), workers=default_workers() if workers is None else workers)
+    for (number, households), prepared in jobs:
+        persons = sum(len(hh) for hh in households)
         with db.unit_of_work(tenant) as uow:
             result = load_prepared(
                 uow, ctx, prepared, label=f"synth seed={seed} 第{number}チャンク"
             )
             if result.rejected:
                 first = result.rejected[0]
-                raise RuntimeError(f"synthetic city rejected a person: {first.message}")
+                raise SynthError(
+                    f"合成の住民を登録できません（{first.message}）。"
+                    "同じ団体に別の種や人口で合成した住民がいないか確認してください。"
+                )
+            uow.session.add(
+                ImportBatchRow(
+                    tenant_code=tenant,
+                    file_sha256=key,
+                    batch_no=number,
+                    first_row=first_of[number],
+                    last_row=first_of[number] + persons - 1,
+                    imported=result.loaded,
+                    rejected=0,
+                    status="committed",
+                    committed_at=utcnow(),
+                )
+            )
+            uow.session.execute(
+                update(ImportFileRow)
+                .where(ImportFileRow.file_sha256 == key)
+                .values(imported=ImportFileRow.imported + result.loaded)
+            )
             uow.commit()
         total += result.loaded
         tick(result.loaded)
+    with db.unit_of_work(tenant) as uow:
+        uow.session.execute(
+            update(ImportFileRow)
+            .where(ImportFileRow.file_sha256 == key)
+            .values(status="done", total_rows=population, finished_at=utcnow())
+        )
+        uow.commit()
     return total
+
+
+def _prepare_numbered(
+    tenant: str, ctx: Context, job: tuple[int, list[list[dict[str, str]]]]
+) -> PreparedBatch:
+    return prepare_chunk(tenant, ctx, job[1])
 
 
 def synth_to_files(

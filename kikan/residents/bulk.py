@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError
 
 from kikan.calendar import RegisterDate
 from kikan.moji import search_key
@@ -43,6 +44,7 @@ from kikan.platform import audit, outbox
 from kikan.platform.crypto import MyNumber
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_values
+from kikan.platform.store import SequenceRow
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     HEAD,
@@ -84,12 +86,16 @@ class BulkMember:
     prior_address: OtherAddress | None = None
     previous_address: OtherAddress | None = None
     support_measure: tuple[date, date] | None = None  # 支援措置 (start, end)
+    #: a number the person keeps (移行: the legacy 宛名番号, already validated, 15 digits);
+    #: empty = a new number from the sequence
+    atena_number: str = ""
 
 
 @dataclass(frozen=True)
 class BulkHousehold:
     address: Address
     members: Sequence[BulkMember]
+    household_number: str = ""  # kept 世帯番号 (validated, 15 digits); empty = a new one
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,9 @@ class BulkRejected:
     code: str
     message: str
     item: str
+    #: for a number already on the register: the 宛名番号 of the person holding it, so a
+    #: caller can tell "this very person is already here" from "someone else has it"
+    existing: str = ""
 
 
 @dataclass
@@ -105,6 +114,7 @@ class BulkResult:
     atena_numbers: dict[int, str] = field(default_factory=dict)  # ref → 宛名番号
     household_numbers: list[str] = field(default_factory=list)
     rejected: list[BulkRejected] = field(default_factory=list)
+    households: dict[int, str] = field(default_factory=dict)  # ref → 世帯番号
 
     @property
     def loaded(self) -> int:
@@ -163,18 +173,47 @@ def family_names_by_reading(uow: UnitOfWork, family_kana: str, *, limit: int = 5
 # ---------------------------------------------------------------- duplicates
 
 
-def _existing(uow: UnitOfWork, column: Any, values: list[str]) -> set[str]:
-    """Which of `values` the tenant's register already holds in `column` (SQLite path)."""
-    found: set[str] = set()
+def _existing(uow: UnitOfWork, column: Any, values: list[str]) -> dict[str, str]:
+    """Which of `values` the tenant's register already holds in `column`, each with the
+    宛名番号 of (one) person holding it."""
+    found: dict[str, str] = {}
+    holder = CurrentRow.atena_number
     for i in range(0, len(values), _CHUNK):
         chunk = values[i : i + _CHUNK]
-        found.update(uow.session.scalars(select(column).where(column.in_(chunk))))
+        for value, atena in uow.session.execute(select(column, holder).where(column.in_(chunk))):
+            found.setdefault(value, atena)
+    return found
+
+
+def find_holders(
+    uow: UnitOfWork, juminhyo_codes: Iterable[str], blind_indexes: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Who on the tenant's register holds these 住民票コード / 個人番号 blind indexes: value →
+    宛名番号 (the same lookup the bulk load screens with; a migration uses it to recognise
+    persons it imported before)."""
+    codes = sorted({c for c in juminhyo_codes if c})
+    indexes = sorted({i for i in blind_indexes if i})
+    if not codes and not indexes:
+        return {}, {}
+    if uow.db.is_postgres:
+        return _existing_pg(uow, codes, indexes)
+    return (
+        _existing(uow, CurrentRow.juminhyo_code, codes),
+        _existing(uow, CurrentRow.mynumber_index, indexes),
+    )
+
+
+def _existing_households(uow: UnitOfWork, numbers: list[str]) -> set[str]:
+    found: set[str] = set()
+    col = HouseholdRow.household_number
+    for i in range(0, len(numbers), _CHUNK):
+        found.update(uow.session.scalars(select(col).where(col.in_(numbers[i : i + _CHUNK]))))
     return found
 
 
 def _existing_pg(
     uow: UnitOfWork, codes: list[str], indexes: list[str]
-) -> tuple[set[str], set[str]]:
+) -> tuple[dict[str, str], dict[str, str]]:
     """Set-based duplicate check on PostgreSQL: COPY the batch's keys into a staging table and
     join it with the register once."""
     raw = _driver(uow)
@@ -186,6 +225,9 @@ def _existing_pg(
         # indexed and analysed staging: whichever side the planner drives from (the register's
         # statistics lag behind a fast bulk load), every probe is an index lookup
         cur.execute("CREATE INDEX IF NOT EXISTS bulk_stage_keys_value ON bulk_stage_keys (value)")
+        # a second lookup in the same transaction (find_holders, then the load's screening)
+        # must not see the first one's keys: ON COMMIT DELETE ROWS only clears at commit
+        cur.execute("DELETE FROM bulk_stage_keys")
         with cur.copy("COPY bulk_stage_keys (kind, value) FROM STDIN") as copy:
             for c in codes:
                 copy.write_row(("j", c))
@@ -194,15 +236,16 @@ def _existing_pg(
         cur.execute("ANALYZE bulk_stage_keys")
         # two index joins (ix_residents_current_juminhyo / _mynumber), not one OR join
         cur.execute(
-            "SELECT 'j', k.value FROM bulk_stage_keys k JOIN residents_current c"
+            "SELECT 'j', k.value, c.atena_number FROM bulk_stage_keys k JOIN residents_current c"
             " ON c.tenant_code = current_setting('kikan.tenant', true)"
             " AND c.juminhyo_code = k.value WHERE k.kind = 'j'"
-            " UNION ALL SELECT 'm', k.value FROM bulk_stage_keys k JOIN residents_current c"
+            " UNION ALL SELECT 'm', k.value, c.atena_number"
+            " FROM bulk_stage_keys k JOIN residents_current c"
             " ON c.tenant_code = current_setting('kikan.tenant', true)"
             " AND c.mynumber_index = k.value WHERE k.kind = 'm'"
         )
         rows = cur.fetchall()
-    return {v for k, v in rows if k == "j"}, {v for k, v in rows if k == "m"}
+    return {v: a for k, v, a in rows if k == "j"}, {v: a for k, v, a in rows if k == "m"}
 
 
 def _driver(uow: UnitOfWork) -> Any:
@@ -273,15 +316,31 @@ class PreparedPerson:
     current: dict[str, Any]  # residents_current columns except tenant and the two numbers
     keys: tuple[tuple[str, str], ...]
     support_measure: tuple[date, date] | None
+    atena_number: str = ""  # kept number (see BulkMember.atena_number)
 
 
 @dataclass
 class PreparedBatch:
     """What `prepare` made of a batch of households: the households to write (each a list of
-    persons, in input order) and the households refused outright (two 世帯主)."""
+    persons, in input order), their kept 世帯番号 ("" = new; aligned with `households`, may be
+    shorter) and the households refused outright (two 世帯主)."""
 
     households: list[list[PreparedPerson]] = field(default_factory=list)
     rejected: list[BulkRejected] = field(default_factory=list)
+    household_numbers: list[str] = field(default_factory=list)
+
+    def household_number(self, index: int) -> str:
+        return self.household_numbers[index] if index < len(self.household_numbers) else ""
+
+    def without(self, refs: set[int]) -> PreparedBatch:
+        """The batch minus the persons `refs` (a household left empty goes too)."""
+        out = PreparedBatch(rejected=[r for r in self.rejected if r.ref not in refs])
+        for i, hh in enumerate(self.households):
+            kept = [p for p in hh if p.ref not in refs]
+            if kept:
+                out.households.append(kept)
+                out.household_numbers.append(self.household_number(i))
+        return out
 
 
 def prepare(ctx: Context, tenant: str, households: Iterable[BulkHousehold]) -> PreparedBatch:
@@ -316,6 +375,7 @@ def prepare(ctx: Context, tenant: str, households: Iterable[BulkHousehold]) -> P
                 index = keyring.blind_index(m.my_number, context=tenant)
             people.append(_prepare_person(ctx, m, hh.address, token=token, blind_index=index))
         batch.households.append(people)
+        batch.household_numbers.append(hh.household_number)
     return batch
 
 
@@ -368,55 +428,125 @@ def _prepare_person(
         },
         keys=tuple(name_keys(snap).items()),
         support_measure=m.support_measure,
+        atena_number=m.atena_number,
     )
 
 
 def _screen(
     uow: UnitOfWork, batch: PreparedBatch, result: BulkResult
-) -> list[list[PreparedPerson]]:
-    """Drop persons already on the register or repeated in the batch (rejects go to `result`)."""
+) -> list[tuple[str, list[PreparedPerson]]]:
+    """Drop persons whose 住民票コード, 個人番号 or kept 宛名番号 is already on the register or
+    repeated in the batch, and households whose kept 世帯番号 is (rejects go to `result`, with
+    the holder's 宛名番号 when it is on the register). Returns (kept 世帯番号, persons) pairs."""
     people = [p for hh in batch.households for p in hh]
     codes = sorted({p.juminhyo_code for p in people if p.juminhyo_code})
     indexes = sorted({p.blind_index for p in people if p.blind_index})
+    atenas = sorted({p.atena_number for p in people if p.atena_number})
+    homes = sorted({n for n in batch.household_numbers if n})
     if uow.db.is_postgres and (codes or indexes):
         dup_codes, dup_indexes = _existing_pg(uow, codes, indexes)
     else:
         dup_codes = _existing(uow, CurrentRow.juminhyo_code, codes)
         dup_indexes = _existing(uow, CurrentRow.mynumber_index, indexes)
+    dup_atenas = _existing(uow, CurrentRow.atena_number, atenas) if atenas else {}
+    dup_homes = _existing_households(uow, homes) if homes else set()
 
-    kept: list[list[PreparedPerson]] = []
-    for hh in batch.households:
+    kept: list[tuple[str, list[PreparedPerson]]] = []
+    for i, hh in enumerate(batch.households):
+        number = batch.household_number(i)
+        if number and number in dup_homes:
+            result.rejected.extend(
+                BulkRejected(
+                    p.ref,
+                    "household_number.used",
+                    f"世帯番号（{number}）は既に登録されている世帯の番号か、入力内で重複しています"
+                    "（世帯の全員を取り込みませんでした）。",
+                    "世帯番号",
+                )
+                for p in hh
+            )
+            continue
         ok: list[PreparedPerson] = []
         for p in hh:
-            code, index = p.juminhyo_code, p.blind_index
-            if code and code in dup_codes:
-                result.rejected.append(
-                    BulkRejected(
-                        p.ref,
-                        "person.duplicate",
-                        f"同じ住民票コード（{code}）の住民が既に登録されているか、"
-                        "入力内で重複しています。",
-                        "住民票コード",
-                    )
-                )
-            elif index and index in dup_indexes:
-                result.rejected.append(
-                    BulkRejected(
-                        p.ref,
-                        "person.duplicate",
-                        "同じ個人番号の住民が既に登録されているか、入力内で重複しています。",
-                        "個人番号",
-                    )
-                )
-            else:
-                if code:
-                    dup_codes.add(code)
-                if index:
-                    dup_indexes.add(index)
-                ok.append(p)
+            rejected = _duplicate(p, dup_codes, dup_indexes, dup_atenas)
+            if rejected is not None:
+                result.rejected.append(rejected)
+                continue
+            if p.juminhyo_code:
+                dup_codes[p.juminhyo_code] = ""
+            if p.blind_index:
+                dup_indexes[p.blind_index] = ""
+            if p.atena_number:
+                dup_atenas[p.atena_number] = ""
+            ok.append(p)
         if ok:
-            kept.append(ok)
+            if number:
+                dup_homes.add(number)
+            kept.append((number, ok))
     return kept
+
+
+def _duplicate(
+    p: PreparedPerson,
+    codes: dict[str, str],
+    indexes: dict[str, str],
+    atenas: dict[str, str],
+) -> BulkRejected | None:
+    """The reject for a person whose numbers are taken (value "" = taken earlier in the batch)."""
+    if p.atena_number and p.atena_number in atenas:
+        return BulkRejected(
+            p.ref,
+            "atena_number.used",
+            f"宛名番号（{p.atena_number}）は既に他の住民に使われているか、入力内で重複しています。",
+            "宛名番号",
+            atenas[p.atena_number],
+        )
+    if p.juminhyo_code and p.juminhyo_code in codes:
+        return BulkRejected(
+            p.ref,
+            "person.duplicate",
+            f"同じ住民票コード（{p.juminhyo_code}）の住民が既に登録されているか、"
+            "入力内で重複しています。",
+            "住民票コード",
+            codes[p.juminhyo_code],
+        )
+    if p.blind_index and p.blind_index in indexes:
+        return BulkRejected(
+            p.ref,
+            "person.duplicate",
+            "同じ個人番号の住民が既に登録されているか、入力内で重複しています。",
+            "個人番号",
+            indexes[p.blind_index],
+        )
+    return None
+
+
+def _serial(number: str) -> int:
+    return int(number[:-1])
+
+
+def reserve_numbers(uow: UnitOfWork, *, atena_serial: int = 0, household_serial: int = 0) -> None:
+    """Move the gap-free 宛名番号 / 世帯番号 sequences past kept legacy numbers, so the numbers
+    handed out later continue after the highest kept one and never collide with it. Idempotent
+    (a sequence already further along is left alone); in the caller's transaction."""
+    for name, serial in (("residents.atena", atena_serial), ("residents.setai", household_serial)):
+        if serial <= 0:
+            continue
+        stmt = (
+            select(SequenceRow)
+            .where(SequenceRow.tenant_code == uow.tenant, SequenceRow.name == name)
+            .with_for_update()
+        )
+        row = uow.session.scalars(stmt).first()
+        if row is None:
+            try:
+                with uow.session.begin_nested():
+                    uow.session.add(SequenceRow(tenant_code=uow.tenant, name=name, last_value=0))
+            except IntegrityError:
+                pass  # created concurrently; lock the winner's row
+            row = uow.session.scalars(stmt).one()
+        row.last_value = max(row.last_value, serial)
+    uow.session.flush()
 
 
 @dataclass
@@ -459,20 +589,29 @@ def load_prepared(
     — duplicate screening, numbering from the gap-free sequences, writing, audit and outbox."""
     result = BulkResult(rejected=list(batch.rejected))
     kept = _screen(uow, batch, result)
-    count = sum(len(ok) for ok in kept)
+    count = sum(len(ok) for _n, ok in kept)
     if not count:
         return result
     tenant = uow.tenant
     postgres = uow.db.is_postgres
-    atenas = iter(next_values(uow, "residents.atena", count))
-    setai = iter(next_values(uow, "residents.setai", len(kept)))
+    kept_atenas = [p.atena_number for _n, ok in kept for p in ok if p.atena_number]
+    kept_homes = [n for n, _ok in kept if n]
+    reserve_numbers(
+        uow,
+        atena_serial=max(map(_serial, kept_atenas), default=0),
+        household_serial=max(map(_serial, kept_homes), default=0),
+    )
+    new_atenas = count - len(kept_atenas)
+    new_homes = len(kept) - len(kept_homes)
+    atenas = iter(next_values(uow, "residents.atena", new_atenas) if new_atenas else [])
+    setai = iter(next_values(uow, "residents.setai", new_homes) if new_homes else [])
     note = f"データ移行（{label}）"
     rows = _Rows()
-    for ok in kept:
-        household = make_atena_number(next(setai), 15, item="世帯番号")
+    for number, ok in kept:
+        household = number or make_atena_number(next(setai), 15, item="世帯番号")
         head: str | None = None
         for p in ok:
-            atena = make_atena_number(next(atenas), 15)
+            atena = p.atena_number or make_atena_number(next(atenas), 15)
             snapshot = (
                 f'{p.snapshot_head}"atena_number":"{atena}",'
                 f'"household_number":"{household}"{p.snapshot_tail}'
@@ -528,6 +667,7 @@ def load_prepared(
             if p.is_head:
                 head = atena
             result.atena_numbers[p.ref] = atena
+            result.households[p.ref] = household
         rows.homes.append(
             {
                 "tenant_code": tenant,

@@ -69,7 +69,7 @@ def test_legacy_files_round_trip_through_import(
               str(legacy / "mapping.toml"), "--tenant", tenant, "--report-dir",
               str(tmp_path / "rep"), str(legacy / "legacy.csv"))  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "全300行 = 取込300行 + 不採用0行" in r.stdout
+    assert "全300行 = 取込300行 + 取込済み0行 + 作業リスト0行 + 不採用0行" in r.stdout
     assert (tmp_path / "rep" / "report.html").exists()
     assert (tmp_path / "rep" / "report.xlsx").exists()
 

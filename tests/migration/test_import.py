@@ -85,7 +85,8 @@ def test_bad_input_is_rejected_row_by_row_and_nothing_else_is_lost(
 
     total = len(lines) + len(bad) + 1
     assert outcome.total == total
-    assert outcome.imported + outcome.rejected == total
+    assert outcome.imported + outcome.rejected + outcome.worklist + outcome.present == total
+    assert outcome.worklist == 1 and outcome.present == 0  # the 外字 row waits for 同定
     with db.unit_of_work(tenant) as uow:
         rejects = {r.row_no: r for r in uow.session.scalars(select(ImportRejectRow))}
         imported = uow.session.scalar(select(func.count()).select_from(CurrentRow))
@@ -122,8 +123,10 @@ def test_bad_input_is_rejected_row_by_row_and_nothing_else_is_lost(
     assert "途中で切れて" in rejects[total].reason
     assert len(rejects) == len(bad) + 1  # every good synthetic row was imported
     assert imported == history == len(lines) == outcome.imported
-    assert file_row.status == "done" and file_row.imported + file_row.rejected == total
-    assert sum(b.imported + b.rejected for b in batches) == total
+    assert file_row.status == "done"
+    assert file_row.imported + file_row.rejected + file_row.worklist == total
+    assert sum(b.imported + b.rejected + b.worklist for b in batches) == total
+    assert rejects[row_of["gaiji"]].outcome == "worklist"
     assert [b.batch_no for b in batches] == list(range(1, len(batches) + 1))
     assert all(b.first_row == a.last_row + 1 for a, b in itertools.pairwise(batches))
     # one audit record per batch that entered anyone, carrying the count (not one per person)
@@ -166,11 +169,11 @@ def test_rerun_of_a_finished_file_imports_nothing_twice(
     assert again.resumed and again.batches == 0 and again.skipped_batches == first.batches
     with db.unit_of_work(tenant) as uow:
         assert uow.session.scalar(select(func.count()).select_from(CurrentRow)) == 120
-    # the same persons in another file are duplicates, not new residents
+    # the same persons in an edited file (another hash) are recognised as already present
     copy = tmp_path / "copy.csv"
     copy.write_bytes(data.read_bytes() + b"\r\n")
     dup = import_file(db, tenant, copy, mapping, ctx=ctx)
-    assert dup.imported == 0 and dup.rejected == 120
+    assert dup.imported == 0 and dup.present == 120 and dup.rejected == 0
 
 
 def test_utf8_csv_with_truncated_last_line(db: Database, tmp_path: Path, ctx: Context) -> None:

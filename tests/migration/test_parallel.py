@@ -111,15 +111,16 @@ def test_import_with_workers_equals_import_in_process(
     together = import_file(db, second, data, m, ctx=ctx, workers=2)
 
     assert alone.batches == together.batches > 2
-    assert (alone.total, alone.imported, alone.rejected) == (
+    assert (alone.total, alone.imported, alone.rejected, alone.worklist) == (
         together.total,
         together.imported,
         together.rejected,
+        together.worklist,
     )
-    assert alone.imported + alone.rejected == alone.total == 400 + len(bad)
+    assert alone.imported + alone.rejected + alone.worklist == alone.total == 400 + len(bad)
     assert alone.cleansing == together.cleansing
     assert _rejects(db, first) == _rejects(db, second)
-    assert len(_rejects(db, first)) == alone.rejected
+    assert len(_rejects(db, first)) == alone.rejected + alone.worklist
     register = _register(db, first)
     assert len(register) == alone.imported
     assert register == _register(db, second)
