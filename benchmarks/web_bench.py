@@ -16,6 +16,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -45,12 +46,25 @@ def _login(client: TestClient, login_id: str) -> None:
     assert r.status_code == 200, r.text
 
 
-def _measure(client: TestClient, name: str, path: str, n: int, headers: dict[str, str]) -> Case:
+def _search(client: TestClient, criteria: dict[str, str], headers: dict[str, str]) -> Any:
+    """住民検索 as the browser sends it: a POST form with the CSRF token (never a GET URL)."""
+    token = client.cookies.get("kikan_csrf") or ""
+    return client.post("/ui/residents", data={**criteria, "csrf_token": token}, headers=headers)
+
+
+def _measure(
+    client: TestClient,
+    name: str,
+    path: str,
+    n: int,
+    headers: dict[str, str],
+    search: dict[str, str] | None = None,
+) -> Case:
     case = Case(name=name, items=n, unit="pages")
     t0 = time.perf_counter()
     for _ in range(n):
         s = time.perf_counter()
-        r = client.get(path, headers=headers)
+        r = _search(client, search, headers) if search else client.get(path, headers=headers)
         case.samples.append(time.perf_counter() - s)
         assert r.status_code == 200, (path, r.status_code, r.text[:300])
     case.seconds = time.perf_counter() - t0
@@ -78,12 +92,12 @@ def main() -> None:
     with TestClient(app, base_url="http://testserver") as client:
         bench.add(_measure(client, "healthz", "/healthz", args.n, {}), baseline=True)
         _login(client, "shinsa")
-        page = client.get("/ui/residents", params={"name": "ワタナベ"}).text
+        page = _search(client, {"name": "ワタナベ"}, {}).text
         atena = re.findall(r"/ui/residents/(\d{15})\"", page)[0]
         clerk_pages = {
             "home": "/ui/",
             "search_page": "/ui/residents",
-            "search_as_you_type": "/ui/residents?name=%EF%BE%9C%EF%BE%80",  # ﾜﾀ
+            "search_as_you_type": "/ui/residents",  # posts ﾜﾀ as htmx does
             "resident_detail": f"/ui/residents/{atena}",
             "resident_as_of": f"/ui/residents/{atena}?as_of=2025-01-01",
             "entry_move_in": "/ui/residents/entry/move-in",
@@ -92,8 +106,9 @@ def main() -> None:
             "bpr_report": "/ui/bpr",
         }
         for name, path in clerk_pages.items():
-            hx = {"HX-Request": "true"} if name == "search_as_you_type" else {}
-            bench.add(_measure(client, name, path, args.n, hx))
+            typing = name == "search_as_you_type"
+            hx = {"HX-Request": "true"} if typing else {}
+            bench.add(_measure(client, name, path, args.n, hx, {"name": "ﾜﾀ"} if typing else None))
         _login(client, "kansa")
         bench.add(_measure(client, "audit_log", "/ui/audit", args.n, {}))
     worst = max(

@@ -6,11 +6,11 @@ Only this module (and the CLI) knows every module; modules know the platform, ne
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from kikan import __version__, web
@@ -20,7 +20,9 @@ from kikan.linkage import service as linkage_service
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import load_keyring
 from kikan.platform.errors import install_handlers
+from kikan.platform.http import SecurityHeaders, install_docs
 from kikan.platform.limits import BodyLimit
+from kikan.platform.logs import protect_server_logs
 from kikan.platform.migrate import schema_is_current
 from kikan.platform.openapi import document_problems
 from kikan.platform.rls import check_app_role
@@ -32,11 +34,13 @@ from kikan.residents import web as residents_web
 from kikan.seal import api as seal_api
 
 log = logging.getLogger("kikan.app")
+OPENAPI_URL = "/api/v1/openapi.json"
 
 
 INDEX_HTML = """<!doctype html>
-<html lang="ja"><head><meta charset="utf-8"><title>Kikan 基幹</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<html lang="ja"><head><meta charset="utf-8"><title>Kikan 基幹</title>
+<link rel="stylesheet" href="/ui/static/kikan.css"></head>
+<body>
 <h1>Kikan（基幹）</h1>
 <p>標準準拠の地方公共団体基幹業務システムです。</p>
 <ul>
@@ -94,6 +98,7 @@ def register_linkage_providers() -> None:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    protect_server_logs()
     owns_db = db is None
     database = db or Database(settings.effective_database_url, **settings.engine_options)
 
@@ -117,8 +122,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         description="標準準拠の地方公共団体基幹業務システム Kikan の API。"
         "エラーは RFC 9457 (application/problem+json) で返します。",
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # ours, served locally: see kikan.platform.http
         redoc_url=None,
     )
     app.state.settings = settings
@@ -128,16 +133,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_handlers(app)
     app.add_middleware(BodyLimit)  # inside security_headers, so a 413 carries them too
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)  # every response, 500s included
+    install_docs(app)
 
     @app.get("/", include_in_schema=False)
     def index() -> HTMLResponse:

@@ -7,6 +7,7 @@ Registered by the CLI composition root (kikan.cli). Errors print a Japanese mess
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from typing import Annotated
 
@@ -46,6 +47,12 @@ def client_create(
         list[str],
         typer.Option("--scope", help=f"連携範囲（複数可）: {', '.join(domain.SCOPES)}"),
     ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="結果を JSON（1行）で標準出力に出す（登録を自動化するスクリプト向け）"
+        ),
+    ] = False,
 ) -> None:
     """連携クライアントを登録し、クライアントIDと共有鍵を表示する（共有鍵はこの時だけ表示）。"""
     db = _db()
@@ -53,6 +60,21 @@ def client_create(
     with db.unit_of_work(code) as uow:
         created = service.register_client(uow, _actor(), name=name, scopes=scope)
         uow.commit()
+    if as_json:
+        # plain stdout, not the rich console: no markup, colour or line wrapping in the way
+        typer.echo(
+            json.dumps(
+                {
+                    "tenant": code,
+                    "client_id": created.client_id,
+                    "client_secret": created.client_secret,
+                    "name": created.name,
+                    "scopes": list(created.scopes),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
     out.print(f"[green]✓[/] 連携クライアント「{created.name}」を登録しました。")
     out.print(f"  クライアントID {created.client_id}")
     out.print(f"  共有鍵         {created.client_secret}")

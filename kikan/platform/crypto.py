@@ -26,10 +26,12 @@ import os
 import re
 import secrets
 import stat
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -563,8 +565,19 @@ def redact_my_numbers(text: str) -> str:
     ids, timestamps…) and longer digit runs are left alone, so ordinary numbers keep their
     diagnostic value; about one random 12-digit number in ten passes the check and is
     redacted too, which is the safe side to err on.
+
+    Text that only shows a number once normalised — percent-encoded as in a logged URL
+    (``%EF%BC%99…``), or in other digit forms NFKC folds to ASCII (mathematical, circled…) —
+    is returned normalised and redacted; text without a number comes back unchanged.
     """
-    return _MY_NUMBER_CANDIDATE_RE.sub(_redact_match, text)
+    redacted = _MY_NUMBER_CANDIDATE_RE.sub(_redact_match, text)
+    if text.isascii() and "%" not in text:
+        return redacted  # the common case: nothing to normalise
+    normalised = unicodedata.normalize("NFKC", unquote(redacted) if "%" in redacted else redacted)
+    if normalised == redacted:
+        return redacted
+    again = _MY_NUMBER_CANDIDATE_RE.sub(_redact_match, normalised)
+    return again if again != normalised else redacted
 
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -574,7 +587,7 @@ _STANDARD_RECORD_ATTRS: Final = frozenset(
 
 
 def _contains_my_number(text: str) -> bool:
-    return _MY_NUMBER_CANDIDATE_RE.sub(_redact_match, text) != text
+    return redact_my_numbers(text) != text
 
 
 def _redact_arg(arg: object) -> object:

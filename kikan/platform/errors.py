@@ -88,8 +88,19 @@ class NotFound(KikanError):
 
 
 class Conflict(KikanError):
+    """The request conflicts with the state of what it names (a struck card, an already voided
+    number, a taken login id): a business refusal, told by its own `slug`."""
+
     status = 409
     slug = "conflict"
+    title = "現在の状態では処理できません。"
+
+
+class ConcurrentUpdate(Conflict):
+    """Another request changed the same data first (a stale version, a race the database
+    refused): trying again after a fresh read can succeed, unlike a business refusal."""
+
+    slug = "stale-version"
     title = "他の処理と競合しました。"
 
 
@@ -361,6 +372,21 @@ def problem_response(err: KikanError, request: Request | None = None) -> JSONRes
     )
 
 
+def internal_error_response(exc: BaseException, path: str | None = None) -> JSONResponse:
+    """The 500 problem for an error nobody expected; the traceback is logged here, once, under
+    the `error_id` the client is shown."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s", error_id, exc_info=exc)
+    err = KikanError(
+        "システムで予期しないエラーが発生しました。管理者にお問い合わせください。",
+        slug="internal-error",
+        title="システムエラーが発生しました。",
+        error_id=error_id,
+    )
+    err.status = 500
+    return JSONResponse(err.problem(path), status_code=500, media_type=PROBLEM_JSON)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Route every exception to a problem+json response."""
 
@@ -421,16 +447,7 @@ def install_handlers(app: FastAPI) -> None:
         return await unexpected(request, exc)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        error_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s", error_id, exc_info=exc)
-        err = KikanError(
-            "システムで予期しないエラーが発生しました。管理者にお問い合わせください。",
-            slug="internal-error",
-            title="システムエラーが発生しました。",
-            error_id=error_id,
-        )
-        err.status = 500
-        return problem_response(err, request)
+        return internal_error_response(exc, request.url.path)
 
     app.add_exception_handler(KikanError, kikan_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -37,6 +37,12 @@ from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
 SEARCH_KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
 
 
+#: The persons still on the register (Status.is_active), as the unique indexes' predicate.
+CURRENT = "status IN ('resident', 'moving_out')"
+CURRENT_WITH_MYNUMBER = f"{CURRENT} AND mynumber_index <> ''"
+CURRENT_WITH_JUMINHYO_CODE = f"{CURRENT} AND juminhyo_code <> ''"
+
+
 class HistoryRow(TenantOwned, Base):
     __tablename__ = "residents_history"
     __table_args__ = (
@@ -73,6 +79,24 @@ class CurrentRow(TenantOwned, Base):
         # duplicate-person checks of bulk loads (移行) and 再転入 lookups by 住民票コード/個人番号
         Index("ix_residents_current_juminhyo", "tenant_code", "juminhyo_code"),
         Index("ix_residents_current_mynumber", "tenant_code", "mynumber_index"),
+        # a My Number / 住民票コード belongs to one current resident (migration 0013); former
+        # residents keep theirs in the projection, so the rule is partial
+        Index(
+            "uq_residents_current_mynumber",
+            "tenant_code",
+            "mynumber_index",
+            unique=True,
+            sqlite_where=text(CURRENT_WITH_MYNUMBER),
+            postgresql_where=text(CURRENT_WITH_MYNUMBER),
+        ),
+        Index(
+            "uq_residents_current_juminhyo",
+            "tenant_code",
+            "juminhyo_code",
+            unique=True,
+            sqlite_where=text(CURRENT_WITH_JUMINHYO_CODE),
+            postgresql_where=text(CURRENT_WITH_JUMINHYO_CODE),
+        ),
     )
 
     tenant_code: Mapped[str] = mapped_column(String(8), primary_key=True)

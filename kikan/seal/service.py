@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kikan.platform import audit, issuance, tenancy
 from kikan.platform.db import utcnow
-from kikan.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kikan.platform.errors import ConcurrentUpdate, Conflict, Forbidden, InvalidInput, NotFound
 from kikan.platform.sequences import next_value
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.seal import certificate, domain
@@ -216,7 +216,7 @@ def register(
     try:
         uow.session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same person won
-        raise Conflict(
+        raise ConcurrentUpdate(
             "この方は既に印鑑登録されています（同時に別の申請が処理されました）。",
             slug="seal-already-registered",
         ) from exc

@@ -94,6 +94,22 @@ def cli_env(backend: Backend, tmp_path: Path) -> dict[str, str]:
     }
 
 
+def test_cli_client_create_answers_json_for_scripts(town: Town, cli_env: dict[str, str]) -> None:
+    """Issue 14, item 15: scripts that automate the registration had to scrape Japanese text."""
+    import json
+
+    created = run(
+        cli_env, "linkage", "client", "create", "--tenant", town.tenant, "--name", "印鑑登録",
+        "--scope", "residents.changed", "--json",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    body = json.loads(created.stdout)  # the whole of stdout is one JSON document
+    assert body["tenant"] == town.tenant and body["name"] == "印鑑登録"
+    assert body["scopes"] == ["residents.changed"]
+    ok = token_request(town.client, assertion(body["client_id"], body["client_secret"]))
+    assert ok.status_code == 200, ok.text
+
+
 def test_cli_client_verbs_and_purge(town: Town, db: Database, cli_env: dict[str, str]) -> None:
     created = run(
         cli_env, "linkage", "client", "create", "--tenant", town.tenant, "--name", "印鑑登録",

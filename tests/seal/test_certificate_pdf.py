@@ -117,3 +117,34 @@ def test_transparent_and_jpeg_impressions_keep_their_pixels() -> None:
 def test_without_official_seal_the_notice_says_so() -> None:
     result = certificate.render_certificate(doc(png(), None))
     assert "公印省略" in PdfReader(io.BytesIO(result.pdf)).pages[0].extract_text()
+
+
+def test_extracted_text_reads_the_number_apart_from_the_name() -> None:
+    """Issue 14, item 15: the number was drawn beside the tall 印影 cell, vertically between
+    rows of text, and extraction could read it inside the 氏名 (「山﨑2𠮷郎」). It has a row of its
+    own, first among the items: read in order, 登録番号 and its value come before 印影 and 氏名."""
+    import shutil
+    import subprocess
+
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "poppler-utils (pdftotext) is part of the test environment"
+    for number in (2, 12, 123456):
+        d = doc(png(300, "山﨑"))
+        d = FormDocument(
+            header={**d.header, "registration_number": str(number), "name": "山﨑　𠮷郎"},
+            entries=d.entries,
+            images=d.images,
+            certification=d.certification,
+            issue_number=d.issue_number,
+        )
+        pdf = certificate.render_certificate(d).pdf
+        for mode in ([], ["-raw"]):
+            text = subprocess.run(
+                [pdftotext, *mode, "-", "-"], input=pdf, capture_output=True, check=True
+            ).stdout.decode()
+            words = text.split()
+            at = words.index("登録番号")
+            assert words[at + 1] == str(number), (mode, words)
+            assert at < words.index("印影") < words.index("氏名"), (mode, words)
+            name = words[words.index("氏名") + 1 : words.index("フリガナ")]
+            assert name == ["山﨑", "𠮷郎"], (mode, name)

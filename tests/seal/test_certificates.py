@@ -77,6 +77,9 @@ def test_refused_cards_issue_nothing(db: Database, town: tuple[str, Counter]) ->
     assert c.post(f"/registrations/{reg['registration_number']}/lost").status_code == 200
     lost = certificate(c, reg["card_number"])
     assert lost.status_code == 409 and "亡失" in lost.json()["detail"]
+    # a business refusal, not a race: its title must not send the clerk to try again
+    assert lost.json()["title"] == "現在の状態では処理できません。"
+    assert lost.json()["type"] == "urn:kikan:problem:seal-card-lost"
     unknown = certificate(c, domain.card_number(4242))
     assert unknown.status_code == 404
     assert certificate(c, "12-34").status_code == 422

@@ -199,6 +199,22 @@ def test_second_registration_is_refused(db: Database, town: tuple[str, Counter])
     assert count(db, tenant, SealRegistrationRow) == 1
 
 
+def test_second_registration_titles_say_refusal_or_race(
+    db: Database, town: tuple[str, Counter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 15: a business refusal is not 「他の処理と競合しました。」; only a real race
+    (the unique index refused a registration that passed the check) says so."""
+    tenant, c = town
+    assert c.register().status_code == 201
+    refused = c.register(seal_text="太郎").json()
+    assert refused["title"] == "現在の状態では処理できません。"
+    monkeypatch.setattr(service, "_active_of", lambda *a, **k: None)  # as if it ran concurrently
+    raced = c.register(seal_text="太郎")
+    assert raced.status_code == 409 and raced.json()["type"].endswith("seal-already-registered")
+    assert raced.json()["title"] == "他の処理と競合しました。"
+    assert count(db, tenant, SealRegistrationRow) == 1
+
+
 def test_lost_card_is_invalid_and_needs_a_new_registration(
     db: Database, town: tuple[str, Counter]
 ) -> None:

@@ -106,6 +106,17 @@ def login(client: TestClient, tenant: str | None, login_id: str) -> str:
     return m.group(1)
 
 
+def ui_search(
+    client: TestClient, criteria: dict[str, str], headers: dict[str, str] | None = None
+) -> Any:
+    """The UI's 住民検索 as the browser sends it: a POST form with the CSRF token (criteria
+    never go in the URL)."""
+    token = client.cookies.get("kikan_csrf") or ""
+    return client.post(
+        "/ui/residents", data={**criteria, "csrf_token": token}, headers=headers or {}
+    )
+
+
 @pytest.fixture
 def town(client: TestClient, db: Database) -> Town:
     code = create_tenant(db, "日和市")

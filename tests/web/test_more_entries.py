@@ -11,7 +11,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import TODAY, Town, login
+from tests.web.conftest import TODAY, Town, login, ui_search
 
 TIMING = re.compile(r'name="timing" value="(\d+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -19,9 +19,7 @@ HOUSEHOLD = re.compile(r'name="household" type="text" value="(\d+)"')
 
 
 def _atena(client: TestClient, kana: str) -> str:
-    m = re.search(
-        r'/ui/residents/(\d{15})"', client.get("/ui/residents", params={"name": kana}).text
-    )
+    m = re.search(r'/ui/residents/(\d{15})"', ui_search(client, {"name": kana}).text)
     assert m
     return m.group(1)
 
@@ -183,12 +181,12 @@ def test_ex_officio_entry_without_prior_address(client: TestClient, town: Town) 
     assert re.search(r'id="f-entry_date"[^>]*aria-invalid="true"', r.text)
     r = client.post("/ui/residents/entry/ex-officio-entry", data={**form, "action": "confirm"})
     assert r.status_code == 200 and "実態調査により居住を確認" in r.text
-    assert "秋山" not in client.get("/ui/residents", params={"name": "アキヤマ"}).text
+    assert "秋山" not in ui_search(client, {"name": "アキヤマ"}).text
     r = client.post("/ui/residents/entry/ex-officio-entry", data={**form, "action": "commit"})
     assert r.status_code == 200, r.text
     assert "職権記載を登録しました" in r.text and 'id="result"' in r.text
     assert "住民異動届受理通知" not in r.text
-    assert "秋山" in client.get("/ui/residents", params={"name": "アキヤマ"}).text
+    assert "秋山" in ui_search(client, {"name": "アキヤマ"}).text
 
 
 def test_ex_officio_removal_of_one_member(client: TestClient, town: Town) -> None:

@@ -17,7 +17,7 @@ from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from kikan.web.store import CounterTimingRow, SearchHistoryRow
 from tests.conftest import create_staff, create_tenant
-from tests.web.conftest import TODAY, Town, login, login_form_token
+from tests.web.conftest import TODAY, Town, login, login_form_token, ui_search
 
 TIMING = re.compile(r'name="timing" value="(\d+)"')
 
@@ -165,7 +165,7 @@ def test_unsafe_page_requests_need_the_csrf_token(
     assert r.status_code == 403
     with db.unit_of_work(town.code) as uow:
         assert not list(uow.session.scalars(select(SearchHistoryRow)))  # nothing else written
-    r = client.get("/ui/residents", params={"name": "ハルノ"})
+    r = ui_search(client, {"name": "ハルノ"})
     assert "春野" not in r.text  # nothing was registered
     r = client.post("/ui/residents/entry/move-in", data={**form, "csrf_token": csrf})
     assert r.status_code == 200, r.text
@@ -182,19 +182,19 @@ def test_family_move_in_confirm_commit_and_no_double_entry(
     r = client.post("/ui/residents/entry/move-in", data={**form, "action": "confirm"})
     assert r.status_code == 200
     assert "確認" in r.text and "春野　桜" in r.text
-    assert "春野" not in client.get("/ui/residents", params={"name": "ハルノ"}).text
+    assert "春野" not in ui_search(client, {"name": "ハルノ"}).text
     r = client.post("/ui/residents/entry/move-in", data={**form, "action": "commit"})
     assert r.status_code == 200, r.text
     assert "国内転入を登録しました" in r.text
     assert "住民異動届受理通知" in r.text
     assert "印鑑登録" in r.text  # the follow-on checklist of 国内転入
-    found = client.get("/ui/residents", params={"name": "ﾊﾙﾉ"}).text
+    found = ui_search(client, {"name": "ﾊﾙﾉ"}).text
     assert found.count("data-row-link") == 2
     # a second 登録 of the same screen (reload, double click) is refused, nothing is added
     r = client.post("/ui/residents/entry/move-in", data={**form, "action": "commit"})
     assert r.status_code == 422
     assert "既に登録済み" in r.text
-    found = client.get("/ui/residents", params={"name": "ﾊﾙﾉ"}).text
+    found = ui_search(client, {"name": "ﾊﾙﾉ"}).text
     assert found.count("data-row-link") == 2
     with db.unit_of_work(town.code) as uow:
         done = [
@@ -254,7 +254,7 @@ def test_card_facts_prefill_the_screen(client: TestClient, town: Town) -> None:
 
 def test_death_from_the_register(client: TestClient, town: Town) -> None:
     csrf = login(client, town.code, "shinsa")
-    results = client.get("/ui/residents", params={"name": "ワタナベ"}).text
+    results = ui_search(client, {"name": "ワタナベ"}).text
     atena = re.search(r'/ui/residents/(\d{15})"', results)
     assert atena
     page = client.get("/ui/residents/entry/death", params={"atena": atena.group(1)}).text
@@ -305,12 +305,10 @@ def test_staff_of_one_town_never_see_another(client: TestClient, town: Town, db:
     other = create_tenant(db, "隣町")
     create_staff(db, other, "tonari", ["counter"])
     login(client, other, "tonari")
-    r = client.get("/ui/residents", params={"name": "ヤマダ"})
+    r = ui_search(client, {"name": "ヤマダ"})
     assert r.status_code == 200 and "山田" not in r.text
     login(client, town.code, "madoguchi")
-    atena = re.search(
-        r'/ui/residents/(\d{15})"', client.get("/ui/residents", params={"name": "ヤマダ"}).text
-    )
+    atena = re.search(r'/ui/residents/(\d{15})"', ui_search(client, {"name": "ヤマダ"}).text)
     assert atena
     login(client, other, "tonari")
     r = client.get(f"/ui/residents/{atena.group(1)}")
@@ -321,13 +319,11 @@ def test_reads_are_audited_and_search_history_is_kept(
     client: TestClient, town: Town, db: Database
 ) -> None:
     login(client, town.code, "madoguchi")
-    client.get("/ui/residents", params={"name": "ﾔﾏﾀﾞ"})
-    client.get("/ui/residents", params={"name": "ﾜﾀﾅﾍﾞ"}, headers={"HX-Request": "true"})
+    ui_search(client, {"name": "ﾔﾏﾀﾞ"})
+    ui_search(client, {"name": "ﾜﾀﾅﾍﾞ"}, headers={"HX-Request": "true"})
     page = client.get("/ui/residents").text
     assert "検索履歴（1件）" in page and "ﾔﾏﾀﾞ" in page  # typing (htmx) is not kept
-    atena = re.search(
-        r'/ui/residents/(\d{15})"', client.get("/ui/residents", params={"name": "ヤマダ"}).text
-    )
+    atena = re.search(r'/ui/residents/(\d{15})"', ui_search(client, {"name": "ヤマダ"}).text)
     assert atena
     detail = client.get(f"/ui/residents/{atena.group(1)}", params={"as_of": TODAY.isoformat()})
     assert detail.status_code == 200 and "時点の記載" in detail.text
@@ -409,9 +405,7 @@ def test_every_screen_in_the_conformance_map_exists(client: TestClient) -> None:
 
 
 def _atena(client: TestClient, kana: str) -> str:
-    m = re.search(
-        r'/ui/residents/(\d{15})"', client.get("/ui/residents", params={"name": kana}).text
-    )
+    m = re.search(r'/ui/residents/(\d{15})"', ui_search(client, {"name": kana}).text)
     assert m
     return m.group(1)
 
@@ -473,3 +467,26 @@ def test_certificate_refused_for_a_protected_person(client: TestClient, town: To
     assert r.status_code == 403
     assert 'id="refusal"' in r.text and "交付できません" in r.text
     assert "data:application/pdf" not in r.text
+
+
+def test_search_criteria_never_travel_in_the_url(
+    client: TestClient, town: Town, db: Database
+) -> None:
+    """Issue 14, item 5: a GET search put 氏名 and 生年月日 into access and proxy logs and the
+    browser history. The form posts them (with the CSRF token); a URL's criteria are ignored."""
+    csrf = login(client, town.code, "madoguchi")
+    page = client.get("/ui/residents", params={"name": "ヤマダ"}).text
+    assert "山田" not in page and 'value="ヤマダ"' not in page  # a URL never searches
+    form = re.search(r'<form method="(\w+)" action="/ui/residents"[^>]*?hx-(get|post)=', page)
+    assert form and form.groups() == ("post", "post")
+    assert f'name="csrf_token" value="{csrf}"' in page
+    refused = client.post("/ui/residents", data={"name": "ヤマダ"})
+    assert refused.status_code == 403 and "山田" not in refused.text
+    found = ui_search(client, {"name": "ヤマダ"}).text
+    assert "山田" in found and "検索履歴（1件）" in found
+    # a 検索履歴 entry is a form that posts its saved criteria again, not a link with them
+    entry = re.search(
+        r"<li><form method=\"post\" action=\"/ui/residents\".*?</form></li>", found, re.S
+    )
+    assert entry and 'name="name" value="ヤマダ"' in entry.group(0)
+    assert "/ui/residents?" not in found

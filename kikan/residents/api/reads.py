@@ -89,6 +89,9 @@ class SearchOut(BaseModel):
 
 class ResidentOut(BaseModel):
     version: int
+    household_version: int = Field(
+        description="世帯の版（世帯に関わる異動の expected_household_version に指定）"
+    )
     support_measure: list[SupportMeasureOut] = Field(description="支援措置（空でなければ要注意）")
     warnings: list[str] = Field(
         default_factory=list,
@@ -205,6 +208,7 @@ def get_resident(
     response.headers["ETag"] = f'"{found.version}"'
     return ResidentOut(
         version=found.version,
+        household_version=found.household_version,
         support_measure=_measures(found.measures, _today(staff)),
         warnings=found.warnings,
         snapshot=_public_snapshot(found.snapshot),

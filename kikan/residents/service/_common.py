@@ -16,12 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from kikan.calendar import RegisterDate
 from kikan.platform import audit, outbox
 from kikan.platform.crypto import KeyRing, MyNumber
 from kikan.platform.db import utcnow
-from kikan.platform.errors import Conflict, NotFound
+from kikan.platform.errors import ConcurrentUpdate, NotFound
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_value
 from kikan.platform.types import TRUSTED
@@ -139,7 +140,7 @@ def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None
     for atena, version in (expected or {}).items():
         cur = _current_row(uow, atena)
         if cur.version != version:
-            raise Conflict(
+            raise ConcurrentUpdate(
                 f"宛名番号 {atena} の住民は他の処理で更新されています"
                 f"（版 {version} → {cur.version}）。"
                 "最新の内容を確認してから、もう一度処理してください。",
@@ -151,7 +152,7 @@ def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None
 
 def _check_household_version(row: HouseholdRow, expected: int | None) -> None:
     if expected is not None and row.version != expected:
-        raise Conflict(
+        raise ConcurrentUpdate(
             f"世帯番号 {row.household_number} の世帯は他の処理で更新されています。"
             "最新の内容を確認してから、もう一度処理してください。",
             item="版",
@@ -335,6 +336,7 @@ def _append(
     cur = uow.session.scalars(
         select(CurrentRow).where(CurrentRow.atena_number == snap.atena_number).with_for_update()
     ).first()
+    check_unique_numbers(uow, snap, cur, mynumber_index)
     history_no = (cur.history_no if cur else 0) + 1
     uow.session.add(
         HistoryRow(
@@ -380,11 +382,96 @@ def _append(
         for k, v in values.items():
             setattr(cur, k, v)
         cur.version += 1
+    try:  # the projection first: the unique indexes of migration 0013 are checked here
+        uow.session.flush()
+    except IntegrityError as exc:
+        conflict = number_race_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from exc
     uow.session.execute(delete(NameKeyRow).where(NameKeyRow.atena_number == snap.atena_number))
     for kind, key in name_keys(snap).items():
         uow.session.add(NameKeyRow(atena_number=snap.atena_number, kind=kind, key=key))
     uow.session.flush()
     return cur.version
+
+
+# ---------------------------------------------------------------- unique numbers
+
+#: The partial unique indexes of migration 0013 (among current residents only) and the item
+#: each protects. SQLite names the columns in its message, PostgreSQL the index.
+UNIQUE_NUMBER_INDEXES = {
+    "uq_residents_current_mynumber": ("mynumber_index", "個人番号"),
+    "uq_residents_current_juminhyo": ("juminhyo_code", "住民票コード"),
+}
+#: A My Number held by another current resident: the answer names nobody and does not say that
+#: someone else holds it (issue 14, item 14: no look-up oracle for counter staff). The 個人番号の
+#: 変更 endpoint audits and throttles this refusal; see docs/identifiers.md.
+MYNUMBER_UNUSABLE = "mynumber.unusable"
+MYNUMBER_UNUSABLE_MESSAGE = (
+    "入力された個人番号では変更できません。本人の個人番号カード等で番号を確認してください。"
+)
+JUMINHYO_CODE_DUPLICATE = "入力された住民票コードは他の住民に記載されています。"
+
+
+def _held_by_other(uow: UnitOfWork, atena: str, column: Any, value: str) -> bool:
+    return (
+        uow.session.scalars(
+            select(CurrentRow.atena_number).where(
+                column == value,
+                CurrentRow.atena_number != atena,
+                CurrentRow.status.in_([Status.RESIDENT.value, Status.MOVING_OUT.value]),
+            )
+        ).first()
+        is not None
+    )
+
+
+def check_unique_numbers(
+    uow: UnitOfWork, snap: Snapshot, cur: CurrentRow | None, mynumber_index: str | None
+) -> None:
+    """A My Number and a 住民票コード belong to one current resident only.
+
+    Every write of the register goes through `_append`, which calls this: 転入, 職権記載, 出生,
+    修正, 個人番号・住民票コードの変更, 異動の取消し (which can bring a number back) and any
+    path added later. Only what changes is checked: a number newly set, or a person who becomes
+    a resident again. The unique indexes of migration 0013 enforce the same rule against
+    concurrent requests (see `number_race_conflict`).
+    """
+    if not snap.status.is_active:
+        return
+    held_index, held_code = "", ""
+    if cur is not None and Status(cur.status).is_active:
+        held_index, held_code = cur.mynumber_index, cur.juminhyo_code
+    index = mynumber_index if mynumber_index is not None else (cur.mynumber_index if cur else "")
+    if (
+        index
+        and index != held_index
+        and _held_by_other(uow, snap.atena_number, CurrentRow.mynumber_index, index)
+    ):
+        raise RegisterError(MYNUMBER_UNUSABLE, MYNUMBER_UNUSABLE_MESSAGE, "個人番号")
+    code = snap.juminhyo_code
+    if (
+        code
+        and code != held_code
+        and _held_by_other(uow, snap.atena_number, CurrentRow.juminhyo_code, code)
+    ):
+        raise RegisterError("juminhyo_code.duplicate", JUMINHYO_CODE_DUPLICATE, "住民票コード")
+
+
+def number_race_conflict(exc: IntegrityError) -> ConcurrentUpdate | None:
+    """The 409 for two concurrent requests that set the same number: `check_unique_numbers`
+    passed in both (neither saw the other's uncommitted row) and the index refused the second.
+    Any other integrity error is not ours to explain (None)."""
+    message = str(exc.orig)
+    for index_name, (column, item) in UNIQUE_NUMBER_INDEXES.items():
+        if index_name in message or f"residents_current.{column}" in message:
+            return ConcurrentUpdate(
+                f"同じ{item}が同時に他の住民に記載されました。内容を確認してください。",
+                slug="duplicate-number",
+                item=item,
+            )
+    return None
 
 
 def _refresh_household(uow: UnitOfWork, household_number: str) -> list[str]:
@@ -453,6 +540,17 @@ def _finish(
         ),
     )
     return ChangeResult(reason.value, atenas, household_list, versions, all_warnings)
+
+
+def _index_of_token(uow: UnitOfWork, ctx: Context, token: str) -> str:
+    """The blind index of a stored My Number token ("" for none): what the projection must hold
+    when a change brings an earlier token back (異動の取消し of a 個人番号の変更)."""
+    if not token:
+        return ""
+    if ctx.keyring is None:
+        raise RegisterError("mynumber.no_key", "個人番号の暗号鍵が設定されていません。", "個人番号")
+    number = ctx.keyring.decrypt_my_number(token, context=uow.tenant)
+    return ctx.keyring.blind_index(number.reveal(), context=uow.tenant)
 
 
 def _encrypt_my_number(uow: UnitOfWork, ctx: Context, value: str | None) -> tuple[str, str]:

@@ -34,6 +34,9 @@ from kikan.residents.domain import (
     validate_person,
 )
 from kikan.residents.service._common import (
+    MYNUMBER_UNUSABLE as MYNUMBER_UNUSABLE,  # noqa: PLC0414 - re-exported for the API
+)
+from kikan.residents.service._common import (
     ChangeResult,
     Context,
     _active_person,
@@ -43,6 +46,7 @@ from kikan.residents.service._common import (
     _current_row,
     _encrypt_my_number,
     _finish,
+    _index_of_token,
     _lock_household,
     _notification_dates,
     _raise_not_found,
@@ -50,7 +54,7 @@ from kikan.residents.service._common import (
     household_members,
     latest,
 )
-from kikan.residents.store import CurrentRow, HistoryRow
+from kikan.residents.store import HistoryRow
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara
 
 # ---------------------------------------------------------------- 修正: 転居, 世帯主変更, 訂正
@@ -368,24 +372,6 @@ MYNUMBER_REASONS = (Reason.MYNUMBER_CHANGE, Reason.MYNUMBER_EX_OFFICIO)
 JUMINHYO_CODE_REASONS = (Reason.JUMINHYO_CODE_CHANGE, Reason.JUMINHYO_CODE_EX_OFFICIO)
 
 
-def _others_active(uow: UnitOfWork, atena: str, column: Any, value: str) -> bool:
-    """Whether a current resident other than `atena` carries `value` in `column`."""
-    row = uow.session.scalars(
-        select(CurrentRow.atena_number).where(
-            column == value,
-            CurrentRow.atena_number != atena,
-            CurrentRow.status.in_([Status.RESIDENT.value, Status.MOVING_OUT.value]),
-        )
-    ).first()
-    return row is not None
-
-
-MYNUMBER_UNUSABLE = "mynumber.unusable"
-MYNUMBER_UNUSABLE_MESSAGE = (
-    "入力された個人番号では変更できません。本人の個人番号カード等で番号を確認してください。"
-)
-
-
 def change_my_number(
     uow: UnitOfWork,
     ctx: Context,
@@ -413,11 +399,9 @@ def change_my_number(
         raise RegisterError(
             "mynumber.same", "入力された個人番号は現在の個人番号と同じです。", "個人番号"
         )
-    if _others_active(uow, atena_number, CurrentRow.mynumber_index, index):
-        # Checked last, so only a request that would really change this person's number gets
-        # here; the answer names nobody and does not say "someone else has it" (see
-        # docs/identifiers.md, "Duplicate My Numbers are refused without an oracle").
-        raise RegisterError(MYNUMBER_UNUSABLE, MYNUMBER_UNUSABLE_MESSAGE, "個人番号")
+    # Checked last, in `_append` (the shared check of every write path): only a request that
+    # would really change this person's number gets there, and its refusal, `mynumber.unusable`,
+    # names nobody and does not say "someone else has it" (see docs/identifiers.md).
     new = snap.evolve(my_number_token=token)
     return _change_person(
         uow, ctx, new, reason=reason, day=day, notified=notified, mynumber_index=index
@@ -458,12 +442,7 @@ def change_juminhyo_code(
         raise RegisterError(
             "juminhyo_code.same", "入力された住民票コードは現在のものと同じです。", "住民票コード"
         )
-    if _others_active(uow, atena_number, CurrentRow.juminhyo_code, code):
-        raise RegisterError(
-            "juminhyo_code.duplicate",
-            "入力された住民票コードは他の住民に記載されています。",
-            "住民票コード",
-        )
+    # a code held by another resident is refused by the shared check in `_append`
     new = snap.evolve(juminhyo_code=code)
     return _change_person(uow, ctx, new, reason=reason, day=day, notified=notified)
 
@@ -520,6 +499,13 @@ def cancel_last(
             if m.atena_number != atena_number
         ]
         check_household([*members, restored])
+    # cancelling a 個人番号の変更 brings the earlier number back: its blind index too, so the
+    # projection (search, the uniqueness rule) agrees with the restored entry
+    index = (
+        _index_of_token(uow, ctx, restored.my_number_token)
+        if restored.my_number_token != target_snap.my_number_token
+        else None
+    )
     version = _append(
         uow,
         ctx,
@@ -529,6 +515,7 @@ def cancel_last(
         notified=None,
         note=note or f"履歴番号 {target.history_no} の異動（{target.reason}）を取り消し",
         cancels=target.history_no,
+        mynumber_index=index,
     )
     households = {restored.household_number, target_snap.household_number}
     return _finish(

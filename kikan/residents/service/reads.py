@@ -27,7 +27,13 @@ from kikan.residents.service._common import (
     protected_among,
 )
 from kikan.residents.service.protection import inquiry_check, support_measures
-from kikan.residents.store import CurrentRow, HistoryRow, NameKeyRow, SupportMeasureRow
+from kikan.residents.store import (
+    CurrentRow,
+    HistoryRow,
+    HouseholdRow,
+    NameKeyRow,
+    SupportMeasureRow,
+)
 
 # ---------------------------------------------------------------- reading (audited)
 
@@ -148,6 +154,9 @@ class ResidentDetail:
     version: int
     measures: list[SupportMeasureRow]
     warnings: list[str]
+    #: the version of the person's household: what 転入 into it, 出生, 世帯主変更 and 転居 of
+    #: members take as `expected_household_version` (no other read tells it)
+    household_version: int = 0
 
 
 def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
@@ -163,7 +172,10 @@ def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
         if (alert := support_period_alert(m.kind, m.end_date, ctx.today)) is not None
     ]
     _audit_read(uow, ctx, "住民照会", [atena_number], support_measure=bool(measures))
-    return ResidentDetail(snap, version, measures, warnings)
+    household_version = uow.session.scalar(
+        select(HouseholdRow.version).where(HouseholdRow.household_number == snap.household_number)
+    )
+    return ResidentDetail(snap, version, measures, warnings, household_version or 0)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from kikan.calendar import RegisterDate
 from kikan.platform import audit
-from kikan.platform.types import Chars, PageNumber
-from kikan.platform.uow import UnitOfWork
+from kikan.platform.types import MAX_PAGE, Chars
+from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import Snapshot
 from kikan.residents.web.common import READ_ROLES, context, run
 from kikan.web import shell
-from kikan.web.shell import DbDep, NavItem, UserDep
+from kikan.web.shell import DbDep, FormDep, NavItem, UserDep
 from kikan.web.store import SearchHistoryRow
 
 router = APIRouter()
@@ -64,32 +64,38 @@ def _remember(uow: UnitOfWork, staff: str, criteria: dict[str, Any]) -> None:
 
 
 @router.get("/residents", response_class=HTMLResponse)
-def search_page(
-    request: Request,
-    *,
-    user: UserDep,
-    db: DbDep,
-    name: Annotated[str, Chars(101)] = "",
-    birth_date: Annotated[str, Chars(40)] = "",
-    address: Annotated[str, Chars(400)] = "",
-    atena_number: Annotated[str, Chars(15)] = "",
-    include_removed: Annotated[str, Chars(1)] = "",
-    page: PageNumber = 1,
-) -> HTMLResponse:
-    """基本検索. htmx calls it as the clerk types (fragment); a full submit (Enter) also saves
-    the criteria in the 検索履歴."""
+def search_page(request: Request, *, user: UserDep, db: DbDep) -> HTMLResponse:
+    """The empty search form. Criteria never travel in the URL (it lands in access logs, proxy
+    logs and the browser history): the form posts them, like the API's search."""
     shell.require(db, user, *READ_ROLES, function="住民検索")
-    criteria = {
-        k: v.strip()
-        for k, v in (
-            ("name", name),
-            ("birth_date", birth_date),
-            ("address", address),
-            ("atena_number", atena_number),
-        )
-        if v.strip()
-    }
-    removed = include_removed == "1"
+    return _search(request, user, db, {}, removed=False, page=1)
+
+
+@router.post("/residents", response_class=HTMLResponse)
+def search_post(request: Request, *, user: UserDep, db: DbDep, form: FormDep) -> HTMLResponse:
+    """基本検索. htmx posts the form as the clerk types (fragment); a full submit (Enter) also
+    saves the criteria in the 検索履歴, and a 検索履歴 entry posts its saved criteria again."""
+    shell.require(db, user, *READ_ROLES, function="住民検索")
+    criteria = {k: str(form.get(k) or "") for k in CRITERIA}
+    try:
+        page = min(MAX_PAGE, max(1, int(str(form.get("page") or "1"))))
+    except ValueError:
+        page = 1
+    return _search(
+        request, user, db, criteria, removed=form.get("include_removed") == "1", page=page
+    )
+
+
+def _search(
+    request: Request,
+    user: shell.PageUser,
+    db: Database,
+    given: dict[str, str],
+    *,
+    removed: bool,
+    page: int,
+) -> HTMLResponse:
+    criteria = {k: given[k].strip() for k in CRITERIA if given.get(k, "").strip()}
     ctx = context(request, user)
     result: dict[str, Any] = {
         "rows": [],
@@ -100,9 +106,7 @@ def search_page(
     }
     error = ""
     if criteria:
-        c = service.SearchCriteria(
-            **criteria, include_removed=removed, page=max(1, page), page_size=30
-        )
+        c = service.SearchCriteria(**criteria, include_removed=removed, page=page, page_size=30)
 
         def fn(uow: UnitOfWork, ctx: service.Context) -> dict[str, Any]:
             rows, total, protected = service.search(uow, ctx, c)
@@ -141,18 +145,13 @@ def search_page(
         user,
         template,
         title="住民検索",
-        criteria={
-            "name": name,
-            "birth_date": birth_date,
-            "address": address,
-            "atena_number": atena_number,
-        },
+        criteria={k: given.get(k, "") for k in CRITERIA},
         include_removed=removed,
         searched=bool(criteria),
         error=error,
         history=history,
         labels=CRITERIA_LABELS,
-        page=max(1, page),
+        page=page,
         **result,
     )
 

@@ -56,6 +56,11 @@
       }
     }
   });
+  /* buttons that print the page (no inline handlers: the Content-Security-Policy refuses them) */
+  document.addEventListener("click", function (ev) {
+    var button = ev.target && ev.target.closest ? ev.target.closest("[data-print]") : null;
+    if (button) { ev.preventDefault(); window.print(); }
+  });
   /* after an htmx swap that carries validation problems, put the focus on the first one */
   document.addEventListener("htmx:afterSwap", function (ev) {
     var bad = ev.target.querySelector("[aria-invalid='true'], [data-autofocus]");
