@@ -16,10 +16,9 @@ from kikan.platform.store import SequenceRow
 from kikan.platform.uow import UnitOfWork
 
 
-def next_values(uow: UnitOfWork, name: str, count: int = 1) -> list[int]:
-    """Take `count` consecutive values of the tenant's sequence `name` (first value is 1)."""
-    if count < 1:
-        raise ValueError("count must be positive")
+def _locked_row(uow: UnitOfWork, name: str) -> SequenceRow:
+    """The tenant's counter row for `name`, locked for the rest of the transaction (created at 0
+    the first time, race-free: a concurrent creator wins and we lock its row)."""
     stmt = (
         select(SequenceRow)
         .where(SequenceRow.tenant_code == uow.tenant, SequenceRow.name == name)
@@ -33,10 +32,26 @@ def next_values(uow: UnitOfWork, name: str, count: int = 1) -> list[int]:
         except IntegrityError:
             pass  # created concurrently; lock the winner's row
         row = uow.session.scalars(stmt).one()
+    return row
+
+
+def next_values(uow: UnitOfWork, name: str, count: int = 1) -> list[int]:
+    """Take `count` consecutive values of the tenant's sequence `name` (first value is 1)."""
+    if count < 1:
+        raise ValueError("count must be positive")
+    row = _locked_row(uow, name)
     first = row.last_value + 1
     row.last_value += count
-    uow.session.flush()
+    uow.session.flush()  # the counter row is the lock: write it before the caller uses values
     return list(range(first, first + count))
+
+
+def advance_past(uow: UnitOfWork, name: str, value: int) -> None:
+    """Make the next value handed out greater than `value` (numbers kept from a legacy system
+    must never be handed out again). A sequence already further along is left alone."""
+    row = _locked_row(uow, name)
+    row.last_value = max(row.last_value, value)
+    uow.session.flush()  # as in next_values: the counter row is written while it is locked
 
 
 def next_value(uow: UnitOfWork, name: str) -> int:

@@ -36,15 +36,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError
 
 from kikan.calendar import RegisterDate
 from kikan.moji import search_key
-from kikan.platform import audit, outbox
+from kikan.platform import audit, outbox, sequences
 from kikan.platform.crypto import MyNumber
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_values
-from kikan.platform.store import SequenceRow
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     HEAD,
@@ -530,23 +528,8 @@ def reserve_numbers(uow: UnitOfWork, *, atena_serial: int = 0, household_serial:
     handed out later continue after the highest kept one and never collide with it. Idempotent
     (a sequence already further along is left alone); in the caller's transaction."""
     for name, serial in (("residents.atena", atena_serial), ("residents.setai", household_serial)):
-        if serial <= 0:
-            continue
-        stmt = (
-            select(SequenceRow)
-            .where(SequenceRow.tenant_code == uow.tenant, SequenceRow.name == name)
-            .with_for_update()
-        )
-        row = uow.session.scalars(stmt).first()
-        if row is None:
-            try:
-                with uow.session.begin_nested():
-                    uow.session.add(SequenceRow(tenant_code=uow.tenant, name=name, last_value=0))
-            except IntegrityError:
-                pass  # created concurrently; lock the winner's row
-            row = uow.session.scalars(stmt).one()
-        row.last_value = max(row.last_value, serial)
-    uow.session.flush()
+        if serial > 0:
+            sequences.advance_past(uow, name, serial)
 
 
 @dataclass
