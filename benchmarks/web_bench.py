@@ -22,12 +22,12 @@ from fastapi.testclient import TestClient
 
 from benchmarks.runner import Benchmark, Case
 from kikan.app import create_app
+from kikan.modules import demo_seeders
 from kikan.platform.crypto import load_keyring
 from kikan.platform.demo import DEMO_PASSWORD, DEMO_TENANT, seed_demo
 from kikan.platform.migrate import upgrade
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database
-from kikan.residents.demo import register
 
 
 def _login(client: TestClient, login_id: str) -> None:
@@ -80,8 +80,7 @@ def main() -> None:
     upgrade(url)
     settings = Settings(var_dir=tmp, database_url=url, cookie_secure=False)
     db = Database(url)
-    register(load_keyring(settings))
-    seeded = seed_demo(db)
+    seeded = seed_demo(db, demo_seeders(), keyring=load_keyring(settings))
     residents = sum(seeded.extra.values())
     app = create_app(settings, db)
     bench = Benchmark(

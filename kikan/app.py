@@ -6,17 +6,17 @@ Only this module (and the CLI) knows every module; modules know the platform, ne
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from pydantic_settings import BaseSettings
 
-from kikan import __version__, web
-from kikan.linkage import api as linkage_api
+from kikan import __version__, modules, web
 from kikan.linkage import push as linkage_push
-from kikan.linkage import service as linkage_service
+from kikan.linkage.settings import LinkageSettings
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import load_keyring
 from kikan.platform.errors import install_handlers
@@ -24,14 +24,11 @@ from kikan.platform.http import SecurityHeaders, install_docs
 from kikan.platform.limits import BodyLimit
 from kikan.platform.logs import protect_server_logs
 from kikan.platform.migrate import schema_is_current
+from kikan.platform.modules import build_settings, settings_for
 from kikan.platform.openapi import document_problems
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database
-from kikan.residents import api as residents_api
-from kikan.residents import linkage_feed
-from kikan.residents import web as residents_web
-from kikan.seal import api as seal_api
 
 log = logging.getLogger("kikan.app")
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -86,17 +83,14 @@ def verify_database_role(db: Database, settings: Settings) -> None:
         )
 
 
-def register_linkage_providers() -> None:
-    """What each module publishes to 庁内データ連携 (the linkage layer cannot import modules)."""
-    linkage_service.register_full_provider(
-        "residents.changed",
-        linkage_feed.person_page,
-        records=linkage_feed.person_records,
-        resource="residents",
-    )
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    module_settings: Iterable[BaseSettings] = (),
+) -> FastAPI:
+    """The application from the platform and every module of the registry (`kikan.modules`).
 
-
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    `module_settings` replaces a module's settings read from the environment (tests)."""
     settings = settings or get_settings()
     protect_server_logs()
     owns_db = db is None
@@ -111,7 +105,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # issuance) requests then wait their turn instead of failing on the pool after 30 s.
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = settings.db_pool_size + settings.db_max_overflow
-        async with linkage_push.background(database, settings):
+        linkage = settings_for(app.state, LinkageSettings)
+        async with linkage_push.background(database, settings, linkage):
             yield
         if owns_db:
             database.dispose()
@@ -128,8 +123,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.module_settings = build_settings(modules.MODULES, module_settings)
     app.state.keyring = load_keyring(settings)
-    register_linkage_providers()
+    modules.register_linkage_providers()
     install_handlers(app)
     app.add_middleware(BodyLimit)  # inside security_headers, so a 413 carries them too
 
@@ -142,11 +138,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(platform_api.health_router)
     app.include_router(platform_api.router)
-    app.include_router(residents_api.router)
-    app.include_router(linkage_api.router)
-    app.include_router(seal_api.router)
+    modules.include_api_routers(app)
     app.include_router(web.router)
-    app.include_router(residents_web.router)
-    web.install(app)
+    modules.include_ui_routers(app)
+    web.install(app, nav=modules.nav_items(), template_dirs=modules.template_dirs())
     document_problems(app)
     return app

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kikan.modules import demo_seeders, install_cli
 from kikan.platform import audit, auth, console, tenancy
 from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
@@ -40,22 +41,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(export_app, name="export")
 
 
-def _register_module_commands() -> None:
-    """Module verbs live with their modules; the CLI is one of the composition roots."""
-    from kikan.linkage.cli import linkage_app
-    from kikan.migration.cli import import_app
-    from kikan.migration.cli import register as register_migration
-    from kikan.residents.cli import certificate_app
-    from kikan.seal.cli import seal_app
-
-    app.add_typer(certificate_app, name="certificate")
-    app.add_typer(import_app, name="import")
-    app.add_typer(seal_app, name="seal")
-    app.add_typer(linkage_app, name="linkage")
-    register_migration(app)
-
-
-_register_module_commands()
+install_cli(app)  # every module's verbs, from the registry (kikan.modules)
 
 out = console.out
 err = console.err
@@ -324,11 +310,10 @@ def demo() -> None:
         DEMO_TENANT_NAME,
         seed_demo,
     )
-    from kikan.residents.demo import register as register_residents
 
-    register_residents(load_keyring(_settings()))
+    seeders = demo_seeders()
     with out.status("デモデータを登録しています…"):
-        result = seed_demo(_db())
+        result = seed_demo(_db(), seeders, keyring=load_keyring(_settings()))
     if result.created:
         out.print(f"[green]✓[/] デモ団体 {DEMO_TENANT} {DEMO_TENANT_NAME} を登録しました。")
         for name, count in result.extra.items():

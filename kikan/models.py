@@ -1,20 +1,15 @@
 """Every module's tables, imported so that Alembic and the metadata checks see all of them.
 
-The composition root for persistence: only this module, `kikan.app` and the CLI know every module.
+The composition root for persistence: the platform's and the UI shell's tables, then each
+registered module's stores (`ModuleDescriptor.stores`, in registry order).
 """
 
-from kikan.linkage import store as linkage_store
-from kikan.migration import store as migration_store
+from importlib import import_module
+
+from kikan.modules import store_modules
 from kikan.platform import store as platform_store
-from kikan.residents import store as residents_store
-from kikan.seal import store as seal_store
 from kikan.web import store as web_store
 
-__all__ = [
-    "linkage_store",
-    "migration_store",
-    "platform_store",
-    "residents_store",
-    "seal_store",
-    "web_store",
-]
+STORES = [platform_store, web_store, *map(import_module, store_modules())]
+
+__all__ = ["STORES", "platform_store", "web_store"]

@@ -36,6 +36,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import select, update
 
 from kikan.linkage import domain
+from kikan.linkage.settings import LinkageSettings
 from kikan.linkage.store import LinkagePushPositionRow
 from kikan.platform import audit, tenancy
 from kikan.platform.db import utcnow
@@ -296,12 +297,14 @@ def config_from_settings(settings: Settings) -> PushConfig | None:
 
 
 @contextlib.asynccontextmanager
-async def background(db: Database, settings: Settings) -> AsyncIterator[None]:
+async def background(
+    db: Database, settings: Settings, linkage: LinkageSettings
+) -> AsyncIterator[None]:
     """The relay as a background task of the server, when KIKAN_NATS_URL is set (and
     KIKAN_LINKAGE_PUSH_IN_SERVER is not false). Several workers may each run one: positions
     only move forward and the stream de-duplicates, so that is safe, if wasteful."""
     config = config_from_settings(settings)
-    if config is None or not settings.linkage_push_in_server:
+    if config is None or not linkage.push_in_server:
         yield
         return
     stop = asyncio.Event()

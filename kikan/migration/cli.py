@@ -1,7 +1,8 @@
 """`kikan synth` and `kikan import legacy`.
 
-The commands are registered by the `kikan` CLI (`import_app` as "import", `register(app)` adds
-"synth"). Shared CLI helpers come from `kikan.platform.console`.
+The module's descriptor (`kikan.migration.module`) names `import_app` as "import" and
+`synth_command` as "synth"; the `kikan` CLI adds them from the registry. Shared CLI helpers
+come from `kikan.platform.console`.
 """
 
 from __future__ import annotations
@@ -283,9 +284,4 @@ def synth_command(
         )
 
 
-def register(app: typer.Typer) -> None:
-    """Add the top-level `synth` verb to the `kikan` CLI."""
-    app.command("synth")(synth_command)
-
-
-__all__ = ["import_app", "register", "synth_command"]
+__all__ = ["import_app", "synth_command"]

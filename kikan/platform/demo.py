@@ -2,18 +2,21 @@
 
 日和市 (架空県) uses the unassigned prefecture number 99, so its 団体コード 992011 (check digit
 valid) cannot collide with a real municipality. Business modules add their own demo data (the
-residents module adds ≈1,000 residents through its use cases) by registering a seeder here.
+residents module adds ≈1,000 residents through its use cases): each module's descriptor names
+its seeders and the composition root (`kikan demo`) passes them to `seed_demo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 from sqlalchemy import select
 
 from kikan.platform import audit, auth, tenancy
+from kikan.platform.crypto import KeyRing
+from kikan.platform.modules import DemoSeed
 from kikan.platform.store import HostOperatorRow
 from kikan.platform.uow import Database, Scope
 
@@ -32,14 +35,6 @@ DEMO_STAFF: dict[str, tuple[str, str, list[str]]] = {
     "kansa": ("監査 四子", "監査委員事務局", [auth.Role.AUDITOR]),
 }
 
-SEEDER = Callable[[Database, str], int]
-_seeders: list[tuple[str, SEEDER]] = []
-
-
-def register_seeder(name: str, seeder: SEEDER) -> None:
-    """Modules add demo data through their own use cases; called after the platform seed."""
-    _seeders.append((name, seeder))
-
 
 @dataclass
 class DemoResult:
@@ -53,8 +48,13 @@ def demo_seal_png() -> bytes:
     return resources.files("kikan.platform").joinpath("data/demo_seal.png").read_bytes()
 
 
-def seed_demo(db: Database) -> DemoResult:
-    """Create the demo tenant, its staff per role and a host operator. Idempotent."""
+def seed_demo(
+    db: Database,
+    seeders: Sequence[tuple[str, DemoSeed]] = (),
+    keyring: KeyRing | None = None,
+) -> DemoResult:
+    """Create the demo tenant, its staff per role and a host operator, then run the modules'
+    seeders (label, seed) in order. Idempotent: nothing runs for an existing demo tenant."""
     actor = audit.Actor(kind="system", id="kikan-demo")
     with db.unit_of_work(Scope.host()) as uow:
         if tenancy.tenant_exists(uow, DEMO_TENANT):
@@ -89,5 +89,5 @@ def seed_demo(db: Database) -> DemoResult:
                 password=DEMO_PASSWORD,
             )
         uow.commit()
-    extra = {name: seeder(db, DEMO_TENANT) for name, seeder in _seeders}
+    extra = {label: seed(db, DEMO_TENANT, keyring) for label, seed in seeders}
     return DemoResult(True, DEMO_TENANT, list(DEMO_STAFF), extra)

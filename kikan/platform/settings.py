@@ -87,18 +87,6 @@ class Settings(BaseSettings):
         default="kikan", description="NATS subjects are <prefix>.<団体コード>.<topic>"
     )
     nats_stream: str = Field(default="KIKAN_LINKAGE", description="JetStream stream name")
-    linkage_push_in_server: bool = Field(
-        default=True,
-        description="With nats_url set, `kikan serve` also runs the push relay in the background "
-        "(set false when a separate `kikan linkage push` worker does it).",
-    )
-    seal_sync_interval: float | None = Field(
-        default=None,
-        description="印鑑登録: seconds between background 宛名 syncs (unset: off)",
-    )
-    seal_linkage_url: str = Field(
-        default="", description="印鑑登録: linkage API base URL overriding the stored one"
-    )
 
     @property
     def engine_options(self) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from sqlalchemy import func, select
 from kikan.calendar import RegisterDate, format_wareki
 from kikan.platform import audit
 from kikan.platform.crypto import KeyRing
-from kikan.platform.demo import register_seeder
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
@@ -1240,10 +1239,20 @@ def seed_residents(
     return int(active or 0)
 
 
-def register(keyring: KeyRing | None = None) -> None:
-    """Add the residents to `kikan demo`. Call once from the composition root (the CLI)."""
-    register_seeder("住民", lambda db, tenant: seed_residents(db, tenant, keyring=keyring))
-    register_seeder("証明書設定", seed_certificate_settings)
+def seed_demo_residents(db: Database, tenant: str, keyring: KeyRing | None) -> int:
+    """`kikan demo`'s residents (the module descriptor names this seeder)."""
+    return seed_residents(db, tenant, keyring=keyring)
 
 
-__all__: Sequence[str] = ["BASE_DATE", "plan_households", "register", "seed_residents"]
+def seed_demo_certificate_settings(db: Database, tenant: str, keyring: KeyRing | None) -> int:
+    """`kikan demo`'s certificate settings (the module descriptor names this seeder)."""
+    return seed_certificate_settings(db, tenant)
+
+
+__all__: Sequence[str] = [
+    "BASE_DATE",
+    "plan_households",
+    "seed_demo_certificate_settings",
+    "seed_demo_residents",
+    "seed_residents",
+]

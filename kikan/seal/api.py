@@ -21,10 +21,11 @@ from pydantic import BaseModel, Field
 from kikan.platform import audit, auth
 from kikan.platform.api import DbDep, StaffDep, client_place, client_terminal
 from kikan.platform.errors import InvalidInput
-from kikan.platform.settings import Settings
+from kikan.platform.modules import settings_for
 from kikan.platform.types import Base64Image, Chars, Id, ItemClass
 from kikan.platform.uow import Database
 from kikan.seal import domain, service
+from kikan.seal.settings import SealSettings
 from kikan.seal.store import SealRegistrationRow
 from kikan.seal.sync import sync_forever
 
@@ -37,13 +38,11 @@ READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """KIKAN_SEAL_SYNC_INTERVAL set: pull the 宛名 in the background while the server runs."""
-    settings: Settings | None = getattr(app.state, "settings", None)
+    settings = settings_for(app.state, SealSettings)
     task: asyncio.Task[None] | None = None
-    if settings is not None and settings.seal_sync_interval:
+    if settings.sync_interval:
         task = asyncio.create_task(
-            sync_forever(
-                app.state.db, settings.seal_sync_interval, settings.seal_linkage_url or None
-            )
+            sync_forever(app.state.db, settings.sync_interval, settings.linkage_url or None)
         )
     try:
         yield

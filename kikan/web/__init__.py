@@ -8,6 +8,8 @@ of counter transaction times.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -15,16 +17,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kikan.platform.api import SESSION_COOKIE
+from kikan.platform.modules import NavItem
 from kikan.web import pages, shell
 from kikan.web.pages import router
 
 STATIC_URL = "/ui/static"
 
 
-def install(app: FastAPI) -> None:
-    """Mount the static files and answer the shell's page signals (login redirect, 403 page).
+def install(app: FastAPI, nav: Iterable[NavItem] = (), template_dirs: Iterable[Path] = ()) -> None:
+    """Mount the static files, build the pages' navigation and templates from what the modules
+    declare, and answer the shell's page signals (login redirect, 403 page).
 
-    Called by the composition root; the API keeps its problem+json handlers."""
+    Called by the composition root with the registry's entries; the API keeps its
+    problem+json handlers."""
+    app.state.ui = shell.build_ui([*pages.NAV, *nav], template_dirs)
     app.mount(STATIC_URL, StaticFiles(directory=shell.HERE / "static"), name="ui-static")
 
     async def login_required(request: Request, exc: Exception) -> Response:

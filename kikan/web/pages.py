@@ -34,12 +34,15 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 AUDIT_ROLES = (auth.Role.AUDITOR, auth.Role.SYSADMIN)
 BPR_ROLES = (auth.Role.APPROVER, auth.Role.SYSADMIN, auth.Role.AUDITOR)
 
-shell.add_nav(NavItem("ホーム", "/ui/", accesskey="h", order=0))
-shell.add_nav(NavItem("アクセスログ", "/ui/audit", roles=AUDIT_ROLES, accesskey="l", order=80))
-shell.add_nav(NavItem("窓口処理時間", "/ui/bpr", roles=BPR_ROLES, accesskey="t", order=85))
-shell.add_nav(NavItem("団体一覧・切替", "/ui/operator", roles=("operator",), accesskey="o"))
-shell.add_nav(
-    NavItem("アクセスログ検証", "/ui/operator/audit", roles=("operator",), accesskey="l", order=101)
+#: the shell's own navigation; modules declare theirs in their descriptors (kikan.modules)
+NAV = (
+    NavItem("ホーム", "/ui/", accesskey="h", order=0),
+    NavItem("アクセスログ", "/ui/audit", roles=AUDIT_ROLES, accesskey="l", order=80),
+    NavItem("窓口処理時間", "/ui/bpr", roles=BPR_ROLES, accesskey="t", order=85),
+    NavItem("団体一覧・切替", "/ui/operator", roles=("operator",), accesskey="o"),
+    NavItem(
+        "アクセスログ検証", "/ui/operator/audit", roles=("operator",), accesskey="l", order=101
+    ),
 )
 
 

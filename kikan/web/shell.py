@@ -1,7 +1,7 @@
 """What every page shares: templates, navigation, the signed-in user, CSRF, timings, errors.
 
 Why a module of its own: business modules build their pages on these helpers (`page_user`,
-`render`, `add_templates`, `add_nav`, `start_timing`/`finish_timing`) and never on each other, and
+`render`, `start_timing`/`finish_timing`) and never on each other, and
 the shell itself imports no business module (import-linter contract).
 
 Authentication is the platform's: the UI logs in with `auth.login(kind="cookie")`, keeps the
@@ -42,6 +42,7 @@ from kikan.platform.api import (
 )
 from kikan.platform.db import HOST_SCOPE, utcnow
 from kikan.platform.errors import Forbidden, InvalidInput, Unauthenticated
+from kikan.platform.modules import NavItem
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.web.store import CounterTimingRow
@@ -53,17 +54,6 @@ TENANT_COOKIE = "kikan_operator_tenant"
 HERE = Path(__file__).resolve().parent
 
 # ---------------------------------------------------------------- templates
-
-
-_template_dirs: list[Path] = [HERE / "templates"]
-_env: dict[str, jinja2.Environment] = {}
-
-
-def add_templates(path: Path) -> None:
-    """A module contributes its template directory (module templates extend `base.html`)."""
-    if path not in _template_dirs:
-        _template_dirs.append(path)
-        _env.clear()
 
 
 def jdate(value: Any) -> str:
@@ -94,50 +84,59 @@ def _register_date(value: str) -> str:
         return value
 
 
-def environment() -> jinja2.Environment:
-    """The shared Jinja environment (built once, rebuilt when a module adds templates)."""
-    if "env" not in _env:
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(p) for p in _template_dirs]),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        env.filters["jdate"] = jdate
-        env.filters["regdate"] = _register_date
-        env.filters["urlquote"] = lambda s: quote(str(s), safe="")
-        _env["env"] = env
-    return _env["env"]
+def environment(template_dirs: Iterable[Path] = ()) -> jinja2.Environment:
+    """A Jinja environment over the shell's templates and the modules' directories (module
+    templates extend `base.html`)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(HERE / "templates"), *map(str, template_dirs)]),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["jdate"] = jdate
+    env.filters["regdate"] = _register_date
+    env.filters["urlquote"] = lambda s: quote(str(s), safe="")
+    return env
 
 
 # ---------------------------------------------------------------- navigation
 
 
 @dataclass(frozen=True)
-class NavItem:
-    """One entry of the global navigation. `roles` empty = every staff member; "operator" =
-    host operators. `accesskey` is shown on screen next to the label (spec 2.3.2)."""
+class Ui:
+    """The pages' shared configuration, built once per application by the composition root
+    from the module registry (`kikan.web.install`): no module registers itself on import."""
 
-    label: str
-    href: str
-    roles: tuple[str, ...] = ()
-    accesskey: str = ""
-    order: int = 100
+    nav: tuple[NavItem, ...]
+    env: jinja2.Environment
 
 
-_nav: list[NavItem] = []
+def build_ui(nav: Iterable[NavItem] = (), template_dirs: Iterable[Path] = ()) -> Ui:
+    """Navigation in (order, href) order, one entry per href (the first declared wins)."""
+    unique: dict[str, NavItem] = {}
+    for item in nav:
+        unique.setdefault(item.href, item)
+    ordered = sorted(unique.values(), key=lambda n: (n.order, n.href))
+    return Ui(tuple(ordered), environment(template_dirs))
 
 
-def add_nav(item: NavItem) -> None:
-    if all(n.href != item.href for n in _nav):
-        _nav.append(item)
-        _nav.sort(key=lambda n: (n.order, n.href))
+_shell_only: list[Ui] = []
 
 
-def nav_for(principal: auth.Principal) -> list[NavItem]:
+def ui_of(request: Request) -> Ui:
+    """The application's UI; an application without `kikan.web.install` gets the shell alone."""
+    ui = getattr(request.app.state, "ui", None)
+    if isinstance(ui, Ui):
+        return ui
+    if not _shell_only:
+        _shell_only.append(build_ui())
+    return _shell_only[0]
+
+
+def nav_for(nav: Iterable[NavItem], principal: auth.Principal) -> list[NavItem]:
     out = []
-    for item in _nav:
+    for item in nav:
         if principal.kind == "operator":
             if "operator" in item.roles:
                 out.append(item)
@@ -295,11 +294,12 @@ def render(
 ) -> HTMLResponse:
     """Render a page (or, for htmx requests of a fragment template, just the fragment)."""
     principal = user.principal if user else None
+    ui = ui_of(request)
     ctx = {
         "request": request,
         "user": user,
         "principal": principal,
-        "nav": nav_for(principal) if principal else [],
+        "nav": nav_for(ui.nav, principal) if principal else [],
         "csrf_token": user.csrf_token if user else "",
         "csrf_field": CSRF_FIELD,
         "role_labels": [auth.role_label(r) for r in sorted(principal.roles)] if principal else [],
@@ -308,7 +308,7 @@ def render(
         "now": datetime.now(UTC),
         **context,
     }
-    html = environment().get_template(template).render(ctx)
+    html = ui.env.get_template(template).render(ctx)
     return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
 
 
@@ -371,9 +371,9 @@ __all__ = [
     "NavItem",
     "PageForbidden",
     "PageUser",
+    "Ui",
     "UserDep",
-    "add_nav",
-    "add_templates",
+    "build_ui",
     "environment",
     "finish_timing",
     "form_data",
@@ -389,4 +389,5 @@ __all__ = [
     "roles_text",
     "run_in_threadpool",
     "start_timing",
+    "ui_of",
 ]

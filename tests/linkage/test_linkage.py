@@ -239,7 +239,7 @@ def test_full_providers_are_registered_by_name() -> None:
         service.register_full_provider(
             "nothing", lambda uow, *, after, limit: [], records=lambda uow, keys: [], resource="x"
         )
-    from kikan.app import register_linkage_providers
+    from kikan.modules import register_linkage_providers
 
     register_linkage_providers()
     group = service.full_provider("residents.changed")

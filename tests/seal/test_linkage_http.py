@@ -386,12 +386,18 @@ def test_support_measure_before_the_first_sync_is_honoured(office: Office, db: D
 def test_background_sync_in_the_server(db: Database, settings: Settings) -> None:
     """KIKAN_SEAL_SYNC_INTERVAL: the server pulls by itself; a 転出 ends the registration."""
     from kikan.app import create_app
+    from kikan.seal.settings import SealSettings
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    live = settings.model_copy(update={"seal_sync_interval": 0.2, "seal_linkage_url": base})
+    live = SealSettings(sync_interval=0.2, linkage_url=base)
     srv = uvicorn.Server(
-        uvicorn.Config(create_app(live, db), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, db, module_settings=[live]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

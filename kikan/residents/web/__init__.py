@@ -2,19 +2,15 @@
 
 Why a package inside the module: the pages call `kikan.residents.service` (the same use cases and
 rules as the API) and build on the UI shell (`kikan.web.shell`); the shell knows nothing of them.
-The composition root includes `router`.
+The composition root includes `router`, the navigation (`NAV` of each area) and the templates
+as the module's descriptor (`kikan.residents.module`) declares them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter
 
 from kikan.residents.web import certificates, entry, issuances, it, reads
-from kikan.web import shell
-
-shell.add_templates(Path(__file__).resolve().parent / "templates")
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 for _area in (reads, entry, certificates, issuances, it):

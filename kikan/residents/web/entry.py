@@ -53,9 +53,7 @@ from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, NavItem, UserDep
 
 router = APIRouter()
-shell.add_nav(
-    NavItem("転入届", "/ui/residents/entry/move-in", roles=WRITE_ROLES, accesskey="n", order=20)
-)
+NAV = NavItem("転入届", "/ui/residents/entry/move-in", roles=WRITE_ROLES, accesskey="n", order=20)
 FOLLOWUPS = Path(__file__).resolve().parent / "followups.toml"
 MAX_MEMBERS = 10
 

@@ -42,9 +42,11 @@ STATUS_LABELS = {
     "no_requirement": "必須要件なし",
 }
 
-shell.add_nav(NavItem("標準データ出力", "/ui/it/export", roles=IT_ROLES, accesskey="e", order=70))
-shell.add_nav(NavItem("適合性検査", "/ui/it/conformance", roles=IT_ROLES, accesskey="c", order=71))
-shell.add_nav(NavItem("機能ID対応表", "/ui/it/functions", roles=MAP_ROLES, accesskey="f", order=90))
+NAV = (
+    NavItem("標準データ出力", "/ui/it/export", roles=IT_ROLES, accesskey="e", order=70),
+    NavItem("適合性検査", "/ui/it/conformance", roles=IT_ROLES, accesskey="c", order=71),
+    NavItem("機能ID対応表", "/ui/it/functions", roles=MAP_ROLES, accesskey="f", order=90),
+)
 
 
 @router.get("/it/export", response_class=HTMLResponse)

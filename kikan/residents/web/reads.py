@@ -25,7 +25,7 @@ from kikan.web.shell import DbDep, FormDep, NavItem, UserDep
 from kikan.web.store import SearchHistoryRow
 
 router = APIRouter()
-shell.add_nav(NavItem("住民検索", "/ui/residents", roles=READ_ROLES, accesskey="s", order=10))
+NAV = NavItem("住民検索", "/ui/residents", roles=READ_ROLES, accesskey="s", order=10)
 
 HISTORY_KEEP = 10
 CRITERIA = ("name", "birth_date", "address", "atena_number")

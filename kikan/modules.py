@@ -1,0 +1,104 @@
+"""The module registry: the one list of modules the application, the CLI, the model metadata and
+the demo iterate (ADR 0011).
+
+Adding a module = writing its `module.py` descriptor and naming it here (and in the import-linter
+independence contract when it is a business module; tests/test_module_registry.py checks both).
+Order matters: it is the order of routers (the OpenAPI document), verbs, navigation ties and
+demo seeders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import typer
+from fastapi import APIRouter, FastAPI
+
+from kikan.linkage import service as linkage_service
+from kikan.linkage.module import MODULE as LINKAGE
+from kikan.migration.module import MODULE as MIGRATION
+from kikan.platform.modules import DemoSeed, ModuleDescriptor, NavItem, resolve
+from kikan.residents.module import MODULE as RESIDENTS
+from kikan.seal.module import MODULE as SEAL
+
+MODULES: tuple[ModuleDescriptor, ...] = (RESIDENTS, LINKAGE, SEAL, MIGRATION)
+
+
+def business_modules() -> tuple[ModuleDescriptor, ...]:
+    """The 業務 (with a 業務コード); the others are services they share."""
+    return tuple(m for m in MODULES if m.is_business)
+
+
+def _router(ref: str) -> APIRouter:
+    router = resolve(ref)
+    if not isinstance(router, APIRouter):
+        raise TypeError(f"{ref} is not an APIRouter")
+    return router
+
+
+def include_api_routers(app: FastAPI, modules: Iterable[ModuleDescriptor] = MODULES) -> None:
+    for module in modules:
+        for ref in module.api_routers:
+            app.include_router(_router(ref))
+
+
+def include_ui_routers(app: FastAPI, modules: Iterable[ModuleDescriptor] = MODULES) -> None:
+    for module in modules:
+        for ref in module.ui_routers:
+            app.include_router(_router(ref))
+
+
+def nav_items(modules: Iterable[ModuleDescriptor] = MODULES) -> list[NavItem]:
+    return [item for module in modules for item in module.nav_items()]
+
+
+def template_dirs(modules: Iterable[ModuleDescriptor] = MODULES) -> list[Path]:
+    return [path for module in modules for path in module.template_dirs()]
+
+
+def register_linkage_providers(modules: Iterable[ModuleDescriptor] = MODULES) -> None:
+    """What each module publishes to 庁内データ連携 (the linkage layer cannot import modules)."""
+    for module in modules:
+        for provider in module.linkage_providers:
+            linkage_service.register_full_provider(
+                provider.data_group,
+                resolve(provider.page),
+                records=resolve(provider.records),
+                resource=provider.resource,
+            )
+
+
+def install_cli(app: typer.Typer, modules: Iterable[ModuleDescriptor] = MODULES) -> None:
+    """Each module's verbs: a typer sub-app becomes a group, a function a command."""
+    for module in modules:
+        for verb in module.cli:
+            target = resolve(verb.target)
+            if isinstance(target, typer.Typer):
+                app.add_typer(target, name=verb.name)
+            elif callable(target):
+                app.command(verb.name)(target)
+            else:
+                raise TypeError(f"{verb.target} is neither a typer app nor a function")
+
+
+def demo_seeders(modules: Iterable[ModuleDescriptor] = MODULES) -> list[tuple[str, DemoSeed]]:
+    return [(s.label, resolve(s.seed)) for module in modules for s in module.demo_seeders]
+
+
+def store_modules(modules: Iterable[ModuleDescriptor] = MODULES) -> list[str]:
+    return [store for module in modules for store in module.stores]
+
+
+__all__ = [
+    "MODULES",
+    "business_modules",
+    "demo_seeders",
+    "include_api_routers",
+    "include_ui_routers",
+    "install_cli",
+    "nav_items",
+    "register_linkage_providers",
+    "store_modules",
+    "template_dirs",
+]

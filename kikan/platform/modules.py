@@ -1,0 +1,174 @@
+"""The module protocol: what a business module (or a service) hands the composition root.
+
+Why one descriptor per module: before it, a module was wired in four ways (router includes in
+`kikan.app`, verbs in `kikan.cli`, import-time `add_nav`/`add_templates`/`register_seeder`,
+hand edits in `kikan.models`). Now each module exports exactly one `ModuleDescriptor` (as
+`MODULE` in `<package>/module.py`) and the composition root (`kikan.modules.MODULES`) iterates
+them. Nothing registers itself on import.
+
+Why references are text (`"package.module:attribute"`): the CLI imports every descriptor to
+build `kikan --help`; naming a router or a settings class must not import FastAPI or the
+module's pages. `resolve` imports a reference when the application, the CLI or the demo needs
+it, and tests/test_module_registry.py resolves every one, so a typo fails there, not in
+production. The platform knows no module by name: it only defines the shape (ADR 0011).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib import import_module, resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic_settings import BaseSettings
+
+if TYPE_CHECKING:
+    from kikan.platform.crypto import KeyRing
+    from kikan.platform.uow import Database
+
+#: "package.module:attribute", imported only when needed (see `resolve`)
+Ref = str
+
+#: adds demo data to the demo tenant through the module's own use cases; returns a count
+DemoSeed = Callable[["Database", str, "KeyRing | None"], int]
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the global navigation. `roles` empty = every staff member; "operator" =
+    host operators. `accesskey` is shown on screen next to the label (spec 2.3.2)."""
+
+    label: str
+    href: str
+    roles: tuple[str, ...] = ()
+    accesskey: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CliVerb:
+    """A top-level `kikan` verb: `target` is a typer sub-app (a group) or a function (a command)."""
+
+    name: str
+    target: Ref
+
+
+@dataclass(frozen=True)
+class LinkageProvider:
+    """A 全件 (連携区分 1) data group the module publishes to 庁内データ連携: the linkage layer
+    cannot import modules, so the composition root registers these with it."""
+
+    data_group: str
+    resource: str
+    page: Ref
+    records: Ref
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """Demo data of one kind (`label` is printed by `kikan demo` with the count)."""
+
+    label: str
+    seed: Ref
+
+
+@dataclass(frozen=True)
+class ModuleDescriptor:
+    """Everything the composition root needs to know about one module, and nothing else.
+
+    `gyomu_code` is the 業務コード of the national standard (e.g. "001" 住民記録); a package
+    without one is a *service* that modules share (庁内データ連携, 移行) rather than a 業務.
+    """
+
+    name: str
+    title: str
+    package: str
+    gyomu_code: str | None = None
+    api_routers: tuple[Ref, ...] = ()
+    ui_routers: tuple[Ref, ...] = ()
+    #: each resolves to one NavItem or an iterable of them (declared next to their pages)
+    nav: tuple[Ref, ...] = ()
+    #: template directories relative to `package` (module templates extend `base.html`)
+    templates: tuple[str, ...] = ()
+    cli: tuple[CliVerb, ...] = ()
+    #: modules defining ORM tables, imported for the metadata (Alembic, checks)
+    stores: tuple[str, ...] = ()
+    #: a pydantic-settings class with the `KIKAN_<MODULE>_` prefix
+    settings: Ref | None = None
+    linkage_providers: tuple[LinkageProvider, ...] = ()
+    demo_seeders: tuple[DemoSeeder, ...] = ()
+
+    @property
+    def is_business(self) -> bool:
+        return self.gyomu_code is not None
+
+    def template_dirs(self) -> list[Path]:
+        root = resources.files(self.package)
+        return [Path(str(root.joinpath(t))) for t in self.templates]
+
+    def nav_items(self) -> list[NavItem]:
+        items: list[NavItem] = []
+        for ref in self.nav:
+            found = resolve(ref)
+            group = [found] if isinstance(found, NavItem) else list(found)
+            if not all(isinstance(i, NavItem) for i in group):
+                raise TypeError(f"{ref} is not a NavItem or an iterable of NavItem")
+            items.extend(group)
+        return items
+
+    def settings_class(self) -> type[BaseSettings] | None:
+        if self.settings is None:
+            return None
+        cls = resolve(self.settings)
+        if not (isinstance(cls, type) and issubclass(cls, BaseSettings)):
+            raise TypeError(f"{self.settings} is not a pydantic-settings class")
+        return cls
+
+
+def resolve(ref: Ref) -> Any:
+    """Import `"package.module:attribute"` and return the attribute."""
+    module_name, sep, attribute = ref.partition(":")
+    if not sep or not attribute:
+        raise ValueError(f"{ref!r} is not 'package.module:attribute'")
+    target: Any = import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def build_settings(
+    modules: Iterable[ModuleDescriptor], overrides: Iterable[BaseSettings] = ()
+) -> dict[type[BaseSettings], BaseSettings]:
+    """Each module's settings, read from the environment unless a caller (a test) gives one."""
+    given = {type(s): s for s in overrides}
+    out: dict[type[BaseSettings], BaseSettings] = {}
+    for module in modules:
+        cls = module.settings_class()
+        if cls is not None:
+            out[cls] = given.get(cls) or cls()
+    return out
+
+
+def settings_for(state: Any, cls: type[S]) -> S:
+    """A module's settings as the application was built with (`app.state.module_settings`);
+    read from the environment when the module runs outside such an application."""
+    known: Mapping[type[BaseSettings], BaseSettings] = getattr(state, "module_settings", {})
+    found = known.get(cls)
+    return found if isinstance(found, cls) else cls()
+
+
+__all__ = [
+    "CliVerb",
+    "DemoSeed",
+    "DemoSeeder",
+    "LinkageProvider",
+    "ModuleDescriptor",
+    "NavItem",
+    "Ref",
+    "build_settings",
+    "resolve",
+    "settings_for",
+]

@@ -1,0 +1,16 @@
+"""印鑑登録 (業務コード 002) as the composition root sees it: one descriptor, nothing imported."""
+
+from __future__ import annotations
+
+from kikan.platform.modules import CliVerb, ModuleDescriptor
+
+MODULE = ModuleDescriptor(
+    name="seal",
+    title="印鑑登録",
+    package="kikan.seal",
+    gyomu_code="002",
+    api_routers=("kikan.seal.api:router",),
+    cli=(CliVerb("seal", "kikan.seal.cli:seal_app"),),
+    stores=("kikan.seal.store",),
+    settings="kikan.seal.settings:SealSettings",
+)
