@@ -35,6 +35,7 @@ def next_values(uow: UnitOfWork, name: str, count: int = 1) -> list[int]:
         row = uow.session.scalars(stmt).one()
     first = row.last_value + 1
     row.last_value += count
+    # written now: callers go on with Core or driver-level writes (COPY) that do not autoflush
     uow.session.flush()
     return list(range(first, first + count))
 

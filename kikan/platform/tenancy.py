@@ -89,6 +89,7 @@ def create_tenant(
         active=True,
     )
     uow.session.add(row)
+    # the tenant row first: the audit record and every later row refer to it (foreign key)
     uow.session.flush()
     audit.append(
         uow,

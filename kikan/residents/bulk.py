@@ -546,6 +546,7 @@ def reserve_numbers(uow: UnitOfWork, *, atena_serial: int = 0, household_serial:
                 pass  # created concurrently; lock the winner's row
             row = uow.session.scalars(stmt).one()
         row.last_value = max(row.last_value, serial)
+    # written now: the batches that follow go in through the driver's cursor (COPY), no autoflush
     uow.session.flush()
 
 
@@ -685,8 +686,8 @@ def load_prepared(
     _write(uow, NameKeyRow.__table__, _KEY_COLS, rows.keys)  # type: ignore[arg-type]
     if rows.measures:
         uow.session.add_all(rows.measures)
-        uow.session.flush()
     _announce(uow, ctx, result, rows, label=label, reason=reason)
+    # written before the next batch goes in through the driver's cursor (COPY), no autoflush
     uow.session.flush()
     return result
 

@@ -629,6 +629,7 @@ def register_honnin_tsuuchi(
         created_by=ctx.actor.id,
     )
     uow.session.add(row)
+    # the registration's id goes into the audit record
     uow.session.flush()
     audit.append(
         uow,

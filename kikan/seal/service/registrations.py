@@ -97,6 +97,7 @@ def register(
             "登録を変えるには、廃止届の後に改めて申請してください。",
             slug="seal-already-registered",
         )
+    # an expired registration gives up active_atena (unique index) before the new one claims it
     uow.session.flush()
     immediate = method is Method.IMMEDIATE
     code = None if immediate else secrets.token_hex(5).upper()
@@ -120,7 +121,7 @@ def register(
         created_by=actor.id,
     )
     uow.session.add(reg)
-    try:
+    try:  # the unique index on active_atena answers a concurrent registration here
         uow.session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same person won
         raise ConcurrentUpdate(
