@@ -81,7 +81,7 @@ def issue_certificate(
         issue_date=today,
         certifier_title=_certifier_title(tenant),
         certifier_name=tenant.mayor_name,
-        official_seal_png=tenancy.seal_image(uow, uow.tenant),
+        official_seal_png=tenancy.official_seal_image(uow, uow.tenant),
     )
     result = certificate.render_certificate(doc)
     pdf = result.pdf
