@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 from benchmarks.runner import Benchmark, Case
 from kikan.forms import fonts as forms_fonts
 from kikan.forms import render
-from kikan.forms.seal import draw_seal
+from kikan.forms.official_seal import draw_official_seal
 from kikan.platform import audit, auth, tenancy
 from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
@@ -167,7 +167,7 @@ def main() -> None:
         with owner_db.unit_of_work(Scope.host()) as uow:
             tenancy.create_tenant(
                 uow, ACTOR, code=TENANT, name="日和市", prefecture="架空県", mayor_name="髙橋 一郎",
-                seal_png=draw_seal("日和市長之印"),
+                seal_png=draw_official_seal("日和市長之印"),
             )  # fmt: skip
             uow.commit()
         owner_db.dispose()

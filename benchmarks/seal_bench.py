@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import text
 
 from benchmarks.runner import Benchmark, Case
+from benchmarks.seal_data import png, record
 from kikan.forms import render
 from kikan.platform import audit, auth, tenancy
 from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 from kikan.seal import certificate, domain, service
-from tests.seal.conftest import png, record
 
 TENANT = "992011"
 ACTOR = audit.Actor(kind="staff", id="madoguchi", terminal="PC-01")
@@ -108,7 +108,7 @@ def main() -> None:
 
         live = [c for c in cards[struck:] if c][: max(1, certs)]
         doc = certificate.document(
-            person=rows[0], registration_number=1, birth_display="昭和55年4月1日",
+            person=rows[0], impression=image, registration_number=1, birth_display="昭和55年4月1日",
             address="架空県日和市松町一丁目1番地", issue_number=f"{TENANT}-2026-0000001",
             issue_date=date(2026, 11, 24), certifier_title="架空県日和市長",
             certifier_name="日和 一郎", official_seal_png=None,

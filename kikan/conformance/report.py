@@ -90,10 +90,6 @@ class CheckReport:
         """0 when conforming, 1 when any error was found."""
         return 0 if self.ok else 1
 
-    def rule_counts(self) -> Counter[tuple[str, Severity]]:
-        """Detailed findings per (rule, severity), for summaries and tests."""
-        return Counter((f.rule, f.severity) for f in self.findings)
-
 
 class Collector:
     """Collects findings with the per-(file, rule) cap and keeps exact counts."""

@@ -173,11 +173,11 @@ def residents_rows(
         rng = _rng(seed + 2)
         group = lay.group("person")
         for household, person, zokugara in people():
-            atena, setai = numbers(household, person)
+            atena, household_number = numbers(household, person)
             kind = "2" if rng.random() < 0.05 else "1"
             fixed = {
                 "atena_number": atena,
-                "household_number": setai,
+                "household_number": household_number,
                 "zokugara_code": zokugara,
                 "zokugara": from_code(zokugara).display,
                 "status": "10",
@@ -199,8 +199,8 @@ def residents_rows(
         rng = _rng(seed + 4)
         group = lay.group("history")
         for household, person, _z in people():
-            atena, setai = numbers(household, person)
-            fixed = {"atena_number": atena, "household_number": setai, "history_no": "1"}
+            atena, household_number = numbers(household, person)
+            fixed = {"atena_number": atena, "household_number": household_number, "history_no": "1"}
             yield sample_row(group, rng, fill=fill, fixed=fixed)
 
     def support_rows() -> Iterator[dict[str, str]]:

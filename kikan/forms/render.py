@@ -288,9 +288,9 @@ class _Renderer:
             self.draw_box(spec.notice, cert.notice, "certification.notice", "公印文言",
                           x0=x0, y0=top)  # fmt: skip
         if cert.seal_png is not None and fit.lines:
-            self.draw_seal(cert.seal_png, spec.certifier, fit, x0, top)
+            self.draw_official_seal(cert.seal_png, spec.certifier, fit, x0, top)
 
-    def draw_seal(self, png: bytes, box: Box, fit: Fit, x0: float, top: float) -> None:
+    def draw_official_seal(self, png: bytes, box: Box, fit: Fit, x0: float, top: float) -> None:
         """Put the 公印 over the end of the certifier's name, as on printed certificates.
 
         The seal's left edge lies on the last character of the name (one em left of the end of the

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
 from kikan.platform import auth
-from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
 from kikan.platform.openapi import problem_responses
 from kikan.platform.types import Chars, Cursor, ItemClass

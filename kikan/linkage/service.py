@@ -330,7 +330,7 @@ def _issue(
                     expires_at=datetime.fromtimestamp(verified.exp, UTC),
                 )
             )
-            try:
+            try:  # the jti key is checked now: a jti used by a concurrent request is a replay
                 uow.session.flush()
             except IntegrityError:  # a concurrent request used the same jti
                 replay = True

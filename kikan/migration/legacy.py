@@ -23,7 +23,6 @@ from kikan.migration.records import (
     COMBINED,
     ITEMS,
     KANA_ITEMS,
-    NAME_ITEMS,
     Cleansing,
     RowReject,
     full_width_kana_text,
@@ -641,8 +640,3 @@ class Writer:
                 raise ValueError(f"{f.item} does not fit in {f.length} bytes: {len(data)}")
             line[f.start : f.start + len(data)] = data
         self.fh.write(bytes(line) + b"\r\n")
-
-
-def names_fit(mapping: Mapping) -> dict[str, int]:
-    """Byte widths of the name items (synth keeps generated names within them)."""
-    return {i: mapping.fields[i].length for i in NAME_ITEMS if i in mapping.fields}

@@ -213,6 +213,7 @@ def create_staff(
         password_hash=hash_password(password),
     )
     uow.session.add(row)
+    # the login ID (unique) is checked now: a concurrent registration fails before the audit
     uow.session.flush()
     audit.append(
         uow,
@@ -243,6 +244,7 @@ def create_operator(
         login_id=login_id, display_name=display_name, password_hash=hash_password(password)
     )
     uow.session.add(row)
+    # the login ID (unique) is checked now: a concurrent registration fails before the audit
     uow.session.flush()
     audit.append(
         uow,
@@ -482,6 +484,7 @@ def _open_session(
             expires_at=expires,
         )
     )
+    # the token hash (primary key) is checked now, before the caller audits the login
     uow.session.flush()
     return IssuedSession(token=token, csrf_token=csrf, expires_at=expires, principal=principal)
 
@@ -519,16 +522,20 @@ def authenticate(
         unknown = row is None or row.kind != kind or row.tenant_code != scope
         if not unknown:
             assert row is not None
-            principal = _check_session(
-                uow,
-                settings=settings,
-                row=row,
-                kind=kind,
-                csrf_token=csrf_token,
-                require_csrf=require_csrf,
-                terminal=terminal,
-                place=place,
-            )
+            try:
+                principal = _check_session(
+                    uow,
+                    settings=settings,
+                    row=row,
+                    kind=kind,
+                    csrf_token=csrf_token,
+                    require_csrf=require_csrf,
+                    terminal=terminal,
+                    place=place,
+                )
+            except (Unauthenticated, Forbidden):
+                uow.commit()  # the denial _check_session audited is kept: the request fails
+                raise
             uow.commit()
     if unknown:
         _audit_denial_if_tenant(db, scope, anonymous, "invalid_token")
@@ -549,7 +556,8 @@ def _check_session(
     terminal: str,
     place: str,
 ) -> Principal:
-    """Validate a found session; denials are audited in the same (committed) transaction."""
+    """Validate a found session; denials are audited in the caller's unit of work, which
+    `authenticate` commits before the denial is raised on."""
     now = utcnow()
     scope = row.tenant_code
     anonymous = audit.Actor(kind="anonymous", id="-", terminal=terminal, place=place)
@@ -562,7 +570,6 @@ def _check_session(
             kind=row.principal_kind, id=who.login_id if who else "-", terminal=terminal, place=place
         )
         audit.append(uow, actor, _session_denial("expired_session"))
-        uow.commit()
         raise Unauthenticated(
             "セッションの有効期限が切れました。もう一度ログインしてください。",
             slug="session-expired",
@@ -570,7 +577,6 @@ def _check_session(
     account = _load_account(uow, row)
     if account is None or not _usable(account, now):
         audit.append(uow, anonymous, _session_denial("account_disabled"))
-        uow.commit()
         raise Unauthenticated("このアカウントは利用できません。", slug="account-disabled")
     csrf_ok = (
         csrf_token is not None
@@ -580,7 +586,6 @@ def _check_session(
     if require_csrf and not csrf_ok:
         actor = audit.Actor(kind=row.principal_kind, id=account.login_id, terminal=terminal)
         audit.append(uow, actor, _session_denial("csrf"))
-        uow.commit()
         raise Forbidden(
             "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。",
             slug="csrf-failed",

@@ -188,6 +188,7 @@ def record(
         check_code_hash=check_code_digest(issue_number, check_code) if check_code else None,
     )
     uow.session.add(row)
+    # the issue number (unique) is checked now, before the print is audited
     uow.session.flush()
     event = audit.print_event(
         function=name or form_id,

@@ -42,7 +42,8 @@ def next_values(uow: UnitOfWork, name: str, count: int = 1) -> list[int]:
     row = _locked_row(uow, name)
     first = row.last_value + 1
     row.last_value += count
-    uow.session.flush()  # the counter row is the lock: write it before the caller uses values
+    # written now: callers go on with Core or driver-level writes (COPY) that do not autoflush
+    uow.session.flush()
     return list(range(first, first + count))
 
 

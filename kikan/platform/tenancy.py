@@ -89,6 +89,7 @@ def create_tenant(
         active=True,
     )
     uow.session.add(row)
+    # the tenant row first: the audit record and every later row refer to it (foreign key)
     uow.session.flush()
     audit.append(
         uow,
@@ -127,7 +128,7 @@ def list_tenants(uow: UnitOfWork) -> list[Tenant]:
     return [Tenant.of(r) for r in uow.session.scalars(select(TenantRow).order_by(TenantRow.code))]
 
 
-def seal_image(uow: UnitOfWork, code: str) -> bytes | None:
+def official_seal_image(uow: UnitOfWork, code: str) -> bytes | None:
     row = uow.session.get(TenantRow, code)
     return row.seal_png if row else None
 

@@ -587,11 +587,11 @@ def load_prepared(
     new_atenas = count - len(kept_atenas)
     new_homes = len(kept) - len(kept_homes)
     atenas = iter(next_values(uow, "residents.atena", new_atenas) if new_atenas else [])
-    setai = iter(next_values(uow, "residents.setai", new_homes) if new_homes else [])
+    home_serials = iter(next_values(uow, "residents.setai", new_homes) if new_homes else [])
     note = f"データ移行（{label}）"
     rows = _Rows()
     for number, ok in kept:
-        household = number or make_atena_number(next(setai), 15, item="世帯番号")
+        household = number or make_atena_number(next(home_serials), 15, item="世帯番号")
         head: str | None = None
         for p in ok:
             atena = p.atena_number or make_atena_number(next(atenas), 15)
@@ -668,8 +668,8 @@ def load_prepared(
     _write(uow, NameKeyRow.__table__, _KEY_COLS, rows.keys)  # type: ignore[arg-type]
     if rows.measures:
         uow.session.add_all(rows.measures)
-        uow.session.flush()
     _announce(uow, ctx, result, rows, label=label, reason=reason)
+    # written before the next batch goes in through the driver's cursor (COPY), no autoflush
     uow.session.flush()
     return result
 

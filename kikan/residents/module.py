@@ -13,7 +13,7 @@ MODULE = ModuleDescriptor(
     ui_routers=("kikan.residents.web:router",),
     nav=(
         "kikan.residents.web.reads:NAV",
-        "kikan.residents.web.entry:NAV",
+        "kikan.residents.web.entry.screens:NAV",
         "kikan.residents.web.it:NAV",
     ),
     templates=("web/templates",),

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
-from kikan.platform.api import DbDep, StaffDep, client_place, client_terminal
+from kikan.platform.deps import DbDep, StaffDep, client_place, client_terminal
 from kikan.platform.errors import InvalidInput
 from kikan.platform.modules import settings_for
 from kikan.platform.types import Base64Image, Chars, Id, ItemClass

@@ -131,11 +131,6 @@ def _terms() -> CodeTable:
 
 
 @cache
-def _chainable_codes() -> frozenset[str]:
-    return frozenset(e.code for e in _terms().where(chainable=True))
-
-
-@cache
 def _standalone_codes() -> frozenset[str]:
     return frozenset(e.code for e in _terms().where(chainable=False))
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from kikan.platform.api import SESSION_COOKIE
+from kikan.platform.deps import SESSION_COOKIE
 from kikan.platform.modules import NavItem
 from kikan.web import pages, shell
 from kikan.web.pages import router

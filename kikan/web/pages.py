@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from kikan.platform import audit, auth, tenancy
-from kikan.platform.api import SESSION_COOKIE, client_address, client_place, client_terminal
+from kikan.platform.deps import SESSION_COOKIE, client_address, client_place, client_terminal
 from kikan.platform.errors import KikanError, TooManyRequests
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.types import Chars, Id

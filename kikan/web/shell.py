@@ -33,14 +33,14 @@ from kikan.calendar import RegisterDate, to_wareki
 from kikan.calendar.wareki import written
 from kikan.moji.items import ItemClass, unsafe_character
 from kikan.platform import audit, auth
-from kikan.platform.api import (
+from kikan.platform.db import HOST_SCOPE, utcnow
+from kikan.platform.deps import (
     CSRF_HEADER,
     SAFE_METHODS,
     SESSION_COOKIE,
     client_place,
     client_terminal,
 )
-from kikan.platform.db import HOST_SCOPE, utcnow
 from kikan.platform.errors import Forbidden, InvalidInput, Unauthenticated
 from kikan.platform.modules import NavItem
 from kikan.platform.settings import Settings

@@ -20,21 +20,21 @@ def write_person_file(path: Path) -> None:
     group = layout("residents").group("person")
     template = sample_rows(1, fill=0.8)["person"][0]
     codes = [item.code for item in group]
-    atena_col, setai_col = codes.index("atena_number"), codes.index("household_number")
+    atena_col, household_col = codes.index("atena_number"), codes.index("household_number")
     zokugara_col, code_col = codes.index("zokugara"), codes.index("zokugara_code")
     base = [template[c] for c in codes]
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(group.header)
-        setai = ""
+        household_number = ""
         for n in range(1, ROWS + 1):
             row = list(base)
             if n % MEMBERS == 1:
-                setai = ids.make_atena_number(n, 15, item="世帯番号")
+                household_number = ids.make_atena_number(n, 15, item="世帯番号")
                 row[zokugara_col], row[code_col] = "世帯主", "01"
             else:
                 row[zokugara_col], row[code_col] = "子", "21"
-            row[atena_col], row[setai_col] = ids.make_atena_number(n, 15), setai
+            row[atena_col], row[household_col] = ids.make_atena_number(n, 15), household_number
             writer.writerow(row)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kikan.forms.seal import draw_seal
+from kikan.forms.official_seal import draw_official_seal
 from kikan.platform import audit, tenancy
 from kikan.platform.store import CertificateIssuanceRow
 from kikan.platform.uow import Database
@@ -56,7 +56,7 @@ def test_deputy_signs_within_the_period_with_their_seal(clerk: Clerk, db: Databa
     head = family_move_in(clerk)["atena_numbers"][0]
     with db.unit_of_work(clerk.tenant) as uow:
         tenancy.update_tenant_profile(
-            uow, ACTOR, code=clerk.tenant, seal_png=draw_seal("日和市長之印")
+            uow, ACTOR, code=clerk.tenant, seal_png=draw_official_seal("日和市長之印")
         )
         set_certifier(
             uow,
@@ -175,7 +175,7 @@ def test_seal_is_black_on_transparent() -> None:
 
     from PIL import Image
 
-    img = Image.open(BytesIO(draw_seal("日和市長之印"))).convert("RGBA")
+    img = Image.open(BytesIO(draw_official_seal("日和市長之印"))).convert("RGBA")
     raw = img.tobytes()
     pixels = [tuple(raw[i : i + 4]) for i in range(0, len(raw), 4)]
     colours = {px for px in pixels if px[3] > 0}
@@ -225,7 +225,7 @@ def test_certifier_settings_endpoint_needs_sysadmin_and_a_black_seal(
         "deputy_title": "副市長",
         "deputy_name": "代理 三郎",
         "deputy_from": TODAY.isoformat(),
-        "deputy_seal_png": base64.b64encode(draw_seal("日和市長職務代理者印")).decode(),
+        "deputy_seal_png": base64.b64encode(draw_official_seal("日和市長職務代理者印")).decode(),
         "notice": "この印は黒色です",
     }
     r = clerk.client.put("/api/v1/residents/certifier", json=body, headers=clerk.h)

@@ -18,6 +18,7 @@ from kikan.platform.errors import Conflict
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from kikan.seal import domain, service
+from kikan.seal.service import registrations
 from kikan.seal.store import SealHistoryRow, SealRegistrationRow, SealReviewRow
 from tests.conftest import bearer, create_staff, create_tenant
 from tests.seal.conftest import png, record
@@ -208,7 +209,7 @@ def test_second_registration_titles_say_refusal_or_race(
     assert c.register().status_code == 201
     refused = c.register(seal_text="太郎").json()
     assert refused["title"] == "現在の状態では処理できません。"
-    monkeypatch.setattr(service, "_active_of", lambda *a, **k: None)  # as if it ran concurrently
+    monkeypatch.setattr(registrations, "_active_of", lambda *a, **k: None)  # as if concurrent
     raced = c.register(seal_text="太郎")
     assert raced.status_code == 409 and raced.json()["type"].endswith("seal-already-registered")
     assert raced.json()["title"] == "他の処理と競合しました。"

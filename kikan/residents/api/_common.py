@@ -17,8 +17,8 @@ from fastapi import Header, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
-from kikan.platform.api import DbDep
 from kikan.platform.crypto import KeyRing
+from kikan.platform.deps import DbDep
 from kikan.platform.errors import InvalidInput, KikanError
 from kikan.platform.types import Chars, ItemClass, Version
 from kikan.platform.uow import UnitOfWork

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth, tenancy
-from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep
 from kikan.platform.types import Base64Image, Chars, ItemClass, LegalDate, Version
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.api._common import (

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth
-from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep
 from kikan.platform.types import (
     Chars,
     LegalDate,

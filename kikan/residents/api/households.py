@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep
 from kikan.platform.types import (
     LegalDate,
     Version,

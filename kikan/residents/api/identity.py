@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth, throttle
-from kikan.platform.api import DbDep, SettingsDep, StaffDep
+from kikan.platform.deps import DbDep, SettingsDep, StaffDep
 from kikan.platform.errors import InvalidInput, TooManyRequests
 from kikan.platform.openapi import problem_responses
 from kikan.platform.settings import Settings

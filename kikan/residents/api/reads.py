@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.calendar import RegisterDate
-from kikan.platform.api import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep
 from kikan.platform.errors import InvalidInput
 from kikan.platform.types import (
     Chars,

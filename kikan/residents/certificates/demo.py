@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kikan.forms.seal import draw_seal
+from kikan.forms.official_seal import draw_official_seal
 from kikan.platform import audit, tenancy
 from kikan.platform.uow import Database
 from kikan.residents.certificates.service import set_certifier
@@ -25,7 +25,9 @@ def seed_certificate_settings(db: Database, tenant: str) -> int:
         t = tenancy.get_tenant(uow, tenant)
         title = t.mayor_title
         office = t.name + (title[1:] if title.startswith(t.name[-1:]) else title)
-        tenancy.update_tenant_profile(uow, ACTOR, code=tenant, seal_png=draw_seal(f"{office}之印"))
+        tenancy.update_tenant_profile(
+            uow, ACTOR, code=tenant, seal_png=draw_official_seal(f"{office}之印")
+        )
         set_certifier(
             uow,
             Context(actor=ACTOR),
@@ -33,7 +35,7 @@ def seed_certificate_settings(db: Database, tenant: str) -> int:
             deputy_name=DEPUTY_NAME,
             deputy_from=DEPUTY_PERIOD[0],
             deputy_until=DEPUTY_PERIOD[1],
-            deputy_seal_png=draw_seal(f"{t.name}長職務代理者印"),
+            deputy_seal_png=draw_official_seal(f"{t.name}長職務代理者印"),
             notice=NOTICE,
         )
         uow.commit()

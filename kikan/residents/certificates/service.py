@@ -134,10 +134,6 @@ class _Refusal(Exception):
 # ---------------------------------------------------------------- reading the plan
 
 
-def _persons(uow: UnitOfWork, atenas: Sequence[str]) -> dict[str, Snapshot]:
-    return {a: latest(uow, a)[0] for a in atenas}
-
-
 def _order(snaps: Sequence[Snapshot]) -> list[Snapshot]:
     """Spec 5.2 order: 世帯主, 配偶者, 子 … (the standard's 続柄 rank), then birth, 宛名番号."""
 
@@ -633,6 +629,7 @@ def register_honnin_tsuuchi(
         created_by=ctx.actor.id,
     )
     uow.session.add(row)
+    # the registration's id goes into the audit record
     uow.session.flush()
     audit.append(
         uow,

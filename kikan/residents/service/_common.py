@@ -316,6 +316,7 @@ def _new_atena(uow: UnitOfWork) -> str:
 def _new_household(uow: UnitOfWork) -> str:
     number = make_atena_number(next_value(uow, "residents.setai"), 15, item="世帯番号")
     uow.session.add(HouseholdRow(household_number=number, head_atena=None, version=1, active=True))
+    # the new 世帯番号 (primary key) is checked here, inside the use case, not at commit
     uow.session.flush()
     return number
 
@@ -392,6 +393,7 @@ def _append(
     uow.session.execute(delete(NameKeyRow).where(NameKeyRow.atena_number == snap.atena_number))
     for kind, key in name_keys(snap).items():
         uow.session.add(NameKeyRow(atena_number=snap.atena_number, kind=kind, key=key))
+    # the name keys are written now, after the delete above ran (a bulk DELETE), not at commit
     uow.session.flush()
     return cur.version
 

@@ -100,6 +100,7 @@ def start_support_measure(
         created_by=ctx.actor.id,
     )
     uow.session.add(row)
+    # the measure's id goes into the event and the audit record
     uow.session.flush()
     outbox.emit(
         uow,
@@ -200,6 +201,7 @@ def extend_support_measure(
     row.period_start = old_end + timedelta(days=1)
     row.end_date = one_year_after(row.period_start)
     row.extensions += 1
+    # written before the event, whose 支援措置 flag reads the measures back (is_protected)
     uow.session.flush()
     _measure_event(uow, ctx, row, "支援措置の延長")
     _audit_measure(
@@ -238,6 +240,7 @@ def end_support_measure(
     row.ended_by = ctx.actor.id
     if note:
         row.note = f"{row.note}\n{note}".strip()
+    # written before the event, whose 支援措置 flag reads the measures back (is_protected)
     uow.session.flush()
     _measure_event(uow, ctx, row, "支援措置の終了")
     _audit_measure(uow, ctx, row, "支援措置の終了", reason=reason.value)
@@ -285,6 +288,7 @@ def confirm_support_measure(
     row.kind = "support"
     row.start_date = start
     row.end_date = end
+    # written before the event, whose 支援措置 flag reads the measures back (is_protected)
     uow.session.flush()
     _measure_event(uow, ctx, row, "支援措置の開始（仮支援措置から切替）")
     _audit_measure(
@@ -546,6 +550,7 @@ def add_suppression(
         release_note="",
     )
     uow.session.add(row)
+    # the suppression's id goes into the event and the audit record
     uow.session.flush()
     _suppression_event(uow, ctx, row, "added")
     _audit_suppression(
@@ -593,7 +598,6 @@ def end_suppression(
     row.ended_by = ctx.actor.id
     row.end_note = note
     row.released_until = None
-    uow.session.flush()
     _suppression_event(uow, ctx, row, "ended")
     _audit_suppression(uow, ctx, row, atena_number, action="change.modify", function="抑止の終了")
     return row
@@ -619,7 +623,6 @@ def release_temporarily(
     row.released_until = ctx.now + duration
     row.released_by = ctx.actor.id
     row.release_note = note
-    uow.session.flush()
     _audit_suppression(
         uow,
         ctx,

@@ -18,7 +18,9 @@ from PIL import Image, ImageDraw, ImageFont
 from kikan.forms.fonts import DEFAULT_FONT_PATH
 
 
-def draw_seal(text: str, *, size_px: int = 400, font_path: Path = DEFAULT_FONT_PATH) -> bytes:
+def draw_official_seal(
+    text: str, *, size_px: int = 400, font_path: Path = DEFAULT_FONT_PATH
+) -> bytes:
     """A black square seal with `text` (e.g. 日和市長之印) in vertical columns, as PNG bytes.
 
     The characters fill a grid of ceil(n / 3) columns of up to 3 rows (2 columns for the usual
