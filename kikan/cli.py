@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from kikan.modules import demo_seeders, install_cli
+from kikan.modules import demo_seeders, install_cli, migration_locations
 from kikan.platform import audit, auth, console, tenancy
 from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
@@ -73,7 +73,7 @@ def db_upgrade() -> None:
     from kikan.platform.migrate import upgrade
 
     s = _settings()
-    ok = upgrade(s.effective_migration_url, app_role=s.db_app_role)
+    ok = upgrade(s.effective_migration_url, app_role=s.db_app_role, locations=migration_locations())
     out.print(
         "[green]✓[/] データベースを最新の版に移行しました"
         f"（{_redact_url(s.effective_migration_url)}）。"
