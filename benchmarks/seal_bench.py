@@ -26,8 +26,8 @@ from sqlalchemy import text
 
 from benchmarks.runner import Benchmark, Case
 from kikan.forms import render
+from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
-from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 from kikan.seal import certificate, domain, service
 from tests.seal.conftest import png, record

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from kikan.modules import demo_seeders, install_cli, migration_locations
+from kikan.modules import demo_seeders, install_cli
 from kikan.platform import audit, auth, console, tenancy
 from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
@@ -72,10 +72,10 @@ def main() -> None:
 @handle_errors
 def db_upgrade() -> None:
     """データベースを最新のスキーマに移行する（Alembic）。"""
-    from kikan.platform.migrate import upgrade
+    from kikan.models import upgrade
 
     s = _settings()
-    ok = upgrade(s.effective_migration_url, app_role=s.db_app_role, locations=migration_locations())
+    ok = upgrade(s.effective_migration_url, app_role=s.db_app_role)
     out.print(
         "[green]✓[/] データベースを最新の版に移行しました"
         f"（{_redact_url(s.effective_migration_url)}）。"

@@ -21,10 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from kikan.modules import migration_locations
+from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
 from kikan.platform.ids import local_government_code_check_digit
-from kikan.platform.migrate import upgrade
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database, Scope
 
@@ -58,7 +57,7 @@ def postgres_backend() -> Iterator[Backend]:
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     db_admin_url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    assert upgrade(db_admin_url, app_role=APP_ROLE, locations=migration_locations())
+    assert upgrade(db_admin_url, app_role=APP_ROLE)
     app_url = (
         make_url(db_admin_url)
         .set(username=APP_ROLE, password=None)
@@ -75,7 +74,7 @@ def postgres_backend() -> Iterator[Backend]:
 def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
     path = tmp_path_factory.mktemp("sqlite") / "kikan.db"
     url = f"sqlite:///{path}"
-    upgrade(url, locations=migration_locations())
+    upgrade(url)
     return Backend("sqlite", url, url)
 
 

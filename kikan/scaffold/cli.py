@@ -32,5 +32,5 @@ def new(
         f"プラットフォームの {done.depends_on} に依存）"
     )
     console.out.print("次の手順（自動では編集しません）:")
-    for step in next_steps(done, name):
+    for step in next_steps(done):
         console.out.print(f"  - {step}", soft_wrap=True)

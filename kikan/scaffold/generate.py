@@ -42,6 +42,8 @@ LAYOUT: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Scaffolded:
+    name: str
+    code: str
     package: str
     files: tuple[Path, ...]
     revision: str
@@ -144,12 +146,14 @@ def scaffold(
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as out:  # "x": never overwrite
             out.write(text)
-    return Scaffolded(package, tuple(rendered), revision, platform[0])
+    return Scaffolded(name, code, package, tuple(rendered), revision, platform[0])
 
 
-def next_steps(done: Scaffolded, name: str) -> list[str]:
-    """What a person still adds by hand (reviewed edits of two shared files)."""
-    pkg = done.package
+def next_steps(done: Scaffolded) -> list[str]:
+    """What a person still adds by hand: edits of shared files (the registry, the import-linter
+    contracts, README, the registry test) that a reviewer should see rather than a tool making
+    them in files other work changes at the same time."""
+    pkg, name = done.package, done.name
     const = name.upper()
     return [
         f"kikan/modules.py: from {pkg}.module import MODULE as {const} を追加し、"
@@ -159,6 +163,9 @@ def next_steps(done: Scaffolded, name: str) -> list[str]:
         f' "{pkg}" を加える',
         f'pyproject.toml（import-linter）: layers の業務モジュールの行に "| {pkg}" を加え、'
         f'プラットフォーム・UI シェルの forbidden_modules に "{pkg}" を加える',
+        f"README.md: 設定 KIKAN_{const}_PAGE_SIZE を運用設定の表に記載する"
+        "（tests/test_module_registry.py が確認）",
+        f'tests/test_module_registry.py: 業務コードの一覧に "{name}": "{done.code}" を加える',
         f"確認: .venv/bin/pytest -n 0 -q tests/{name} tests/test_module_registry.py "
         "tests/platform/test_migrations.py && .venv/bin/lint-imports",
     ]

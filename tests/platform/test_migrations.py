@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from kikan.models import upgrade as upgrade_application
 from kikan.platform.db import Base
 from kikan.platform.migrate import (
     current_revision,
@@ -34,7 +35,7 @@ def test_models_match_migrations(backend: Backend) -> None:
 def test_upgrade_is_idempotent_and_reports_revision(backend: Backend) -> None:
     before = current_revision(backend.admin_url)
     assert before is not None
-    upgrade(backend.admin_url)
+    upgrade_application(backend.admin_url)
     assert current_revision(backend.admin_url) == before
 
 
