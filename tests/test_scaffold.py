@@ -159,3 +159,19 @@ def test_a_code_declared_by_an_unregistered_module_on_disk_is_taken(tmp_path: Pa
     with pytest.raises(InvalidInput) as again:
         scaffold(root, name=NAME, code="952", title="別業務", registered=MODULES, parent=parent)
     assert again.value.item == "name"
+
+
+def test_the_command_creates_the_module_and_prints_the_hand_steps(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli_app,
+        ["module", "new", "probe", "--code", "951", "--title", "見本", "--root", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kikan" / "probe" / "migrations" / "probe_0001_initial.py").is_file()
+    assert "from kikan.probe.module import MODULE as PROBE" in result.output
+    assert '"kikan.probe"' in result.output and "lint-imports" in result.output
+    again = CliRunner().invoke(
+        cli_app,
+        ["module", "new", "probe", "--code", "952", "--title", "見本", "--root", str(tmp_path)],
+    )
+    assert again.exit_code == 2 and "同じ名前" in again.output
