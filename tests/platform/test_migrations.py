@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -87,3 +88,21 @@ def test_a_module_branch_is_upgraded_and_checked_with_the_platform_heads(tmp_pat
         assert current_revisions(url) == ("probe_0001",)
     finally:
         engine.dispose()
+
+
+def test_the_application_upgrade_includes_every_registered_branch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kikan db upgrade` and the test databases migrate through `kikan.models.upgrade`: a
+    registered module's branch must be applied there, not only by callers that remember it."""
+    import kikan.models
+
+    folder = tmp_path / "probe_versions"
+    folder.mkdir()
+    (folder / "probe_0001.py").write_text(
+        BRANCH_REVISION.format(platform_head=head_revision()), encoding="utf-8"
+    )
+    monkeypatch.setattr(kikan.models, "migration_locations", lambda: [folder])
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade_application(url)
+    assert current_revisions(url) == ("probe_0001",)
