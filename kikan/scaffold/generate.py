@@ -18,7 +18,6 @@ from pathlib import Path
 from string import Template
 
 from kikan.platform.errors import InvalidInput
-from kikan.platform.migrate import head_revisions
 from kikan.platform.modules import ModuleDescriptor
 
 NAME = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -118,6 +117,9 @@ def scaffold(
     parent: str = "kikan",
 ) -> Scaffolded:
     """Create the module `parent.name` under `root` (the repository root in real use)."""
+    # Alembic is imported when a module is written, not for every `kikan --help`
+    from kikan.platform.migrate import head_revisions  # noqa: PLC0415
+
     registered = tuple(registered)
     check(root, name=name, code=code, title=title, registered=registered, parent=parent)
     platform = head_revisions()
