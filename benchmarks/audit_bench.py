@@ -26,8 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from benchmarks.runner import Benchmark, Case
+from kikan.models import upgrade
 from kikan.platform import audit, tenancy
-from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 
 TENANT = "992011"

@@ -40,8 +40,8 @@ from benchmarks.runner import Benchmark, Case
 from kikan.forms import fonts as forms_fonts
 from kikan.forms import render
 from kikan.forms.official_seal import draw_official_seal
+from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
-from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 from kikan.residents import service
 from kikan.residents.certificates import CertificateRequest, Requester, issue_certificate

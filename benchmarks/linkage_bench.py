@@ -54,8 +54,8 @@ from kikan.conformance.checker import check_files
 from kikan.linkage import push
 from kikan.linkage import service as linkage_service
 from kikan.linkage.domain import client_assertion
+from kikan.models import upgrade
 from kikan.platform import tenancy
-from kikan.platform.migrate import upgrade
 from kikan.platform.store import OutboxEventRow
 from kikan.platform.uow import Database, Scope
 from kikan.residents.export import export_standard

@@ -40,9 +40,9 @@ from kikan.migration.importer import import_file
 from kikan.migration.legacy import load_mapping
 from kikan.migration.parallel import default_workers
 from kikan.migration.synth import synth_to_db, synth_to_files
+from kikan.models import upgrade
 from kikan.platform import audit, tenancy
 from kikan.platform.crypto import KeyRing
-from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 from kikan.residents.service import Context
 

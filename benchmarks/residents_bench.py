@@ -34,10 +34,10 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.runner import Benchmark, Case
 from kikan.calendar import RegisterDate
+from kikan.models import upgrade
 from kikan.moji import address_key, search_key
 from kikan.platform import audit, tenancy
 from kikan.platform.ids import make_atena_number
-from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 from kikan.residents import service
 from kikan.residents.domain import Address, OtherAddress, PersonInput, Snapshot

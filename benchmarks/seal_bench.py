@@ -27,8 +27,8 @@ from sqlalchemy import text
 from benchmarks.runner import Benchmark, Case
 from benchmarks.seal_data import png, record
 from kikan.forms import render
+from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
-from kikan.platform.migrate import upgrade
 from kikan.platform.uow import Database, Scope
 from kikan.seal import certificate, domain, service
 

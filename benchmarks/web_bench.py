@@ -22,10 +22,10 @@ from fastapi.testclient import TestClient
 
 from benchmarks.runner import Benchmark, Case
 from kikan.app import create_app
+from kikan.models import upgrade
 from kikan.modules import demo_seeders
 from kikan.platform.crypto import load_keyring
 from kikan.platform.demo import DEMO_PASSWORD, DEMO_TENANT, seed_demo
-from kikan.platform.migrate import upgrade
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database
 

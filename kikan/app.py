@@ -6,8 +6,9 @@ Only this module (and the CLI) knows every module; modules know the platform, ne
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -24,7 +25,7 @@ from kikan.platform.http import SecurityHeaders, install_docs
 from kikan.platform.limits import BodyLimit
 from kikan.platform.logs import protect_server_logs
 from kikan.platform.migrate import schema_is_current
-from kikan.platform.modules import build_settings, settings_for
+from kikan.platform.modules import ModuleDescriptor, build_settings, settings_for
 from kikan.platform.openapi import document_problems
 from kikan.platform.rls import check_app_role
 from kikan.platform.settings import Settings, get_settings
@@ -57,10 +58,10 @@ class SchemaOutdated(RuntimeError):
     """The database was not migrated to the revision this code needs."""
 
 
-def verify_schema(db: Database) -> None:
+def verify_schema(db: Database, locations: Iterable[Path] = ()) -> None:
     """Refuse to serve on a database that `kikan db upgrade` has not brought up to date: every
     request would otherwise fail on a missing table, long after start-up looked fine."""
-    current_ok, current, head = schema_is_current(db.engine)
+    current_ok, current, head = schema_is_current(db.engine, locations)
     if not current_ok:
         raise SchemaOutdated(
             "データベースのスキーマが最新ではありません"
@@ -87,10 +88,12 @@ def create_app(
     settings: Settings | None = None,
     db: Database | None = None,
     module_settings: Iterable[BaseSettings] = (),
+    registry: Sequence[ModuleDescriptor] = modules.MODULES,
 ) -> FastAPI:
     """The application from the platform and every module of the registry (`kikan.modules`).
 
-    `module_settings` replaces a module's settings read from the environment (tests)."""
+    `module_settings` replaces a module's settings read from the environment (tests);
+    `registry` replaces the module list (the scaffold's scenario test adds a throwaway module)."""
     settings = settings or get_settings()
     protect_server_logs()
     owns_db = db is None
@@ -99,7 +102,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         verify_database_role(database, settings)
-        verify_schema(database)
+        verify_schema(database, modules.migration_locations(registry))
         # Blocking endpoints run in AnyIO's thread pool (40 threads by default). Never let more
         # of them run than the engine has connections: under a burst (convenience-store
         # issuance) requests then wait their turn instead of failing on the pool after 30 s.
@@ -123,9 +126,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.module_settings = build_settings(modules.MODULES, module_settings)
+    app.state.module_settings = build_settings(registry, module_settings)
     app.state.keyring = load_keyring(settings)
-    modules.register_linkage_providers()
+    modules.register_linkage_providers(registry)
     install_handlers(app)
     app.add_middleware(BodyLimit)  # inside security_headers, so a 413 carries them too
 
@@ -138,9 +141,9 @@ def create_app(
 
     app.include_router(platform_api.health_router)
     app.include_router(platform_api.router)
-    modules.include_api_routers(app)
+    modules.include_api_routers(app, registry)
     app.include_router(web.router)
-    modules.include_ui_routers(app)
-    web.install(app, nav=modules.nav_items(), template_dirs=modules.template_dirs())
+    modules.include_ui_routers(app, registry)
+    web.install(app, nav=modules.nav_items(registry), template_dirs=modules.template_dirs(registry))
     document_problems(app)
     return app

@@ -23,6 +23,7 @@ from kikan.platform.errors import KikanError
 from kikan.platform.logs import configure_logging
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database, Scope
+from kikan.scaffold.cli import module_app
 
 app = typer.Typer(no_args_is_help=True, help="Kikan（基幹）運用コマンド", rich_markup_mode="rich")
 db_app = typer.Typer(no_args_is_help=True, help="データベースの管理")
@@ -39,6 +40,7 @@ app.add_typer(operator_app, name="operator")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(export_app, name="export")
+app.add_typer(module_app, name="module")  # developer tooling, above the registry (kikan.scaffold)
 
 
 install_cli(app)  # every module's verbs, from the registry (kikan.modules)
@@ -70,7 +72,7 @@ def main() -> None:
 @handle_errors
 def db_upgrade() -> None:
     """データベースを最新のスキーマに移行する（Alembic）。"""
-    from kikan.platform.migrate import upgrade
+    from kikan.models import upgrade
 
     s = _settings()
     ok = upgrade(s.effective_migration_url, app_role=s.db_app_role)

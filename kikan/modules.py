@@ -86,6 +86,12 @@ def demo_seeders(modules: Iterable[ModuleDescriptor] = MODULES) -> list[tuple[st
     return [(s.label, resolve(s.seed)) for module in modules for s in module.demo_seeders]
 
 
+def migration_locations(modules: Iterable[ModuleDescriptor] = MODULES) -> list[Path]:
+    """The modules' own Alembic version folders (their branches), for `kikan.platform.migrate`."""
+    found = (module.migration_location() for module in modules)
+    return [location for location in found if location is not None]
+
+
 def store_modules(modules: Iterable[ModuleDescriptor] = MODULES) -> list[str]:
     return [store for module in modules for store in module.stores]
 
@@ -97,6 +103,7 @@ __all__ = [
     "include_api_routers",
     "include_ui_routers",
     "install_cli",
+    "migration_locations",
     "nav_items",
     "register_linkage_providers",
     "store_modules",

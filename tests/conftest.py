@@ -21,9 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
 from kikan.platform.ids import local_government_code_check_digit
-from kikan.platform.migrate import upgrade
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database, Scope
 

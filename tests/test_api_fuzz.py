@@ -34,8 +34,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from kikan.models import upgrade
 from kikan.platform.demo import DEMO_PASSWORD, DEMO_TENANT
-from kikan.platform.migrate import upgrade
 from tests.conftest import APP_ROLE, BACKENDS, PG_ADMIN_URL, _psycopg_dsn
 
 EXAMPLES = int(os.environ.get("KIKAN_FUZZ_EXAMPLES", "8"))

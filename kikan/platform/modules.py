@@ -98,6 +98,11 @@ class ModuleDescriptor:
     stores: tuple[str, ...] = ()
     #: a pydantic-settings class with the `KIKAN_<MODULE>_` prefix
     settings: Ref | None = None
+    #: the module's own Alembic version folder, relative to `package` (e.g. "migrations"):
+    #: its revisions form the branch labelled `name`, whose first revision `depends_on` the
+    #: platform revision it needs. None: the module's tables live on the platform chain
+    #: (modules older than ADR 0011's addendum).
+    migrations: str | None = None
     linkage_providers: tuple[LinkageProvider, ...] = ()
     demo_seeders: tuple[DemoSeeder, ...] = ()
 
@@ -108,6 +113,11 @@ class ModuleDescriptor:
     def template_dirs(self) -> list[Path]:
         root = resources.files(self.package)
         return [Path(str(root.joinpath(t))) for t in self.templates]
+
+    def migration_location(self) -> Path | None:
+        if self.migrations is None:
+            return None
+        return Path(str(resources.files(self.package).joinpath(self.migrations)))
 
     def nav_items(self) -> list[NavItem]:
         items: list[NavItem] = []

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import httpx
 
+from kikan.models import upgrade
 from kikan.platform.ids import my_number_check_digit
-from kikan.platform.migrate import upgrade
 
 KIKAN = str(Path(sys.executable).with_name("kikan"))
 NUMBER = "95441234567" + str(my_number_check_digit("95441234567"))

@@ -25,8 +25,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from kikan.models import upgrade
 from kikan.platform.demo import DEMO_PASSWORD, DEMO_TENANT
-from kikan.platform.migrate import upgrade
 from tests.conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
