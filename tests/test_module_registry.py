@@ -160,3 +160,16 @@ def test_readme_documents_every_module_setting() -> None:
         assert prefix == f"KIKAN_{m.name.upper()}_"
         for name in cls.model_fields:
             assert f"{prefix}{name.upper()}" in readme, name
+
+
+def test_every_module_is_type_checked_strictly() -> None:
+    """mypy runs `--strict` on the whole package, and no override relaxes a registered module."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert config.get("strict") is True
+    relaxing = {"strict", "disallow_untyped_defs", "disallow_any_generics", "check_untyped_defs"}
+    for override in config.get("overrides", []):
+        names = override["module"] if isinstance(override["module"], list) else [override["module"]]
+        loosened = [k for k in relaxing if override.get(k) is False]
+        for descriptor in MODULES:
+            covered = [n for n in names if n.split(".*")[0] in (descriptor.package, "kikan")]
+            assert not (covered and loosened), f"{descriptor.name}: mypy override relaxes {loosened}"
