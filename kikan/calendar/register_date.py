@@ -53,7 +53,7 @@ Storage / linkage string (``to_storage`` / ``from_storage``), ASCII and stable::
     R1-05-01                 令和元年5月1日
     R5-02-29                 令和5年2月29日 (not on the calendar, allowed)
     R5-??-??!about           令和5年頃
-    R5-04-??!mid,about       令和5年4月中旬頃
+    R5-04-??!about,mid       令和5年4月中旬頃
     R5-??-??                 令和5年 月日不詳
     R5-04-01~05-03!end-about 令和5年4月1日から5月3日頃までの間
     AD1990-??-??             1990年 月日不詳 (西暦, e.g. a foreign resident's birth date)
@@ -307,6 +307,19 @@ class RegisterDate:
             return first, first, first
         end_month = self.month if self.until.month is None else self.until.month
         return first, first, _clamped(gy, end_month, self.until.day)
+
+    def possible_days(self) -> tuple[date, date] | None:
+        """(earliest, latest) real day the value may mean; None for 年月日不詳.
+
+        Why public: 名寄せ compares a 不詳日 with another date by whether the two can mean the
+        same day, not by their sortable internal dates (令和5年冬 may be January or December).
+        頃 and 推定 are not widened here: how far "about" reaches is the caller's rule.
+        """
+        if self.year is None:
+            return None
+        self._internal_span()  # validates era and 1873 like every other reading
+        _first, lo, hi = self._period(self._gregorian_year())
+        return max(lo, self.table.gregorian_from), hi
 
     @property
     def internal_date(self) -> date:
