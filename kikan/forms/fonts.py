@@ -242,7 +242,13 @@ def _parse(path: Path) -> SharedFont:
 
 def _document_ttfont(shared: SharedFont) -> ttLib.TTFont:
     """A fontTools font private to one document, cheap to make and safe to subset in place."""
-    tt = ttLib.TTFont(BytesIO(shared.data), lazy=True, recalcTimestamp=False)
+    # recalcBBoxes=False: the outlines are copied unchanged from the full font, so their bounding
+    # boxes are already right; recalculating them made fontTools decompile and recompile every
+    # used glyph (about half of a certificate's render time, issue 24). The full font's head/hhea/
+    # maxp bounds stay valid for the subset (they bound a superset of its glyphs).
+    tt = ttLib.TTFont(
+        BytesIO(shared.data), lazy=True, recalcTimestamp=False, recalcBBoxes=False
+    )
     tt.setGlyphOrder(list(shared.glyph_order))
     glyf = newTable("glyf")
     glyf.glyphOrder = list(shared.glyph_order)
