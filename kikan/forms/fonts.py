@@ -137,6 +137,54 @@ class SharedFont:
         return (base, selector) in self.ivs
 
 
+_PLAIN_CACHE_MAX = 200_000
+_plain_cache: dict[tuple[int, str], bool] = {}
+
+
+def shapes_as_mapped(shared: SharedFont, text: str) -> bool:
+    """True when HarfBuzz would draw ``text`` exactly as the font's character map does: one
+    glyph per character, in order, each the cmap's glyph at its nominal advance, no offsets.
+
+    Why: fpdf2's shaping path (bidi paragraph, HarfBuzz, fragments) costs about six times the
+    plain path per cell, and most certificate text (kanji, kana, digits) shapes to exactly the
+    cmap glyphs. Such a line may be drawn without shaping and comes out identical (same glyph
+    ids, same advances: fpdf2 rounds both paths' widths the same way). Anything else — an IVS,
+    a combining mark, a ligature, a right-to-left run, a character the font lacks — keeps
+    shaping. Decided once per process and string (HarfBuzz itself answers, not a list of ours).
+    """
+    key = (id(shared), text)
+    known = _plain_cache.get(key)
+    if known is not None:
+        return known
+    plain = _shapes_as_mapped(shared, text)
+    if len(_plain_cache) < _PLAIN_CACHE_MAX:
+        _plain_cache[key] = plain
+    return plain
+
+
+def _shapes_as_mapped(shared: SharedFont, text: str) -> bool:
+    if not text:
+        return True
+    gids = [shared.glyph_ids.get(ord(ch), 0) for ch in text]
+    if 0 in gids or any(ch.isspace() for ch in text):
+        return False
+    buf = hb.Buffer()
+    buf.cluster_level = 1
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    if buf.direction != "ltr":
+        return False
+    hb.shape(hb.Font(shared.hb_face), buf, {})
+    infos, positions = buf.glyph_infos, buf.glyph_positions
+    return len(infos) == len(text) and all(
+        info.cluster == i
+        and info.codepoint == gids[i]
+        and (pos.x_advance, pos.y_advance, pos.x_offset, pos.y_offset)
+        == (shared.metrics[shared.glyph_order[info.codepoint]][0], 0, 0, 0)
+        for i, (info, pos) in enumerate(zip(infos, positions, strict=True))
+    )
+
+
 # The attributes of fpdf2's TTFFont that are plain values, computed once from the font file.
 _IMMUTABLE_ATTRS = (
     "type",
@@ -246,9 +294,7 @@ def _document_ttfont(shared: SharedFont) -> ttLib.TTFont:
     # boxes are already right; recalculating them made fontTools decompile and recompile every
     # used glyph (about half of a certificate's render time, issue 24). The full font's head/hhea/
     # maxp bounds stay valid for the subset (they bound a superset of its glyphs).
-    tt = ttLib.TTFont(
-        BytesIO(shared.data), lazy=True, recalcTimestamp=False, recalcBBoxes=False
-    )
+    tt = ttLib.TTFont(BytesIO(shared.data), lazy=True, recalcTimestamp=False, recalcBBoxes=False)
     tt.setGlyphOrder(list(shared.glyph_order))
     glyf = newTable("glyf")
     glyf.glyphOrder = list(shared.glyph_order)

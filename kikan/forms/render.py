@@ -34,6 +34,7 @@ from kikan.forms.fonts import (
     SharedFont,
     attach_font,
     is_variation_selector,
+    shapes_as_mapped,
     shared_font,
 )
 from kikan.forms.image import CheckedImage, Placement, check_image, fit_image
@@ -55,6 +56,11 @@ LINE_WIDTH = 0.2
 SEAL_OVERLAP = (
     1.0  # the 公印's left edge sits this many em left of the name's end: over its last char
 )
+
+
+#: cluster widths (mm at 1 pt) per shared font: bounded by the font's repertoire in practice
+_CLUSTER_WIDTHS: dict[tuple[int, str], float] = {}
+_CLUSTER_WIDTHS_MAX = 200_000
 
 
 @dataclass
@@ -104,7 +110,6 @@ class _Renderer:
         self.pdf.c_margin = CELL_PAD
         self.pdf.set_line_width(LINE_WIDTH)
         self.pdf.set_font(FONT_FAMILY, size=10)
-        self._widths: dict[str, float] = {}
         self.overflow: list[Overflow] = []
         self._reported: set[str] = set()  # header and furniture repeat on every page
         self._page = 1
@@ -112,12 +117,15 @@ class _Renderer:
     # ----------------------------------------------------------------- measuring and fitting
 
     def measure(self, cluster: str) -> float:
-        """Width of a cluster in mm at 1 pt, from HarfBuzz shaping (cached per render)."""
-        width = self._widths.get(cluster)
+        """Width of a cluster in mm at 1 pt, from HarfBuzz shaping (cached per process: a
+        cluster's width depends on the font only, and certificates repeat the same characters)."""
+        key = (id(self.font), cluster)
+        width = _CLUSTER_WIDTHS.get(key)
         if width is None:
             self.pdf.set_font_size(10)
             width = self.pdf.get_string_width(cluster) / 10
-            self._widths[cluster] = width
+            if len(_CLUSTER_WIDTHS) < _CLUSTER_WIDTHS_MAX:
+                _CLUSTER_WIDTHS[key] = width
         return width
 
     def fit(self, text: str, w: float, h: float, size: float, min_size: float, *,
@@ -216,7 +224,15 @@ class _Renderer:
         top = y + max((h - pitch * len(fit.lines)) / 2, 0.0)
         for i, line in enumerate(fit.lines):
             self.pdf.set_xy(x, top + i * pitch)
-            self.pdf.cell(w=w, h=pitch, text=line, align=align)
+            if shapes_as_mapped(self.font, line):
+                # identical output without fpdf2's shaping pipeline (see `shapes_as_mapped`)
+                shaping, self.pdf.text_shaping = self.pdf.text_shaping, None
+                try:
+                    self.pdf.cell(w=w, h=pitch, text=line, align=align)
+                finally:
+                    self.pdf.text_shaping = shaping
+            else:
+                self.pdf.cell(w=w, h=pitch, text=line, align=align)
 
     def draw_box(self, box: Box, text: str, path: str, label: str, *, x0: float = 0.0,
                  y0: float = 0.0, report: bool = True) -> Fit:  # fmt: skip

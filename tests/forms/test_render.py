@@ -214,3 +214,80 @@ def test_font_is_parsed_once_and_reused(monkeypatch: pytest.MonkeyPatch) -> None
     for n, result in zip([1, 3, 5, 7], results, strict=True):
         assert squash(pdftotext(result.pdf)).count("氏名") == n
         assert "𠮷田" in pdftotext(result.pdf)
+
+
+# ---------------------------------------------------------------- the plain drawing path
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("架空県日和市本町一丁目14番29号", True),
+        ("昭和12年10月15日", True),
+        ("髙橋𠮷田山﨑", True),  # rare kanji have cmap glyphs: drawn as mapped
+        (KUZU_IVS, False),  # an IVS selects another glyph: HarfBuzz must shape it
+        ("か\u3099", False),  # a combining voicing mark
+        ("山崎　勝", False),  # spaces keep the shaped path (extraction layout, see fonts.py)
+        ("\u05d0\u05d1", False),  # right to left
+        ("\ue000", False),  # a character the font lacks
+        ("", True),
+    ],
+)
+def test_which_lines_may_be_drawn_without_shaping(text: str, plain: bool) -> None:
+    assert fonts_module.shapes_as_mapped(fonts_module.shared_font(), text) is plain
+
+
+def test_drawing_plain_lines_without_shaping_changes_neither_text_nor_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shortcut must be invisible: the same extracted text (with layout) and, rasterised,
+    the same page up to anti-aliasing of sub-pixel positions."""
+    import shutil
+    import subprocess
+
+    from PIL import Image, ImageChops
+
+    doc = FormDocument(
+        header={"address": "架空県日和市本町一丁目14番29号"},
+        entries=[member(0, name=f"{RARE}", remarks="転入"), member(1, name="山崎　勝")],
+        certification=certification(),
+    )
+    fast = render("0010001", doc).pdf
+    import sys
+
+    monkeypatch.setattr(
+        sys.modules["kikan.forms.render"], "shapes_as_mapped", lambda _font, _text: False
+    )
+    shaped = render("0010001", doc).pdf
+    assert fast != shaped  # the shortcut was taken (else this test proves nothing)
+
+    def layout(pdf: bytes) -> str:
+        tool = shutil.which("pdftotext")
+        if tool is None:
+            pytest.skip("pdftotext (poppler-utils) is not installed")
+        done = subprocess.run(
+            [tool, "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        )
+        return done.stdout.decode("utf-8")
+
+    assert layout(fast) == layout(shaped)
+
+    def raster(pdf: bytes, name: str, tmp: Path) -> Image.Image:
+        tool = shutil.which("pdftoppm")
+        if tool is None:
+            pytest.skip("pdftoppm (poppler-utils) is not installed")
+        (tmp / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run([tool, "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile",
+                        str(tmp / f"{name}.pdf"), str(tmp / name)], check=True)  # fmt: skip
+        return Image.open(tmp / f"{name}.png").convert("L")
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        diff = ImageChops.difference(
+            raster(fast, "fast", Path(tmp)), raster(shaped, "shaped", Path(tmp))
+        )
+        histogram = diff.histogram()
+        # identical glyphs at the same positions: at most faint anti-aliasing differences
+        assert sum(histogram[97:]) == 0, "a pixel changed by more than anti-aliasing"
+        assert sum(histogram[1:]) < 1_000
