@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings
 
 from kikan import __version__, modules, web
 from kikan.linkage import push as linkage_push
+from kikan.linkage.consumer import sync as consumer_sync
 from kikan.linkage.settings import LinkageSettings
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import load_keyring
@@ -109,7 +110,14 @@ def create_app(
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = settings.db_pool_size + settings.db_max_overflow
         linkage = settings_for(app.state, LinkageSettings)
-        async with linkage_push.background(database, settings, linkage):
+        consumers = [
+            (consumer, settings_for(app.state, consumer.settings))
+            for consumer in modules.linkage_consumers(registry)
+        ]
+        async with (
+            linkage_push.background(database, settings, linkage),
+            consumer_sync.background(database, consumers),
+        ):
             yield
         if owns_db:
             database.dispose()

@@ -16,6 +16,7 @@ import typer
 from fastapi import APIRouter, FastAPI
 
 from kikan.linkage import service as linkage_service
+from kikan.linkage.consumer import Consumer
 from kikan.linkage.module import MODULE as LINKAGE
 from kikan.migration.module import MODULE as MIGRATION
 from kikan.platform.modules import DemoSeed, ModuleDescriptor, NavItem, resolve
@@ -66,7 +67,21 @@ def register_linkage_providers(modules: Iterable[ModuleDescriptor] = MODULES) ->
                 resolve(provider.page),
                 records=resolve(provider.records),
                 resource=provider.resource,
+                as_of=resolve(provider.page_as_of) if provider.page_as_of else None,
             )
+
+
+def linkage_consumers(modules: Iterable[ModuleDescriptor] = MODULES) -> list[Consumer]:
+    """The modules' 宛名 consumers (the kit's `Consumer`), whose background syncs the server
+    runs (`kikan.app`'s lifespan) instead of naming a module."""
+    found: list[Consumer] = []
+    for module in modules:
+        for ref in module.linkage_consumers:
+            consumer = resolve(ref)
+            if not isinstance(consumer, Consumer):
+                raise TypeError(f"{ref} is not a kikan.linkage.consumer.Consumer")
+            found.append(consumer)
+    return found
 
 
 def install_cli(app: typer.Typer, modules: Iterable[ModuleDescriptor] = MODULES) -> None:
@@ -103,6 +118,7 @@ __all__ = [
     "include_api_routers",
     "include_ui_routers",
     "install_cli",
+    "linkage_consumers",
     "migration_locations",
     "nav_items",
     "register_linkage_providers",

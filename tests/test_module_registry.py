@@ -16,6 +16,7 @@ import typer
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
+from kikan.linkage.consumer import Consumer
 from kikan.modules import MODULES, business_modules
 from kikan.platform.modules import ModuleDescriptor, NavItem, build_settings, resolve
 from kikan.platform.settings import Settings
@@ -84,6 +85,9 @@ def test_every_reference_resolves_to_what_it_names() -> None:
             importlib.import_module(store)
         for provider in m.linkage_providers:
             assert callable(resolve(provider.page)) and callable(resolve(provider.records))
+            assert provider.page_as_of is None or callable(resolve(provider.page_as_of))
+        for ref in m.linkage_consumers:
+            assert isinstance(resolve(ref), Consumer), ref
         for seeder in m.demo_seeders:
             assert callable(resolve(seeder.seed)), seeder
         assert all(isinstance(i, NavItem) for i in m.nav_items())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -253,7 +253,18 @@ def _pull(db: Database, caller: service.LinkageCaller, after: int, limit: int) -
     )
 
 
-@router.get("/changes", response_model=ChangesOut, summary="差分の取得（連携区分 2）")
+@router.get(
+    "/changes",
+    response_model=ChangesOut,
+    summary="差分の取得（連携区分 2）",
+    responses={
+        410: {
+            "description": "after がこの団体の差分の位置ではありません（別の団体のカーソル、"
+            "または削除済みの範囲）。全件から取り直してください（問題詳細 "
+            "urn:kikan:problem:cursor-out-of-range）。"
+        }
+    },
+)
 def changes(
     caller: CallerDep,
     db: DbDep,
@@ -289,12 +300,20 @@ def full_residents(
         str | None, Chars(512), Query(description="前のページの next_cursor（初回は省略）")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="最大件数")] = 1000,
+    as_of: Annotated[
+        date | None,
+        Query(
+            description="基準日（YYYY-MM-DD）。指定すると各人のその日に有効だった記録"
+            "（現在記録されている履歴による）を返します。例: 課税の基準日 1月1日。"
+            "続くページにも同じ値を指定してください。"
+        ),
+    ] = None,
 ) -> Response:
     group = service.group_for_resource("residents")
     if group is None:
         raise NotFound("住民記録の全件連携は提供されていません。")
     with db.unit_of_work(caller.tenant) as uow:
-        page = service.full(uow, caller, group, cursor=cursor or None, limit=limit)
+        page = service.full(uow, caller, group, cursor=cursor or None, limit=limit, as_of=as_of)
         uow.commit()
     # thousands of flat string dicts per page: serialised directly (the shape is FullOut's, and
     # the records are already plain str → str), which keeps 全件 bound by the database read
@@ -308,3 +327,32 @@ def full_residents(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
         media_type="application/json",
     )
+
+
+class RecordsOut(BaseModel):
+    records: list[dict[str, str]] = Field(
+        description="指定した宛名番号のうち、このクライアントが受け取れる者の現在の記録"
+        "（全件と同じ形）。該当しない番号は黙って除きます。"
+    )
+
+
+@router.get(
+    "/records/residents",
+    response_model=RecordsOut,
+    summary="住民記録の個別取得（宛名番号を指定）",
+)
+def records_residents(
+    caller: CallerDep,
+    db: DbDep,
+    atena_number: Annotated[
+        list[Annotated[str, Chars(15, min_length=1)]],
+        Query(min_length=1, max_length=100, description="宛名番号（繰り返し指定、100件まで）"),
+    ],
+) -> RecordsOut:
+    group = service.group_for_resource("residents")
+    if group is None:
+        raise NotFound("住民記録の連携は提供されていません。")
+    with db.unit_of_work(caller.tenant) as uow:
+        found = service.records(uow, caller, group, atena_number)
+        uow.commit()
+    return RecordsOut(records=found)

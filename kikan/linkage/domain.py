@@ -273,16 +273,26 @@ class CursorRejected(ValueError):
 
 
 def encode_full_cursor(
-    *, tenant: str, client_id: str, after: str, as_of_seq: int, secret: str
+    *, tenant: str, client_id: str, after: str, as_of_seq: int, secret: str, as_of: str = ""
 ) -> str:
     """An opaque, tamper-evident 全件 cursor: the last delivered key and the page-1 outbox seq.
 
     Signed (HMAC-SHA256) with the client's secret, so a cursor of another tenant or client, a
     made-up or an altered one is refused instead of being trusted; a rotated secret ends
     unfinished 全件 runs (the consumer starts again). It only ever holds a key the client was
-    given, never one of a person it may not see."""
+    given, never one of a person it may not see. `as_of` (a 全件 as of a valid date) is kept
+    only when set, so the cursors of plain 全件 runs are unchanged."""
+    data: dict[str, object] = {
+        "v": FULL_CURSOR_VERSION,
+        "t": tenant,
+        "c": client_id,
+        "a": after,
+        "s": as_of_seq,
+    }
+    if as_of:
+        data["d"] = as_of
     body = json.dumps(
-        {"v": FULL_CURSOR_VERSION, "t": tenant, "c": client_id, "a": after, "s": as_of_seq},
+        data,
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode("utf-8")
@@ -296,7 +306,9 @@ class FullCursor:
     as_of_seq: int
 
 
-def decode_full_cursor(cursor: str, *, tenant: str, client_id: str, secret: str) -> FullCursor:
+def decode_full_cursor(
+    cursor: str, *, tenant: str, client_id: str, secret: str, as_of: str = ""
+) -> FullCursor:
     bad = CursorRejected("カーソルが正しくありません。最初のページから取得し直してください。")
     if len(cursor) > 512 or cursor.count(".") != 1:
         raise bad
@@ -320,6 +332,7 @@ def decode_full_cursor(cursor: str, *, tenant: str, client_id: str, secret: str)
         or data.get("c") != client_id
         or not isinstance(data.get("a"), str)
         or not isinstance(data.get("s"), int)
+        or data.get("d", "") != as_of
     ):
         raise bad
     return FullCursor(after=data["a"], as_of_seq=data["s"])

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
@@ -50,6 +50,15 @@ class PageProvider(Protocol):
     def __call__(self, uow: UnitOfWork, *, after: str, limit: int) -> Sequence[RecordRow]: ...
 
 
+class AsOfPageProvider(Protocol):
+    """A module's 全件 reader as of a valid date: each person's entry in force on `valid_on`
+    (as the register knows it now), keyset-paged like `PageProvider`."""
+
+    def __call__(
+        self, uow: UnitOfWork, *, after: str, limit: int, valid_on: date
+    ) -> Sequence[RecordRow]: ...
+
+
 class RecordProvider(Protocol):
     """A module's per-person reader: the current records of these keys (unknown ones left out)."""
 
@@ -65,6 +74,7 @@ class DataGroup:
     key: str  # the record item that is the keyset key and the event's subject (宛名番号)
     page: PageProvider
     records: RecordProvider
+    page_as_of: AsOfPageProvider | None = None
 
 
 _PROVIDERS: dict[str, DataGroup] = {}
@@ -77,12 +87,14 @@ def register_full_provider(
     records: RecordProvider,
     resource: str,
     key: str = "atena_number",
+    as_of: AsOfPageProvider | None = None,
 ) -> None:
     """Called by the composition root (kikan.app) for each data group a module publishes:
-    `fn` serves 全件 pages, `records` the rows attached to 差分 events of topic `name`."""
+    `fn` serves 全件 pages, `records` the rows attached to 差分 events of topic `name` (and
+    the per-person fetch), `as_of` 全件 pages as of a valid date (optional)."""
     if name not in domain.TOPIC_SCOPES:
         raise ValueError(f"unknown data group {name!r}")
-    _PROVIDERS[name] = DataGroup(name, resource, key, fn, records)
+    _PROVIDERS[name] = DataGroup(name, resource, key, fn, records, as_of)
 
 
 def full_provider(name: str) -> DataGroup | None:
@@ -429,13 +441,48 @@ def _protected_count(records: Iterable[Mapping[str, str]]) -> int:
     return sum(1 for r in records if r.get(domain.SUPPORT_MEASURE_ITEM) == "1")
 
 
+class CursorOutOfRange(KikanError):
+    """A 差分 cursor that is not a position of this tenant's feed: beyond its last event
+    (another tenant's cursor, a made-up one, a database restored to an earlier state) or before
+    its oldest kept event (a purged range). Answering with the events after it would silently
+    skip changes, so the consumer is told to load 全件 again instead."""
+
+    status = 410
+    slug = "cursor-out-of-range"
+    title = "差分の位置が正しくありません。"
+
+
+def _check_position(uow: UnitOfWork, after: int, first: int | None) -> None:
+    """`after` must be 0, an event of the feed, or its head; events are gap-free per tenant,
+    so the first event after a valid position is `after + 1` (no extra query when it is)."""
+    if first is not None:
+        if first > after + 1:
+            raise CursorOutOfRange(
+                f"差分の位置 {after} の次の事象は保存期間を過ぎて削除されています"
+                f"（保存されている最古の事象は {first}）。全件から取り直してください。",
+                item="after",
+                oldest=first,
+            )
+        return
+    head = uow.session.scalar(select(func.max(OutboxEventRow.seq))) or 0
+    if after > head:
+        raise CursorOutOfRange(
+            f"差分の位置 {after} はこの団体の差分にありません（最新の事象は {head}）。"
+            "別の団体のカーソルか、データベースが以前の状態に戻された可能性があります。"
+            "全件から取り直してください。",
+            item="after",
+            head=head,
+        )
+
+
 def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -> ChangePage:
     """Events of the caller's tenant with seq > `after`, oldest first, filtered per client.
 
     Every seq is reported (events of a topic outside the client's scopes or only about protected
     persons come without payload), so a client can tell the feed is gap-free. A cursor beyond the
-    tenant's last event (another tenant's, or made up) is treated as that last event. Delivered
-    events carry the current records of their subjects (read once per page)."""
+    tenant's last event (another tenant's, or made up) or before its oldest kept event is refused
+    (`CursorOutOfRange`): the consumer must load 全件 again. Delivered events carry the current
+    records of their subjects (read once per page)."""
     rows = list(
         uow.session.scalars(
             select(OutboxEventRow)
@@ -446,6 +493,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
+    _check_position(uow, after, rows[0].seq if rows else None)
     filtered: list[tuple[OutboxEventRow, dict[str, Any] | None]] = [
         (
             row,
@@ -476,11 +524,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
             else []
         )
         result.append(Change(row.seq, row.topic, row.created_at, payload, records))
-    if rows:
-        next_cursor = rows[-1].seq
-    else:
-        head = uow.session.scalar(select(func.max(OutboxEventRow.seq))) or 0
-        next_cursor = min(after, head)
+    next_cursor = rows[-1].seq if rows else after
     subjects = sorted(
         {str(a) for c in result if c.payload for a in c.payload.get("atena_numbers") or []}
     )
@@ -525,7 +569,13 @@ def _client_secret(uow: UnitOfWork, caller: LinkageCaller) -> str:
 
 
 def full(
-    uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, *, cursor: str | None, limit: int
+    uow: UnitOfWork,
+    caller: LinkageCaller,
+    group: DataGroup,
+    *,
+    cursor: str | None,
+    limit: int,
+    as_of: date | None = None,
 ) -> FullPage:
     """One keyset page of 全件 (連携区分 1) in key order.
 
@@ -534,7 +584,21 @@ def full(
     cursor carries it: a consumer that then pulls 差分 after `as_of_seq` sees every change made
     while it paged (with current records), so it converges. Persons under 支援措置 are skipped
     for clients without `support_measure`; the cursor holds only keys the client was given.
-    Entitled clients get every record with its 支援措置 flag (`domain.deliverable`)."""
+    Entitled clients get every record with its 支援措置 flag (`domain.deliverable`).
+
+    `as_of`: each person's entry in force on that day, as the register knows it now (persons
+    not yet recorded then are left out). The cursor carries the day, so one run never mixes
+    days; the 支援措置 rule is today's, as for every delivery."""
+    page_reader: PageProvider = group.page
+    if as_of is not None:
+        if group.page_as_of is None:
+            raise InvalidInput("この全件連携では基準日（as_of）を指定できません。", item="as_of")
+        as_of_reader = group.page_as_of
+
+        def page_reader(uow: UnitOfWork, *, after: str, limit: int) -> Sequence[RecordRow]:
+            return as_of_reader(uow, after=after, limit=limit, valid_on=as_of)
+
+    day = as_of.isoformat() if as_of is not None else ""
     if group.topic not in caller.scopes:
         raise Forbidden(
             f"この連携クライアントには「{domain.TOPIC_SCOPES[group.topic]}」の連携範囲がありません。"
@@ -543,7 +607,7 @@ def full(
     if cursor:
         try:
             position = domain.decode_full_cursor(
-                cursor, tenant=caller.tenant, client_id=caller.client_id, secret=secret
+                cursor, tenant=caller.tenant, client_id=caller.client_id, secret=secret, as_of=day
             )
         except domain.CursorRejected as exc:
             raise KikanError(str(exc), slug="invalid-cursor", item="cursor") from exc
@@ -556,7 +620,7 @@ def full(
     scan = after
     while not more:
         need = limit - len(delivered)
-        batch = group.page(uow, after=scan, limit=need + 1)
+        batch = page_reader(uow, after=scan, limit=need + 1)
         for rec, protected in batch:
             out = domain.deliverable(rec, protected, caller.scopes)
             if out is None:
@@ -575,6 +639,7 @@ def full(
             after=delivered[-1][group.key],
             as_of_seq=as_of_seq,
             secret=secret,
+            as_of=day,
         )
         if more
         else None
@@ -591,6 +656,7 @@ def full(
                 "resource": group.resource,
                 "first_page": not cursor,
                 "as_of_seq": as_of_seq,
+                **({"as_of": day} if day else {}),
                 "records": len(delivered),
                 "protected_records": _protected_count(delivered),
                 "has_more": more,
@@ -598,3 +664,37 @@ def full(
         ),
     )
     return FullPage(delivered, next_cursor, as_of_seq)
+
+
+# ---------------------------------------------------------------- records of named persons
+
+
+def records(
+    uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, keys: Sequence[str]
+) -> list[dict[str, str]]:
+    """The current records of these persons the caller may see, in key order (unknown and
+    invisible ones left out alike, so the answer tells nothing about who is protected): how a
+    consumer fetches a person a change named without a record."""
+    if group.topic not in caller.scopes:
+        raise Forbidden(
+            f"この連携クライアントには「{domain.TOPIC_SCOPES[group.topic]}」の連携範囲がありません。"
+        )
+    visible = _visible_records(uow, caller, group, sorted(set(keys)))
+    delivered = [visible[k] for k in sorted(visible)]
+    audit.append(
+        uow,
+        caller.actor(),
+        audit.AuditEvent(
+            category="operation",
+            action="inquiry",
+            function=f"{FUNCTION}（個別）",
+            subjects=[r[group.key] for r in delivered],
+            detail={
+                "resource": group.resource,
+                "requested": len(set(keys)),
+                "records": len(delivered),
+                "protected_records": _protected_count(delivered),
+            },
+        ),
+    )
+    return delivered

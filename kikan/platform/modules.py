@@ -65,6 +65,9 @@ class LinkageProvider:
     resource: str
     page: Ref
     records: Ref
+    #: the 全件 reader "as of a valid date" (`GET /full/{resource}?as_of=`), if the module
+    #: can answer it from its history
+    page_as_of: Ref | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class ModuleDescriptor:
     #: (modules older than ADR 0011's addendum).
     migrations: str | None = None
     linkage_providers: tuple[LinkageProvider, ...] = ()
+    #: each resolves to a `kikan.linkage.consumer.Consumer`: the module keeps a 宛名 replica
+    #: through the linkage-consumer kit, and the server runs its background sync when the
+    #: module's settings set `sync_interval` (ADR 0012)
+    linkage_consumers: tuple[Ref, ...] = ()
     demo_seeders: tuple[DemoSeeder, ...] = ()
 
     @property

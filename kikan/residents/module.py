@@ -25,6 +25,7 @@ MODULE = ModuleDescriptor(
             resource="residents",
             page="kikan.residents.linkage_feed:person_page",
             records="kikan.residents.linkage_feed:person_records",
+            page_as_of="kikan.residents.linkage_feed:person_page_as_of",
         ),
     ),
     demo_seeders=(

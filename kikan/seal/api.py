@@ -6,28 +6,26 @@ Every endpoint opens one unit of work and commits it itself. Persons come from t
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from kikan.linkage.consumer.api import add_link_routes
 from kikan.platform import audit, auth
 from kikan.platform.deps import DbDep, StaffDep, client_place, client_terminal
 from kikan.platform.errors import InvalidInput
-from kikan.platform.modules import settings_for
 from kikan.platform.types import Base64Image, Chars, Id, ItemClass
 from kikan.platform.uow import Database
 from kikan.seal import domain, service
-from kikan.seal.settings import SealSettings
+from kikan.seal.service.replica import CONSUMER
 from kikan.seal.store import SealRegistrationRow
-from kikan.seal.sync import sync_forever
 
 log = logging.getLogger("kikan.seal.api")
 
@@ -35,25 +33,7 @@ WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
 READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
 
 
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """KIKAN_SEAL_SYNC_INTERVAL set: pull the 宛名 in the background while the server runs."""
-    settings = settings_for(app.state, SealSettings)
-    task: asyncio.Task[None] | None = None
-    if settings.sync_interval:
-        task = asyncio.create_task(
-            sync_forever(app.state.db, settings.sync_interval, settings.linkage_url or None)
-        )
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-router = APIRouter(prefix="/api/v1/seal", tags=["印鑑登録"], lifespan=_lifespan)
+router = APIRouter(prefix="/api/v1/seal", tags=["印鑑登録"])
 
 
 # ---------------------------------------------------------------- schemas
@@ -148,25 +128,6 @@ class CertificateRequest(BaseModel):
     purpose: Annotated[str, Chars(200, ItemClass.TEXT)] = Field(
         default="", description="使用目的（任意）"
     )
-
-
-class LinkRequest(BaseModel):
-    base_url: Annotated[str, Chars(300, min_length=1)] = Field(
-        description="庁内データ連携 API の URL"
-    )
-    client_id: Annotated[str, Chars(32, min_length=32)] = Field(description="クライアントID")
-    client_secret: Annotated[str, Chars(64, ItemClass.SECRET, min_length=1)] = Field(
-        description="クライアントシークレット"
-    )
-
-
-class SyncStateOut(BaseModel):
-    connected: bool
-    base_url: str | None
-    client_id: str | None
-    full_done: bool
-    cursor: int = Field(description="反映済みの差分の位置（事象番号）")
-    last_sync_at: datetime | None
 
 
 # ---------------------------------------------------------------- helpers
@@ -482,31 +443,5 @@ def issue_certificate(
     )
 
 
-@router.put("/linkage", response_model=SyncStateOut, summary="庁内データ連携の接続設定")
-def set_link(body: LinkRequest, request: Request, staff: StaffDep, db: DbDep) -> SyncStateOut:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="印鑑登録の連携設定")
-    with db.unit_of_work(staff.scope) as uow:
-        service.save_link(
-            uow,
-            _actor(request, staff),
-            base_url=body.base_url,
-            client_id=body.client_id,
-            client_secret=body.client_secret,
-        )
-        uow.commit()
-    return get_link(staff, db)
-
-
-@router.get("/linkage", response_model=SyncStateOut, summary="庁内データ連携の状態")
-def get_link(staff: StaffDep, db: DbDep) -> SyncStateOut:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="印鑑登録の連携設定")
-    with db.unit_of_work(staff.scope) as uow:
-        row = service.link(uow)
-        return SyncStateOut(
-            connected=row is not None,
-            base_url=row.base_url if row else None,
-            client_id=row.client_id if row else None,
-            full_done=bool(row and row.full_done),
-            cursor=row.cursor if row else 0,
-            last_sync_at=row.last_sync_at if row else None,
-        )
+# the link endpoints (PUT/GET /linkage) are the kit's, declared last to keep the route order
+add_link_routes(router, CONSUMER)

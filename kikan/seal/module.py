@@ -13,4 +13,6 @@ MODULE = ModuleDescriptor(
     cli=(CliVerb("seal", "kikan.seal.cli:seal_app"),),
     stores=("kikan.seal.store",),
     settings="kikan.seal.settings:SealSettings",
+    migrations="migrations",
+    linkage_consumers=("kikan.seal.service.replica:CONSUMER",),
 )

@@ -1,16 +1,18 @@
 """印鑑登録's own settings (`KIKAN_SEAL_*`): the platform knows no module by name.
 
 The names are the operator interface (README); they were platform fields before ADR 0011 and
-kept their environment variables.
+kept their environment variables. The fields are the linkage-consumer kit's (ADR 0012).
 """
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from kikan.linkage.consumer import ConsumerSettings
 
 
-class SealSettings(BaseSettings):
+class SealSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="KIKAN_SEAL_", extra="ignore")
 
     sync_interval: float | None = Field(

@@ -1,8 +1,9 @@
 """Tables of 印鑑登録 (its own; no other module reads them).
 
 `seal_persons` is the module's OWN replica of the 宛名 it needs, filled only from the 庁内データ連携
-API; `seal_link` holds this tenant's linkage credentials and the sync cursor, which advances in
-the same transaction as the reactions it caused (so a crash never loses or repeats a change).
+API by the linkage-consumer kit; `seal_link` holds this tenant's linkage credentials and the sync
+cursor, which advances in the same transaction as the reactions it caused (so a crash never loses
+or repeats a change). Both take their columns from the kit's mixins (ADR 0012).
 """
 
 from __future__ import annotations
@@ -21,22 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kikan.linkage.consumer.replica import AtenaReplicaMixin, LinkStateMixin
 from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
 
 
-class SealPersonRow(TenantOwned, Base):
-    """宛名 replica: the latest standard person row delivered for one 宛名番号."""
+class SealPersonRow(AtenaReplicaMixin, TenantOwned, Base):
+    """宛名 replica: the latest standard person row delivered for one 宛名番号 (the kit's
+    columns, `kikan.linkage.consumer.replica`)."""
 
     __tablename__ = "seal_persons"
     __table_args__ = (UniqueConstraint("tenant_code", "atena_number"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    atena_number: Mapped[str] = mapped_column(String(15))
-    record: Mapped[dict[str, str]] = mapped_column(JSON)
-    protected: Mapped[bool] = mapped_column(Boolean, default=False)  # 支援措置
-    gone: Mapped[bool] = mapped_column(Boolean, default=False)  # no longer published
-    seq: Mapped[int] = mapped_column(Integer, default=0)  # last event applied (0: 全件)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SealRegistrationRow(TenantOwned, Base):
@@ -105,23 +100,9 @@ class SealReviewRow(TenantOwned, Base):
     closed_by: Mapped[str] = mapped_column(String(100), default="")
 
 
-class SealLinkRow(TenantOwned, Base):
-    """This tenant's linkage client (registered through the linkage API) and the sync state.
-
-    The HS256 secret must be kept as issued (HMAC needs it); only RLS and database access
-    control protect it, as on the linkage side. `cursor` is the last 差分 seq applied;
-    `full_cursor`/`full_done` track the initial 全件 load, resumable page by page."""
+class SealLinkRow(LinkStateMixin, TenantOwned, Base):
+    """This tenant's linkage client (registered through the linkage API) and the sync state
+    (the kit's columns: credentials, 全件 progress, 差分 cursor)."""
 
     __tablename__ = "seal_link"
     __table_args__ = (UniqueConstraint("tenant_code"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    base_url: Mapped[str] = mapped_column(String(300))
-    client_id: Mapped[str] = mapped_column(String(32))
-    client_secret: Mapped[str] = mapped_column(String(64))
-    cursor: Mapped[int] = mapped_column(Integer, default=0)
-    full_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    full_cursor: Mapped[str | None] = mapped_column(String(600), nullable=True)
-    full_as_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -153,6 +153,10 @@ def test_registration_needs_sysadmin_and_known_scopes(town: Town) -> None:
     problem(r, 422)
 
 
+def town_get(town: Any, headers: dict[str, str], **params: Any) -> Any:
+    return town.client.get("/api/v1/linkage/changes", params=params, headers=headers)
+
+
 def test_another_tenants_client_never_sees_this_tenants_events(
     client: TestClient, db: Database
 ) -> None:
@@ -161,9 +165,13 @@ def test_another_tenants_client_never_sees_this_tenants_events(
     family_move_in(a.clerk)
     family_move_in(a.clerk)
     hb = b.token(b.register(["residents.changed"]))
-    # b's cursor 0 and a cursor "of a" (2) both give only b's own (empty) stream
+    # b's cursor 0 gives b's own (empty) stream; a cursor "of a" (2) is no position of b's
+    # feed: refused (410) with the advice to load 全件 again, never data of a
     assert b.pull(hb)["changes"] == []
-    assert b.pull(hb, after=2) == {"kind": "2", "changes": [], "next_cursor": 0, "has_more": False}
+    foreign = town_get(b, hb, after=2)
+    assert foreign.status_code == 410
+    assert foreign.json()["type"] == "urn:kikan:problem:cursor-out-of-range"
+    assert "全件から取り直してください" in foreign.json()["detail"]
     single_move_in(b)
     page = b.pull(hb, after=0)
     assert [c["seq"] for c in page["changes"]] == [1]

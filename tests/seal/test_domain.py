@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import date
 
 import pytest
 
-from kikan.linkage import domain as linkage_domain
-from kikan.seal import client, domain
+from kikan.seal import domain
 from kikan.seal.domain import Person, ReactionKind, SealRuleError
 from tests.seal.conftest import png, record
 
@@ -130,21 +128,3 @@ def test_reactions_are_state_based_and_idempotent() -> None:
     assert update.kind is ReactionKind.UPDATE
     # once the registration holds the new row, the same event again changes nothing
     assert domain.react(married, married, "太郎").kind is ReactionKind.NONE
-
-
-def test_client_assertion_is_accepted_by_the_linkage_rules() -> None:
-    """The seal writes its own client side; it must meet the published contract."""
-    cid = "123456" + "ab" * 13
-    signed = client.client_assertion(cid, "s3cret", audience=["http://x/api/v1/linkage/token"])
-    ok = linkage_domain.verify_assertion(
-        signed,
-        client_id=cid,
-        secret="s3cret",
-        audiences={"http://x/api/v1/linkage/token"},
-        now=time.time(),
-    )
-    assert ok.client_id == cid
-    with pytest.raises(linkage_domain.AssertionRejected):
-        linkage_domain.verify_assertion(
-            signed, client_id=cid, secret="other", audiences={"/x"}, now=time.time()
-        )
