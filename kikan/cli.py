@@ -20,6 +20,7 @@ from kikan.platform import audit, auth, console, tenancy
 from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
 from kikan.platform.errors import KikanError
+from kikan.platform.functions import platform_table
 from kikan.platform.logs import configure_logging
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database, Scope
@@ -235,7 +236,7 @@ def audit_verify(
         audit.AuditEvent(
             category="operation",
             action="audit.verify",
-            function="アクセスログ検証",
+            function=platform_table().entry("platform.audit_verify"),
             outcome="ok" if result.ok else "error",
             detail={"checked": result.checked, "ok": result.ok},
         ),

@@ -12,6 +12,7 @@ MODULE = ModuleDescriptor(
     name="linkage",
     title="庁内データ連携",
     package="kikan.linkage",
+    functions="functions.toml",
     api_routers=("kikan.linkage.api:router",),
     cli=(CliVerb("linkage", "kikan.linkage.cli:linkage_app"),),
     stores=("kikan.linkage.store",),

@@ -12,6 +12,7 @@ MODULE = ModuleDescriptor(
     name="migration",
     title="移行",
     package="kikan.migration",
+    functions="functions.toml",
     cli=(
         CliVerb("import", "kikan.migration.cli:import_app"),
         CliVerb("synth", "kikan.migration.cli:synth_command"),

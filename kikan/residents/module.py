@@ -8,6 +8,7 @@ MODULE = ModuleDescriptor(
     name="residents",
     title="住民記録",
     package="kikan.residents",
+    functions="functions.toml",
     gyomu_code="001",
     api_routers=("kikan.residents.api:router",),
     ui_routers=("kikan.residents.web:router",),
