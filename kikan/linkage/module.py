@@ -18,3 +18,6 @@ MODULE = ModuleDescriptor(
     stores=("kikan.linkage.store",),
     settings="kikan.linkage.settings:LinkageSettings",
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("linkage.…")`
+FUNCTIONS = MODULE.function_table()

@@ -19,3 +19,6 @@ MODULE = ModuleDescriptor(
     ),
     stores=("kikan.migration.store",),
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("migration.…")`
+FUNCTIONS = MODULE.function_table()

@@ -33,3 +33,6 @@ MODULE = ModuleDescriptor(
         DemoSeeder("証明書設定", "kikan.residents.demo:seed_demo_certificate_settings"),
     ),
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("residents.…")`
+FUNCTIONS = MODULE.function_table()

@@ -15,3 +15,6 @@ MODULE = ModuleDescriptor(
     stores=("kikan.seal.store",),
     settings="kikan.seal.settings:SealSettings",
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("seal.…")`
+FUNCTIONS = MODULE.function_table()
