@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from kikan.platform import auth
 from kikan.platform.errors import Forbidden, Unauthenticated
@@ -193,15 +193,19 @@ def _declared(dependant: Dependant) -> tuple[str, str] | None:
 
 
 def route_operations(app: FastAPI) -> list[RouteOperation]:
-    """Every HTTP route of the application with the function it declares (the 機能ID map)."""
+    """Every HTTP route of the application with the function it declares (the 機能ID map).
+
+    Included routers are walked through FastAPI's route contexts (FastAPI ≥ 0.165 keeps an
+    included router as one entry of `app.routes`), so the path is the one served."""
     out: list[RouteOperation] = []
-    for route in app.routes:
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
         if isinstance(route, APIRoute):
             found = _declared(route.dependant)
             out.append(
                 RouteOperation(
-                    tuple(sorted(route.methods or ())),
-                    route.path,
+                    tuple(sorted(context.methods or ())),
+                    str(context.path),
                     found[0] if found else None,
                     found[1] if found else None,
                 )
