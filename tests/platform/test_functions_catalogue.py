@@ -190,3 +190,26 @@ def test_staff_operations_keep_the_roles_and_403_text(catalogue: Catalogue) -> N
 def test_unknown_key_raises() -> None:
     with pytest.raises(KeyError):
         function_catalogue().entry("residents.no_such_function")
+
+
+def test_the_cli_exports_the_map_as_csv_and_excel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from kikan.cli import app as cli_app
+
+    monkeypatch.setenv("KIKAN_VAR_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli_app, ["functions"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("キー,機能,業務コード")
+    assert any(
+        line.startswith("residents.move_in,転入,001") and "POST /api/v1/residents/move-in" in line
+        for line in lines
+    )
+    out = tmp_path / "map.xlsx"
+    assert CliRunner().invoke(cli_app, ["functions", "--out", str(out)]).exit_code == 0
+    sheet = load_workbook(out).active
+    assert sheet is not None and sheet.max_row == len(function_catalogue()) + 1
