@@ -21,6 +21,7 @@ from kikan.linkage.consumer import sync as consumer_sync
 from kikan.linkage.settings import LinkageSettings
 from kikan.platform import api as platform_api
 from kikan.platform.crypto import load_keyring
+from kikan.platform.deps import check_operations
 from kikan.platform.errors import install_handlers
 from kikan.platform.http import SecurityHeaders, install_docs
 from kikan.platform.limits import BodyLimit
@@ -136,6 +137,7 @@ def create_app(
     app.state.db = database
     app.state.module_settings = build_settings(registry, module_settings)
     app.state.keyring = load_keyring(settings)
+    app.state.functions = modules.function_catalogue(registry)
     modules.register_linkage_providers(registry)
     install_handlers(app)
     app.add_middleware(BodyLimit)  # inside security_headers, so a 413 carries them too
@@ -153,5 +155,6 @@ def create_app(
     app.include_router(web.router)
     modules.include_ui_routers(app, registry)
     web.install(app, nav=modules.nav_items(registry), template_dirs=modules.template_dirs(registry))
+    check_operations(app, app.state.functions)
     document_problems(app)
     return app

@@ -20,6 +20,7 @@ from kikan.platform import audit, auth, console, tenancy
 from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
 from kikan.platform.errors import KikanError
+from kikan.platform.functions import platform_table
 from kikan.platform.logs import configure_logging
 from kikan.platform.settings import Settings, get_settings
 from kikan.platform.uow import Database, Scope
@@ -235,7 +236,7 @@ def audit_verify(
         audit.AuditEvent(
             category="operation",
             action="audit.verify",
-            function="アクセスログ検証",
+            function=platform_table().entry("platform.audit_verify"),
             outcome="ok" if result.ok else "error",
             detail={"checked": result.checked, "ok": result.ok},
         ),
@@ -402,6 +403,78 @@ def openapi(
         out.write_text(text, encoding="utf-8")
         out_console = Console(stderr=True)
         out_console.print(f"[green]✓[/] {out} を書き出しました。")
+
+
+@app.command("functions")
+@handle_errors
+def functions_map(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="出力先（.csv または .xlsx。省略時は CSV を標準出力）"),
+    ] = None,
+) -> None:
+    """機能ID対応表（機能の一覧: キー・機能名・業務コード・仕様の節・機能ID・権限・API）を出力する。
+
+    標準の機能ID が判明していない機能は「機能ID」欄が空です（推測の番号は入れません）。"""
+    from kikan.app import create_app
+    from kikan.modules import function_catalogue
+    from kikan.platform.deps import route_operations
+
+    routes: dict[str, list[str]] = {}
+    for op in route_operations(create_app(_settings())):
+        if op.key:
+            routes.setdefault(op.key, []).append(f"{'/'.join(op.methods)} {op.path}")
+    header = [
+        "キー",
+        "機能",
+        "業務コード",
+        "モジュール",
+        "仕様の節",
+        "機能ID",
+        "利用者",
+        "権限",
+        "API",
+    ]
+    rows = [
+        [
+            f.key,
+            f.label,
+            f.gyomu_code or "",
+            f.module,
+            " ".join(f.spec),
+            f.official_id,
+            f.principal,
+            "・".join(auth.role_label(r) for r in f.roles),
+            "\n".join(routes.get(f.key, [])),
+        ]
+        for f in function_catalogue().values()
+    ]
+    if out is not None and out.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "機能ID対応表"
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        book.save(out)
+    else:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        if out is None:
+            sys.stdout.write(buffer.getvalue())
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(buffer.getvalue(), encoding="utf-8-sig")  # Excel opens it as UTF-8
+    Console(stderr=True).print(f"[green]✓[/] {out} に {len(rows)} 件を書き出しました。")
 
 
 @app.command("serve")

@@ -19,6 +19,7 @@ from kikan.linkage import service as linkage_service
 from kikan.linkage.consumer import Consumer
 from kikan.linkage.module import MODULE as LINKAGE
 from kikan.migration.module import MODULE as MIGRATION
+from kikan.platform.functions import Catalogue, platform_table
 from kikan.platform.modules import DemoSeed, ModuleDescriptor, NavItem, resolve
 from kikan.residents.module import MODULE as RESIDENTS
 from kikan.seal.module import MODULE as SEAL
@@ -107,6 +108,11 @@ def migration_locations(modules: Iterable[ModuleDescriptor] = MODULES) -> list[P
     return [location for location in found if location is not None]
 
 
+def function_catalogue(modules: Iterable[ModuleDescriptor] = MODULES) -> Catalogue:
+    """The 機能ID catalogue of the application: the platform's functions and every module's."""
+    return Catalogue.merged(platform_table(), *(module.function_table() for module in modules))
+
+
 def store_modules(modules: Iterable[ModuleDescriptor] = MODULES) -> list[str]:
     return [store for module in modules for store in module.stores]
 
@@ -115,6 +121,7 @@ __all__ = [
     "MODULES",
     "business_modules",
     "demo_seeders",
+    "function_catalogue",
     "include_api_routers",
     "include_ui_routers",
     "install_cli",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from typer.testing import CliRunner
 from kikan.cli import app as cli_app
 from kikan.modules import MODULES
 from kikan.platform.errors import InvalidInput
+from kikan.platform.functions import parse
 from kikan.scaffold.generate import LAYOUT, Scaffolded, scaffold
 from tests.conftest import APP_ROLE, PG_ADMIN_URL, Backend, _psycopg_dsn
 
@@ -65,6 +67,17 @@ def test_the_scaffold_writes_every_room_and_nothing_in_kikan(tmp_path: Path) -> 
     assert f'depends_on = "{done.depends_on}"' in revision
     assert 'enable_rls(op.get_bind(), "probe_items")' in revision
     assert (root / "tests" / NAME / f"test_{NAME}.py").is_file()
+    # the module ships its 機能ID catalogue and its routes declare their operations (ADR 0014)
+    functions = parse(
+        tomllib.loads((pkg / "functions.toml").read_text(encoding="utf-8")),
+        module=NAME,
+        gyomu_code=None,
+        source="functions.toml",
+    )
+    assert {"probe.items_list", "probe.items_add", "probe.record"} <= set(functions)
+    assert 'functions="functions.toml"' in (pkg / "module.py").read_text(encoding="utf-8")
+    api = (pkg / "api.py").read_text(encoding="utf-8")
+    assert 'uses("probe.items_list")' in api and 'uses("probe.items_add")' in api
     assert not (ROOT / "kikan" / NAME).exists() and not (ROOT / "tests" / NAME).exists()
 
 

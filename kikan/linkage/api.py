@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
-from kikan.platform import auth
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep, client_uses, uses
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
+from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
 from kikan.platform.types import Chars, Cursor, ItemClass
 from kikan.platform.uow import Database
@@ -87,8 +87,12 @@ class ChangesOut(BaseModel):
 @router.post(
     "/clients", response_model=ClientCreated, status_code=201, summary="連携クライアントの登録"
 )
-def create_client(body: ClientCreate, staff: StaffDep, db: DbDep) -> ClientCreated:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント登録")
+def create_client(
+    body: ClientCreate,
+    staff: StaffDep,
+    op: Annotated[Function, uses("linkage.client_create")],
+    db: DbDep,
+) -> ClientCreated:
     with db.unit_of_work(staff.scope) as uow:
         created = service.register_client(uow, staff.actor(), name=body.name, scopes=body.scopes)
         uow.commit()
@@ -101,8 +105,9 @@ def create_client(body: ClientCreate, staff: StaffDep, db: DbDep) -> ClientCreat
 
 
 @router.get("/clients", response_model=list[ClientOut], summary="連携クライアントの一覧")
-def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント一覧")
+def get_clients(
+    staff: StaffDep, op: Annotated[Function, uses("linkage.client_list")], db: DbDep
+) -> list[ClientOut]:
     with db.unit_of_work(staff.scope) as uow:
         return [
             ClientOut(
@@ -121,8 +126,12 @@ def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
     response_model=ClientCreated,
     summary="連携クライアントの共有鍵の更新（旧い鍵と発行済みトークンは無効）",
 )
-def rotate_client_secret(client_id: ClientIdPath, staff: StaffDep, db: DbDep) -> ClientCreated:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント共有鍵更新")
+def rotate_client_secret(
+    client_id: ClientIdPath,
+    staff: StaffDep,
+    op: Annotated[Function, uses("linkage.client_rotate")],
+    db: DbDep,
+) -> ClientCreated:
     with db.unit_of_work(staff.scope) as uow:
         rotated = service.rotate_secret(uow, staff.actor(), client_id)
         uow.commit()
@@ -139,8 +148,12 @@ def rotate_client_secret(client_id: ClientIdPath, staff: StaffDep, db: DbDep) ->
     response_model=ClientOut,
     summary="連携クライアントの利用停止（発行済みトークンも無効）",
 )
-def disable_client(client_id: ClientIdPath, staff: StaffDep, db: DbDep) -> ClientOut:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント利用停止")
+def disable_client(
+    client_id: ClientIdPath,
+    staff: StaffDep,
+    op: Annotated[Function, uses("linkage.client_disable")],
+    db: DbDep,
+) -> ClientOut:
     with db.unit_of_work(staff.scope) as uow:
         row = service.disable_client(uow, staff.actor(), client_id)
         out = ClientOut(
@@ -264,6 +277,7 @@ def _pull(db: Database, caller: service.LinkageCaller, after: int, limit: int) -
             "urn:kikan:problem:cursor-out-of-range）。"
         }
     },
+    dependencies=[client_uses("linkage.changes")],
 )
 def changes(
     caller: CallerDep,
@@ -292,7 +306,12 @@ class FullOut(BaseModel):
     )
 
 
-@router.get("/full/residents", response_model=FullOut, summary="住民記録の全件取得（連携区分 1）")
+@router.get(
+    "/full/residents",
+    response_model=FullOut,
+    summary="住民記録の全件取得（連携区分 1）",
+    dependencies=[client_uses("linkage.full")],
+)
 def full_residents(
     caller: CallerDep,
     db: DbDep,
@@ -340,6 +359,7 @@ class RecordsOut(BaseModel):
     "/records/residents",
     response_model=RecordsOut,
     summary="住民記録の個別取得（宛名番号を指定）",
+    dependencies=[client_uses("linkage.records")],
 )
 def records_residents(
     caller: CallerDep,

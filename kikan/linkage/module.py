@@ -12,8 +12,12 @@ MODULE = ModuleDescriptor(
     name="linkage",
     title="庁内データ連携",
     package="kikan.linkage",
+    functions="functions.toml",
     api_routers=("kikan.linkage.api:router",),
     cli=(CliVerb("linkage", "kikan.linkage.cli:linkage_app"),),
     stores=("kikan.linkage.store",),
     settings="kikan.linkage.settings:LinkageSettings",
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("linkage.…")`
+FUNCTIONS = MODULE.function_table()

@@ -36,6 +36,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import select, update
 
 from kikan.linkage import domain
+from kikan.linkage.module import FUNCTIONS
 from kikan.linkage.settings import LinkageSettings
 from kikan.linkage.store import LinkagePushPositionRow
 from kikan.platform import audit, tenancy
@@ -151,7 +152,7 @@ def advance(db: Database, tenant: str, published: list[OutgoingMessage]) -> None
             audit.AuditEvent(
                 category="operation",
                 action="inquiry",
-                function="庁内データ連携（NATS 送信）",
+                function=FUNCTIONS.entry("linkage.push"),
                 subjects=sorted({a for m in published for a in m.subjects}),
                 detail={"first_seq": first, "last_seq": last, "messages": len(published)},
             ),

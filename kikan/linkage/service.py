@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from kikan.linkage import domain
+from kikan.linkage.module import FUNCTIONS
 from kikan.linkage.store import LinkageClientRow, LinkageJtiRow, LinkageTokenRow
 from kikan.platform import audit
 from kikan.platform.auth import token_digest
@@ -32,11 +33,9 @@ from kikan.platform.errors import (
     NotFound,
     Unauthenticated,
 )
+from kikan.platform.functions import Function
 from kikan.platform.store import OutboxEventRow
 from kikan.platform.uow import Database, UnitOfWork
-
-FUNCTION = "庁内データ連携"
-
 
 # ---------------------------------------------------------------- providers (全件 and records)
 
@@ -157,7 +156,7 @@ def register_client(
         audit.AuditEvent(
             category="config",
             action="config",
-            function=f"{FUNCTION}（クライアント登録）",
+            function=FUNCTIONS.entry("linkage.audit.client_create"),
             detail={"client_id": client_id, "name": name, "scopes": checked},
         ),
     )
@@ -198,7 +197,7 @@ def rotate_secret(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> Regist
         audit.AuditEvent(
             category="config",
             action="config",
-            function=f"{FUNCTION}（共有鍵の更新）",
+            function=FUNCTIONS.entry("linkage.audit.client_rotate"),
             detail={"client_id": client_id, "revoked_tokens": revoked},
         ),
     )
@@ -216,7 +215,7 @@ def disable_client(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> Linka
         audit.AuditEvent(
             category="config",
             action="config",
-            function=f"{FUNCTION}（利用停止）",
+            function=FUNCTIONS.entry("linkage.audit.client_disable"),
             detail={"client_id": client_id, "revoked_tokens": revoked},
         ),
     )
@@ -254,7 +253,7 @@ def _invalid_client(message: str, reason: str) -> Unauthenticated:
     return Unauthenticated(message, slug="invalid-client", reason=reason)
 
 
-def _deny(db: Database, tenant: str, client_id: str, function: str, reason: str) -> None:
+def _deny(db: Database, tenant: str, client_id: str, function: Function, reason: str) -> None:
     audit.append_now(
         db,
         tenant,
@@ -287,7 +286,7 @@ def issue_token(
         return _issue(db, tenant, str(client_id), assertion=assertion, audiences=audiences, now=now)
     except _Denied as denied:
         # audited in a transaction of its own, after the request's one has rolled back
-        _deny(db, tenant, denied.client_id, f"{FUNCTION}（トークン発行）", denied.reason)
+        _deny(db, tenant, denied.client_id, FUNCTIONS.entry("linkage.token"), denied.reason)
         raise _invalid_client(denied.message, denied.reason) from None
 
 
@@ -365,7 +364,7 @@ def _issue(
             uow,
             audit.Actor(kind="client", id=client.client_id),
             audit.AuditEvent(
-                category="auth", action="login", function=f"{FUNCTION}（トークン発行）"
+                category="auth", action="login", function=FUNCTIONS.entry("linkage.token")
             ),
         )
         scopes = client.scopes.split(",")
@@ -534,7 +533,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
         audit.AuditEvent(
             category="operation",
             action="inquiry",
-            function=f"{FUNCTION}（差分）",
+            function=FUNCTIONS.entry("linkage.changes"),
             subjects=subjects,
             detail={
                 "after": after,
@@ -650,7 +649,7 @@ def full(
         audit.AuditEvent(
             category="operation",
             action="inquiry",
-            function=f"{FUNCTION}（全件）",
+            function=FUNCTIONS.entry("linkage.full"),
             subjects=[r[group.key] for r in delivered],
             detail={
                 "resource": group.resource,
@@ -687,7 +686,7 @@ def records(
         audit.AuditEvent(
             category="operation",
             action="inquiry",
-            function=f"{FUNCTION}（個別）",
+            function=FUNCTIONS.entry("linkage.records"),
             subjects=[r[group.key] for r in delivered],
             detail={
                 "resource": group.resource,

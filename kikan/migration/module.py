@@ -12,9 +12,13 @@ MODULE = ModuleDescriptor(
     name="migration",
     title="移行",
     package="kikan.migration",
+    functions="functions.toml",
     cli=(
         CliVerb("import", "kikan.migration.cli:import_app"),
         CliVerb("synth", "kikan.migration.cli:synth_command"),
     ),
     stores=("kikan.migration.store",),
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("migration.…")`
+FUNCTIONS = MODULE.function_table()

@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 
+from kikan.migration.module import FUNCTIONS
 from kikan.migration.records import CLEANSING_LABELS
 from kikan.migration.store import ImportFileRow, ImportRejectRow
 from kikan.moji import in_mj_repertoire, kanji_key_char, search_key
@@ -282,7 +283,7 @@ def write_reports(
         audit.AuditEvent(
             category="operation",
             action="euc",
-            function="移行データ取込：クレンジング報告の出力",
+            function=FUNCTIONS.entry("migration.cleansing_report"),
             detail={"files": shas, "rejects": len(report.rejects), "gaiji": len(report.gaiji)},
         ),
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from kikan.migration.module import FUNCTIONS
 from kikan.migration.store import ImportFileRow, MigrationPersonRow
 from kikan.platform import audit
 from kikan.platform.ids import DEFAULT_ATENA_WIDTH
@@ -78,7 +79,7 @@ def find(
         audit.AuditEvent(
             category="operation",
             action="euc",
-            function="移行データ取込：新旧番号対照表の照会",
+            function=FUNCTIONS.entry("migration.xref_inquiry"),
             detail={"rows": len(rows), "by_legacy": bool(legacy), "by_atena": bool(atena)},
         ),
     )

@@ -26,8 +26,11 @@ from kikan.platform.deps import (
     client_address,
     client_place,
     client_terminal,
+    operator_uses,
+    uses,
 )
 from kikan.platform.errors import TooManyRequests
+from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
 from kikan.platform.store import AuditRecordRow, StaffAccountRow
 from kikan.platform.types import Chars, Id, ItemClass, UtcDateTime
@@ -267,7 +270,13 @@ def me(principal: PrincipalDep) -> MeResponse:
     responses=problem_responses(429),
 )
 def change_password(
-    body: PasswordChange, request: Request, staff: StaffDep, db: DbDep, settings: SettingsDep
+    body: PasswordChange,
+    *,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("platform.password_change")],
+    db: DbDep,
+    settings: SettingsDep,
 ) -> Response:
     """現在のパスワードの誤りはログイン失敗と同じく数え、続くと 429 で待たせます。変更すると、
     この要求のもの以外のセッション・API トークンは無効になります。"""
@@ -289,7 +298,12 @@ def change_password(
     tags=["ホスト運用"],
     summary="団体の登録",
 )
-def create_tenant(body: TenantCreate, operator: OperatorDep, db: DbDep) -> TenantOut:
+def create_tenant(
+    body: TenantCreate,
+    operator: OperatorDep,
+    op: Annotated[Function, operator_uses("platform.tenant_create")],
+    db: DbDep,
+) -> TenantOut:
     with db.unit_of_work(Scope.host()) as uow:
         t = tenancy.create_tenant(
             uow,
@@ -307,7 +321,9 @@ def create_tenant(body: TenantCreate, operator: OperatorDep, db: DbDep) -> Tenan
 @router.get(
     "/host/tenants", response_model=list[TenantOut], tags=["ホスト運用"], summary="団体の一覧"
 )
-def list_tenants(operator: OperatorDep, db: DbDep) -> list[TenantOut]:
+def list_tenants(
+    operator: OperatorDep, op: Annotated[Function, operator_uses("platform.host")], db: DbDep
+) -> list[TenantOut]:
     with db.unit_of_work(Scope.host()) as uow:
         return [TenantOut(**_tenant_dict(t)) for t in tenancy.list_tenants(uow)]
 
@@ -324,14 +340,17 @@ def _tenant_dict(t: tenancy.Tenant) -> dict[str, Any]:
 
 
 @router.get("/tenant", response_model=TenantOut, tags=["団体"], summary="ログイン中の団体")
-def current_tenant(staff: StaffDep, db: DbDep) -> TenantOut:
+def current_tenant(
+    staff: StaffDep, op: Annotated[Function, uses("platform.current_tenant")], db: DbDep
+) -> TenantOut:
     with db.unit_of_work(staff.scope) as uow:
         return TenantOut(**_tenant_dict(tenancy.get_tenant(uow, staff.scope)))
 
 
 @router.get("/staff", response_model=list[StaffOut], tags=["職員管理"], summary="職員の一覧")
-def list_staff(staff: StaffDep, db: DbDep) -> list[StaffOut]:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員一覧")
+def list_staff(
+    staff: StaffDep, op: Annotated[Function, uses("platform.staff_list")], db: DbDep
+) -> list[StaffOut]:
     with db.unit_of_work(staff.scope) as uow:
         rows = uow.session.scalars(select(StaffAccountRow).order_by(StaffAccountRow.login_id)).all()
         waiting = throttle.waiting(
@@ -353,8 +372,12 @@ def list_staff(staff: StaffDep, db: DbDep) -> list[StaffOut]:
 @router.post(
     "/staff", response_model=StaffOut, status_code=201, tags=["職員管理"], summary="職員の登録"
 )
-def create_staff(body: StaffCreate, staff: StaffDep, db: DbDep) -> StaffOut:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="職員登録")
+def create_staff(
+    body: StaffCreate,
+    staff: StaffDep,
+    op: Annotated[Function, uses("platform.staff_create")],
+    db: DbDep,
+) -> StaffOut:
     with db.unit_of_work(staff.scope) as uow:
         row = auth.create_staff(
             uow,
@@ -377,8 +400,12 @@ def create_staff(body: StaffCreate, staff: StaffDep, db: DbDep) -> StaffOut:
 
 
 @router.post("/staff/{login_id}/unlock", status_code=204, tags=["職員管理"], summary="ロック解除")
-def unlock_staff(login_id: LoginIdPath, staff: StaffDep, db: DbDep) -> Response:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="ロック解除")
+def unlock_staff(
+    login_id: LoginIdPath,
+    staff: StaffDep,
+    op: Annotated[Function, uses("platform.unlock")],
+    db: DbDep,
+) -> Response:
     with db.unit_of_work(staff.scope) as uow:
         auth.unlock_staff(uow, staff.actor(), login_id)
         uow.commit()
@@ -389,9 +416,12 @@ def unlock_staff(login_id: LoginIdPath, staff: StaffDep, db: DbDep) -> Response:
     "/staff/{login_id}/password", status_code=204, tags=["職員管理"], summary="パスワード初期化"
 )
 def reset_password(
-    login_id: LoginIdPath, body: PasswordReset, staff: StaffDep, db: DbDep
+    login_id: LoginIdPath,
+    body: PasswordReset,
+    staff: StaffDep,
+    op: Annotated[Function, uses("platform.password_reset")],
+    db: DbDep,
 ) -> Response:
-    auth.require_roles(db, staff, auth.Role.SYSADMIN, function="パスワード初期化")
     with db.unit_of_work(staff.scope) as uow:
         auth.reset_password(uow, staff.actor(), login_id, body.new_password)
         uow.commit()
@@ -407,6 +437,7 @@ def reset_password(
 def audit_records(
     *,
     staff: StaffDep,
+    op: Annotated[Function, uses("platform.audit_records")],
     db: DbDep,
     since: Annotated[
         UtcDateTime | None, Query(description="開始日時（時差なしは日本時間）")
@@ -420,9 +451,6 @@ def audit_records(
     limit: Annotated[int, Query(ge=1, le=1000, description="最大件数")] = 100,
     before_seq: Annotated[Id | None, Query(description="この番号より前")] = None,
 ) -> list[AuditRecordOut]:
-    auth.require_roles(
-        db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ照会"
-    )
     with db.unit_of_work(staff.scope) as uow:
         stmt = select(AuditRecordRow).order_by(AuditRecordRow.seq.desc()).limit(limit)
         if since:
@@ -465,7 +493,7 @@ def audit_records(
             audit.AuditEvent(
                 category="operation",
                 action="inquiry",
-                function="アクセスログ照会",
+                function=op,
                 detail={"returned": len(out)},
             ),
         )
@@ -479,10 +507,9 @@ def audit_records(
     tags=["アクセスログ"],
     summary="アクセスログの改ざん検証",
 )
-def audit_verify(staff: StaffDep, db: DbDep) -> VerifyOut:
-    auth.require_roles(
-        db, staff, auth.Role.AUDITOR, auth.Role.SYSADMIN, function="アクセスログ検証"
-    )
+def audit_verify(
+    staff: StaffDep, op: Annotated[Function, uses("platform.audit_verify")], db: DbDep
+) -> VerifyOut:
     with db.unit_of_work(staff.scope) as uow:
         result = audit.verify_chain(uow)
     audit.append_now(
@@ -492,7 +519,7 @@ def audit_verify(staff: StaffDep, db: DbDep) -> VerifyOut:
         audit.AuditEvent(
             category="operation",
             action="audit.verify",
-            function="アクセスログ検証",
+            function=op,
             outcome="ok" if result.ok else "error",
             detail={"checked": result.checked, "ok": result.ok},
         ),
@@ -589,11 +616,14 @@ class CertificateVoidOut(BaseModel):
     summary="交付した証明書の処分（無効化）",
 )
 def void_certificate(
-    issue_number: IssueNumberPath, body: CertificateVoid, staff: StaffDep, db: DbDep
+    issue_number: IssueNumberPath,
+    body: CertificateVoid,
+    staff: StaffDep,
+    op: Annotated[Function, uses("platform.certificate_void")],
+    db: DbDep,
 ) -> CertificateVoidOut:
     """誤って交付した証明書を処分した旨を交付履歴に記録します（spec 1.3.8 処分情報）。以後の
     真正性確認では「無効」と答えます。審査・決裁の権限が必要です。"""
-    auth.require_roles(db, staff, auth.Role.APPROVER, function="証明書の処分")
     with db.unit_of_work(staff.scope) as uow:
         done = issuance.void(uow, staff.actor(), issue_number, body.reason)
         uow.commit()

@@ -40,6 +40,8 @@ from kikan.platform.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from kikan.platform.functions import Function, FunctionLabel, platform_table
+from kikan.platform.functions import text as function_text
 from kikan.platform.settings import Settings
 from kikan.platform.store import AuthSessionRow, HostOperatorRow, StaffAccountRow, TenantRow
 from kikan.platform.tenancy import TenantNotFound, check_code
@@ -49,6 +51,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("kikan-timing-equaliser")
 LOGIN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 MIN_PASSWORD_LENGTH = 12
+
+
+#: the platform's 機能ID catalogue (kikan/platform/data/functions.toml)
+FUNCTIONS = platform_table()
 
 
 class Role(StrEnum):
@@ -221,7 +227,7 @@ def create_staff(
         audit.AuditEvent(
             category="config",
             action="config",
-            function="職員登録",
+            function=FUNCTIONS.entry("platform.staff_create"),
             subjects=[login_id],
             detail={"roles": [r.value for r in parsed]},
         ),
@@ -250,7 +256,10 @@ def create_operator(
         uow,
         actor,
         audit.AuditEvent(
-            category="config", action="config", function="運用者登録", subjects=[login_id]
+            category="config",
+            action="config",
+            function=FUNCTIONS.entry("platform.operator_create"),
+            subjects=[login_id],
         ),
     )
     return row
@@ -265,7 +274,7 @@ _token_hash = token_digest
 
 
 def _denied(
-    db: Database, scope: str, actor: audit.Actor, function: str, reason: str, **detail: str
+    db: Database, scope: str, actor: audit.Actor, function: Function, reason: str, **detail: str
 ) -> None:
     audit.append_now(
         db,
@@ -297,7 +306,7 @@ def _check_throttle(db: Database, keys: list[throttle.Key]) -> None:
         raise TooManyRequests(THROTTLED_MESSAGE, slug="login-throttled", retry_after=wait)
 
 
-def _throttled_event(function: str, key: throttle.Key, delay: int) -> audit.AuditEvent:
+def _throttled_event(function: Function, key: throttle.Key, delay: int) -> audit.AuditEvent:
     return audit.AuditEvent(
         category="auth",
         action="denial",
@@ -308,7 +317,12 @@ def _throttled_event(function: str, key: throttle.Key, delay: int) -> audit.Audi
 
 
 def _count_account_failure(
-    uow: UnitOfWork, settings: Settings, key: throttle.Key, actor: audit.Actor, *, function: str
+    uow: UnitOfWork,
+    settings: Settings,
+    key: throttle.Key,
+    actor: audit.Actor,
+    *,
+    function: Function,
 ) -> None:
     """Count a failure on an account key inside the unit of work that checked the password."""
     delay = throttle.record_failure(
@@ -324,7 +338,7 @@ def _count_failure(
     keys: list[throttle.Key],
     actor: audit.Actor,
     *,
-    function: str,
+    function: Function,
     scope: str,
 ) -> None:
     """Count a failed password check against every key; audit each backoff it starts in the
@@ -377,9 +391,21 @@ def login(
             if address:
                 _check_throttle(db, keys[1:])
                 _count_failure(
-                    db, settings, keys[1:], attempt, function="ログイン", scope=HOST_SCOPE
+                    db,
+                    settings,
+                    keys[1:],
+                    attempt,
+                    function=FUNCTIONS.entry("platform.login"),
+                    scope=HOST_SCOPE,
                 )
-            _denied(db, HOST_SCOPE, attempt, "ログイン", "unknown_tenant", tenant=scope)
+            _denied(
+                db,
+                HOST_SCOPE,
+                attempt,
+                FUNCTIONS.entry("platform.login"),
+                "unknown_tenant",
+                tenant=scope,
+            )
             raise TenantNotFound(
                 "指定された団体コードの団体は登録されていません。", item="団体コード"
             )
@@ -397,7 +423,9 @@ def login(
         account, reason = _check_password(uow, tenant is None, login_id, password, now)
         if reason:
             audit.append(uow, attempt, _auth_denial(reason))
-            _count_account_failure(uow, settings, account_key, attempt, function="ログイン")
+            _count_account_failure(
+                uow, settings, account_key, attempt, function=FUNCTIONS.entry("platform.login")
+            )
             uow.commit()
         else:
             assert account is not None
@@ -410,12 +438,17 @@ def login(
                 uow,
                 principal.actor(),
                 audit.AuditEvent(
-                    category="auth", action="login", function="ログイン", detail={"session": kind}
+                    category="auth",
+                    action="login",
+                    function=FUNCTIONS.entry("platform.login"),
+                    detail={"session": kind},
                 ),
             )
             uow.commit()
     if reason:
-        _count_failure(db, settings, keys[1:], attempt, function="ログイン", scope=scope)
+        _count_failure(
+            db, settings, keys[1:], attempt, function=FUNCTIONS.entry("platform.login"), scope=scope
+        )
         raise failed
     for key in keys[1:]:
         # a success from the address forgets its failures: an office behind one NAT must not
@@ -456,7 +489,7 @@ def _auth_denial(reason: str) -> audit.AuditEvent:
         category="auth",
         action="denial",
         outcome="denied",
-        function="ログイン",
+        function=FUNCTIONS.entry("platform.login"),
         detail={"reason": reason},
     )
 
@@ -622,7 +655,7 @@ def _session_denial(reason: str) -> audit.AuditEvent:
         category="auth",
         action="denial",
         outcome="denied",
-        function="認証",
+        function=FUNCTIONS.entry("platform.authenticate"),
         detail={"reason": reason},
     )
 
@@ -648,12 +681,16 @@ def logout(db: Database, principal: Principal, token: str) -> None:
         audit.append(
             uow,
             principal.actor(),
-            audit.AuditEvent(category="auth", action="logout", function="ログアウト"),
+            audit.AuditEvent(
+                category="auth", action="logout", function=FUNCTIONS.entry("platform.logout")
+            ),
         )
         uow.commit()
 
 
-def require_roles(db: Database, principal: Principal, *roles: str, function: str) -> None:
+def require_roles(
+    db: Database, principal: Principal, *roles: str, function: FunctionLabel | str
+) -> None:
     """Raise 403 (and audit the denial) unless the principal holds one of `roles`."""
     if principal.has_role(*roles):
         return
@@ -670,7 +707,14 @@ def require_roles(db: Database, principal: Principal, *roles: str, function: str
         ),
     )
     labels = "・".join(role_label(r) for r in roles)
-    raise Forbidden(f"「{function}」には{labels}の権限が必要です。")
+    raise Forbidden(f"「{function_text(function)}」には{labels}の権限が必要です。")
+
+
+def require_function(db: Database, principal: Principal, function: Function) -> None:
+    """The role check of a catalogue function: its roles are data (ADR 0014). No roles: any
+    staff member of the tenant."""
+    if function.roles:
+        require_roles(db, principal, *function.roles, function=function)
 
 
 def revoke_sessions(
@@ -705,7 +749,10 @@ def unlock_staff(uow: UnitOfWork, actor: audit.Actor, login_id: str) -> None:
         uow,
         actor,
         audit.AuditEvent(
-            category="config", action="config", function="ロック解除", subjects=[login_id]
+            category="config",
+            action="config",
+            function=FUNCTIONS.entry("platform.unlock"),
+            subjects=[login_id],
         ),
     )
 
@@ -733,7 +780,7 @@ def reset_password(uow: UnitOfWork, actor: audit.Actor, login_id: str, new_passw
         audit.AuditEvent(
             category="config",
             action="config",
-            function="パスワード初期化",
+            function=FUNCTIONS.entry("platform.password_reset"),
             subjects=[login_id],
             detail={"sessions_revoked": revoked},
         ),
@@ -768,13 +815,19 @@ def change_own_password(
         except (VerificationError, InvalidHashError):
             wrong = True
     if wrong:
-        _denied(db, principal.scope, principal.actor(), "パスワード変更", "wrong_password")
+        _denied(
+            db,
+            principal.scope,
+            principal.actor(),
+            FUNCTIONS.entry("platform.password_change"),
+            "wrong_password",
+        )
         _count_failure(
             db,
             settings,
             keys,
             principal.actor(),
-            function="パスワード変更",
+            function=FUNCTIONS.entry("platform.password_change"),
             scope=principal.scope,
         )
         raise InvalidInput("現在のパスワードが正しくありません。", item="現在のパスワード")
@@ -797,7 +850,7 @@ def change_own_password(
             audit.AuditEvent(
                 category="config",
                 action="config",
-                function="パスワード変更",
+                function=FUNCTIONS.entry("platform.password_change"),
                 detail={"sessions_revoked": revoked},
             ),
         )

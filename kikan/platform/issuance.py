@@ -42,6 +42,7 @@ from kikan.forms import default_registry
 from kikan.platform import audit
 from kikan.platform.db import HOST_SCOPE, utcnow
 from kikan.platform.errors import Conflict, InvalidInput, NotFound
+from kikan.platform.functions import platform_table
 from kikan.platform.ids import is_valid_local_government_code
 from kikan.platform.sequences import next_value
 from kikan.platform.store import (
@@ -316,7 +317,7 @@ def void(uow: UnitOfWork, actor: audit.Actor, issue_number: str, reason: str) ->
         audit.AuditEvent(
             category="operation",
             action="change.modify",
-            function="証明書の無効化",
+            function=platform_table().entry("platform.certificate_invalidate"),
             subjects=list(row.subject_refs),
             detail={"issue_number": issue_number, "reason": reason[:200]},
         ),

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic_settings import BaseSettings
 
+from kikan.platform.functions import Catalogue, table
+
 if TYPE_CHECKING:
     from kikan.platform.crypto import KeyRing
     from kikan.platform.uow import Database
@@ -112,6 +114,9 @@ class ModuleDescriptor:
     #: module's settings set `sync_interval` (ADR 0012)
     linkage_consumers: tuple[Ref, ...] = ()
     demo_seeders: tuple[DemoSeeder, ...] = ()
+    #: the module's 機能ID catalogue, a TOML file relative to `package` (e.g. "functions.toml"):
+    #: every function its routes declare and its use cases audit (ADR 0014)
+    functions: str | None = None
 
     @property
     def is_business(self) -> bool:
@@ -125,6 +130,12 @@ class ModuleDescriptor:
         if self.migrations is None:
             return None
         return Path(str(resources.files(self.package).joinpath(self.migrations)))
+
+    def function_table(self) -> Catalogue:
+        """The module's functions (read once per process); empty without a file."""
+        if self.functions is None:
+            return Catalogue()
+        return table(self.package, self.functions, self.name, self.gyomu_code)
 
     def nav_items(self) -> list[NavItem]:
         items: list[NavItem] = []

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from kikan.platform import audit
 from kikan.platform.errors import Conflict, InvalidInput, NotFound
+from kikan.platform.functions import platform_table
 from kikan.platform.ids import IdentifierError, validate_local_government_code
 from kikan.platform.store import TenantRow
 from kikan.platform.uow import UnitOfWork
@@ -97,7 +98,7 @@ def create_tenant(
         audit.AuditEvent(
             category="config",
             action="config",
-            function="団体登録",
+            function=platform_table().entry("platform.tenant_create"),
             subjects=[code],
             detail={"tenant": code, "name": name},
         ),
@@ -162,7 +163,7 @@ def update_tenant_profile(
         audit.AuditEvent(
             category="config",
             action="config",
-            function="団体情報変更",
+            function=platform_table().entry("platform.tenant_update"),
             subjects=[code],
             detail={"changed": changed},
         ),

@@ -57,7 +57,8 @@ from kikan.residents.domain import (
     search_keys,
     validate_person,
 )
-from kikan.residents.service._common import EVENT_TOPIC, FUNCTION, Context
+from kikan.residents.module import FUNCTIONS
+from kikan.residents.service._common import EVENT_TOPIC, Context
 from kikan.residents.store import (
     CurrentRow,
     HistoryRow,
@@ -700,7 +701,7 @@ def _announce(
         audit.AuditEvent(
             category="operation",
             action="batch.update",
-            function=f"{FUNCTION}：データ移行",
+            function=FUNCTIONS.entry("residents.bulk_import"),
             mynumber_accessed=rows.mynumber,
             detail={
                 "label": label,

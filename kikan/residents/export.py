@@ -32,6 +32,7 @@ from kikan.platform.crypto import KeyRing
 from kikan.platform.types import TRUSTED
 from kikan.platform.uow import Database
 from kikan.residents.domain import Address, OtherAddress, Snapshot, Status
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow, SupportMeasureRow
 from kikan.standard.codes import CodeError, code_table
 from kikan.standard.layouts import Group, layout
@@ -346,7 +347,7 @@ def export_standard(
                 audit.AuditEvent(
                     category="operation",
                     action="euc",
-                    function="標準レイアウトでの全件出力",
+                    function=FUNCTIONS.entry("residents.standard_export"),
                     mynumber_accessed=include_my_number,
                     detail={"files": {f.group: f.rows for f in manifest.files}},
                 ),

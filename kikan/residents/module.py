@@ -8,6 +8,7 @@ MODULE = ModuleDescriptor(
     name="residents",
     title="住民記録",
     package="kikan.residents",
+    functions="functions.toml",
     gyomu_code="001",
     api_routers=("kikan.residents.api:router",),
     ui_routers=("kikan.residents.web:router",),
@@ -33,3 +34,6 @@ MODULE = ModuleDescriptor(
         DemoSeeder("証明書設定", "kikan.residents.demo:seed_demo_certificate_settings"),
     ),
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("residents.…")`
+FUNCTIONS = MODULE.function_table()

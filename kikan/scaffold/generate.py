@@ -32,6 +32,7 @@ LAYOUT: dict[str, str] = {
     "module/api.py.tmpl": "{pkgdir}/api.py",
     "module/settings.py.tmpl": "{pkgdir}/settings.py",
     "module/module.py.tmpl": "{pkgdir}/module.py",
+    "module/functions.toml.tmpl": "{pkgdir}/functions.toml",
     "module/migrations/__init__.py.tmpl": "{pkgdir}/migrations/__init__.py",
     "module/migrations/revision.py.tmpl": "{pkgdir}/migrations/{revision}_initial.py",
     "tests/__init__.py.tmpl": "tests/{name}/__init__.py",

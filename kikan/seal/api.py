@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field
 
 from kikan.linkage.consumer.api import add_link_routes
 from kikan.platform import audit, auth
-from kikan.platform.deps import DbDep, StaffDep, client_place, client_terminal
+from kikan.platform.deps import DbDep, StaffDep, client_place, client_terminal, uses
 from kikan.platform.errors import InvalidInput
+from kikan.platform.functions import Function
 from kikan.platform.types import Base64Image, Chars, Id, ItemClass
 from kikan.platform.uow import Database
 from kikan.seal import domain, service
@@ -28,9 +29,6 @@ from kikan.seal.service.replica import CONSUMER
 from kikan.seal.store import SealRegistrationRow
 
 log = logging.getLogger("kikan.seal.api")
-
-WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
-READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
 
 
 router = APIRouter(prefix="/api/v1/seal", tags=["印鑑登録"])
@@ -193,9 +191,12 @@ def _image(text: str) -> bytes:
     summary="印鑑登録の申請（即日登録・照会書発行）",
 )
 def create_registration(
-    body: RegistrationCreate, request: Request, staff: StaffDep, db: DbDep
+    body: RegistrationCreate,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.register")],
+    db: DbDep,
 ) -> RegistrationCreated:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録")
     image = _image(body.image_base64)
     actor = _actor(request, staff)
     with db.unit_of_work(staff.scope) as uow:
@@ -219,12 +220,13 @@ def create_registration(
 )
 def answer_inquiry(
     registration_number: RegistrationNumberPath,
+    *,
     body: AnswerRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("seal.answer_inquiry")],
     db: DbDep,
 ) -> RegistrationOut:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録（回答書受理）")
     with db.unit_of_work(staff.scope) as uow:
         reg = service.answer(
             uow, _actor(request, staff), registration_number, inquiry_code=body.inquiry_code
@@ -239,9 +241,12 @@ def answer_inquiry(
     summary="印鑑登録の照会（登録番号）",
 )
 def get_registration(
-    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.inquiry")],
+    db: DbDep,
 ) -> RegistrationOut:
-    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
     with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
         reg = service.read(uow, actor, registration_number)
@@ -255,9 +260,12 @@ def get_registration(
     summary="印鑑登録の経過",
 )
 def get_history(
-    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.inquiry")],
+    db: DbDep,
 ) -> list[HistoryOut]:
-    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
     with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
         reg = service.read(uow, actor, registration_number)
@@ -276,9 +284,12 @@ def get_history(
     responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}},
 )
 def get_image(
-    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.inquiry")],
+    db: DbDep,
 ) -> Response:
-    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
     with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
         reg = service.read(uow, actor, registration_number)
@@ -294,9 +305,12 @@ def get_image(
     summary="印鑑登録の検索（宛名番号）",
 )
 def find_registrations(
-    atena_number: AtenaQuery, request: Request, staff: StaffDep, db: DbDep
+    atena_number: AtenaQuery,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.inquiry")],
+    db: DbDep,
 ) -> list[RegistrationOut]:
-    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     actor = _actor(request, staff)
     with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
         rows = service.find(uow, actor, atena_number)
@@ -310,9 +324,12 @@ def find_registrations(
     summary="印鑑登録証による照会（登録証の提示）",
 )
 def get_by_card(
-    card_number: CardNumberPath, request: Request, staff: StaffDep, db: DbDep
+    card_number: CardNumberPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.inquiry")],
+    db: DbDep,
 ) -> RegistrationOut:
-    auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     with db.unit_of_work(staff.scope) as uow:
         reg = service.read_by_card(uow, _actor(request, staff), card_number)
         uow.commit()
@@ -325,9 +342,12 @@ def get_by_card(
     summary="印鑑登録証亡失届",
 )
 def report_lost(
-    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.report_lost")],
+    db: DbDep,
 ) -> RegistrationOut:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証亡失届")
     with db.unit_of_work(staff.scope) as uow:
         reg = service.report_lost(uow, _actor(request, staff), registration_number)
         uow.commit()
@@ -341,12 +361,13 @@ def report_lost(
 )
 def abolish(
     registration_number: RegistrationNumberPath,
+    *,
     body: AbolishRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("seal.abolish")],
     db: DbDep,
 ) -> RegistrationOut:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録廃止届")
     with db.unit_of_work(staff.scope) as uow:
         reg = service.abolish(
             uow, _actor(request, staff), registration_number, card_number=body.card_number
@@ -361,9 +382,12 @@ def abolish(
     summary="登録事項変更（現在の宛名を反映）",
 )
 def change_particulars(
-    registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
+    registration_number: RegistrationNumberPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.change_particulars")],
+    db: DbDep,
 ) -> RegistrationOut:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録事項変更")
     with db.unit_of_work(staff.scope) as uow:
         reg = service.change_particulars(uow, _actor(request, staff), registration_number)
         uow.commit()
@@ -373,8 +397,9 @@ def change_particulars(
 @router.get(
     "/reviews", response_model=list[ReviewOut], summary="要確認の一覧（連携で生じた確認事項）"
 )
-def list_reviews(request: Request, staff: StaffDep, db: DbDep) -> list[ReviewOut]:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
+def list_reviews(
+    request: Request, staff: StaffDep, op: Annotated[Function, uses("seal.reviews")], db: DbDep
+) -> list[ReviewOut]:
     with db.unit_of_work(staff.scope) as uow:
         rows = service.reviews(uow, _actor(request, staff))
         numbers = {
@@ -398,8 +423,13 @@ def list_reviews(request: Request, staff: StaffDep, db: DbDep) -> list[ReviewOut
 
 
 @router.post("/reviews/{review_id}/close", status_code=204, summary="確認事項の完了")
-def close_review(review_id: ReviewIdPath, request: Request, staff: StaffDep, db: DbDep) -> Response:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
+def close_review(
+    review_id: ReviewIdPath,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.reviews")],
+    db: DbDep,
+) -> Response:
     with db.unit_of_work(staff.scope) as uow:
         service.close_review(uow, _actor(request, staff), review_id)
         uow.commit()
@@ -418,9 +448,12 @@ def close_review(review_id: ReviewIdPath, request: Request, staff: StaffDep, db:
     },
 )
 def issue_certificate(
-    body: CertificateRequest, request: Request, staff: StaffDep, db: DbDep
+    body: CertificateRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("seal.certificate")],
+    db: DbDep,
 ) -> Response:
-    auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証明書の交付")
     with db.unit_of_work(staff.scope) as uow:
         issued = service.issue_certificate(
             uow,

@@ -8,6 +8,7 @@ MODULE = ModuleDescriptor(
     name="seal",
     title="印鑑登録",
     package="kikan.seal",
+    functions="functions.toml",
     gyomu_code="002",
     api_routers=("kikan.seal.api:router",),
     cli=(CliVerb("seal", "kikan.seal.cli:seal_app"),),
@@ -16,3 +17,6 @@ MODULE = ModuleDescriptor(
     migrations="migrations",
     linkage_consumers=("kikan.seal.service.replica:CONSUMER",),
 )
+
+#: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("seal.…")`
+FUNCTIONS = MODULE.function_table()

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from kikan.platform import audit, auth, tenancy
 from kikan.platform.deps import SESSION_COOKIE, client_address, client_place, client_terminal
 from kikan.platform.errors import KikanError, TooManyRequests
+from kikan.platform.functions import platform_table
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.types import Chars, Id
 from kikan.platform.uow import Scope
@@ -31,8 +32,10 @@ Days = Annotated[int, Ge(1), Le(3660)]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
-AUDIT_ROLES = (auth.Role.AUDITOR, auth.Role.SYSADMIN)
-BPR_ROLES = (auth.Role.APPROVER, auth.Role.SYSADMIN, auth.Role.AUDITOR)
+#: the platform's 機能ID catalogue: the screens' roles and audit labels are its data
+FUNCTIONS = platform_table()
+AUDIT_ROLES = FUNCTIONS.entry("platform.audit_records").roles
+BPR_ROLES = FUNCTIONS.entry("platform.bpr").roles
 
 #: the shell's own navigation; modules declare theirs in their descriptors (kikan.modules)
 NAV = (
@@ -207,7 +210,7 @@ def operator_switch(request: Request, user: UserDep, db: DbDep, form: FormDep) -
                 audit.AuditEvent(
                     category="operation",
                     action="config",
-                    function="団体切替",
+                    function=FUNCTIONS.entry("platform.tenant_switch"),
                     subjects=[code],
                 ),
             )
@@ -268,7 +271,7 @@ def audit_page(
     before_seq: Id | None = None,
 ) -> HTMLResponse:
     """アクセスログ照会 with filters; viewing the log is itself logged (spec 10.2)."""
-    shell.require(db, user, *AUDIT_ROLES, function="アクセスログ照会")
+    shell.uses(db, user, FUNCTIONS.entry("platform.audit_records"))
     errors = {}
     start, end = _parse_day(since), _parse_day(until)
     if since and start is None:
@@ -303,7 +306,7 @@ def audit_page(
             audit.AuditEvent(
                 category="operation",
                 action="inquiry",
-                function="アクセスログ照会",
+                function=FUNCTIONS.entry("platform.audit_records"),
                 screen="アクセスログ",
                 detail={"returned": len(records)},
             ),
@@ -356,7 +359,7 @@ def _verify(db: shell.Database, user: shell.PageUser, scope: str) -> audit.Verif
         audit.AuditEvent(
             category="operation",
             action="audit.verify",
-            function="アクセスログ検証",
+            function=FUNCTIONS.entry("platform.audit_verify"),
             screen="アクセスログ",
             outcome="ok" if result.ok else "error",
             detail={"checked": result.checked, "ok": result.ok},
@@ -367,7 +370,7 @@ def _verify(db: shell.Database, user: shell.PageUser, scope: str) -> audit.Verif
 
 @router.post("/audit/verify", response_class=HTMLResponse)
 def audit_verify(request: Request, user: UserDep, db: DbDep) -> HTMLResponse:
-    shell.require(db, user, *AUDIT_ROLES, function="アクセスログ検証")
+    shell.uses(db, user, FUNCTIONS.entry("platform.audit_verify"))
     result = _verify(db, user, user.scope)
     return shell.render(request, user, "verify_result.html", result=result)
 
@@ -379,7 +382,7 @@ def audit_verify(request: Request, user: UserDep, db: DbDep) -> HTMLResponse:
 def bpr_report(request: Request, user: UserDep, db: DbDep, days: Days = 30) -> HTMLResponse:
     """窓口処理時間: per kind of transaction, how many were completed or abandoned and how long
     the completed ones took (median, 90th percentile) over the last `days` days."""
-    shell.require(db, user, *BPR_ROLES, function="窓口処理時間")
+    shell.uses(db, user, FUNCTIONS.entry("platform.bpr"))
     days = max(1, min(days, 366))
     since = datetime.now(JST) - timedelta(days=days)
     with db.unit_of_work(user.scope) as uow:

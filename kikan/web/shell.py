@@ -42,6 +42,7 @@ from kikan.platform.deps import (
     client_terminal,
 )
 from kikan.platform.errors import Forbidden, InvalidInput, Unauthenticated
+from kikan.platform.functions import Function, FunctionLabel
 from kikan.platform.modules import NavItem
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database, UnitOfWork
@@ -261,7 +262,7 @@ UserDep = Annotated[PageUser, Depends(page_user)]
 DbDep = Annotated[Database, Depends(get_db)]
 
 
-def require(db: Database, user: PageUser, *roles: str, function: str) -> None:
+def require(db: Database, user: PageUser, *roles: str, function: FunctionLabel) -> None:
     """The platform's role check (denials audited), shown as a Japanese 403 page."""
     if user.principal.kind != "staff":
         raise PageForbidden("この画面は団体の職員のみが利用できます。")
@@ -269,6 +270,13 @@ def require(db: Database, user: PageUser, *roles: str, function: str) -> None:
         auth.require_roles(db, user.principal, *roles, function=function)
     except Forbidden as exc:
         raise PageForbidden(exc.detail) from exc
+
+
+def uses(db: Database, user: PageUser, function: Function) -> Function:
+    """A screen's operation: the catalogue function's roles (data, ADR 0014) checked as
+    `require` does; returns the function for the use case's audit label."""
+    require(db, user, *function.roles, function=function)
+    return function
 
 
 def require_operator(user: PageUser) -> None:

@@ -47,6 +47,7 @@ from kikan.linkage.consumer.replica import (
 from kikan.platform import audit, tenancy
 from kikan.platform.db import utcnow
 from kikan.platform.errors import Conflict, NotFound
+from kikan.platform.functions import Catalogue, Function
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
 log = logging.getLogger("kikan.linkage.consumer")
@@ -101,8 +102,11 @@ def no_reaction(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable
 class Consumer:
     """One module as a consumer of the 宛名 (declared on its descriptor's `linkage_consumers`).
 
-    `name` is the module name (CLI group, settings prefix, slugs); `function` the 機能 label of
-    its access-log entries; `client_name`/`scopes` what `connect` registers."""
+    `name` is the module name (CLI group, settings prefix, slugs); `functions` the module's 機能ID
+    catalogue, which must hold the kit's entries under the module's name (ADR 0014):
+    `<name>.linkage_settings` (the link routes), `<name>.audit.linkage_settings`,
+    `<name>.audit.resync` and `<name>.audit.replica` (the access-log labels);
+    `client_name`/`scopes` what `connect` registers."""
 
     name: str
     title: str
@@ -110,14 +114,24 @@ class Consumer:
     replica: type[AtenaReplicaMixin]
     settings: type[ConsumerSettings]
     actor: audit.Actor
+    functions: Catalogue
     react: React = no_reaction
-    function: str = ""
     client_name: str = ""
     scopes: tuple[str, ...] = (TOPIC, "support_measure")
 
     @property
     def label(self) -> str:
-        return self.function or self.title
+        return self.title
+
+    @property
+    def route_key(self) -> str:
+        """The catalogue key the link routes declare."""
+        return f"{self.name}.linkage_settings"
+
+    def audit_function(self, what: str) -> Function:
+        """The catalogue entry of one of the kit's access-log labels (`replica`, `resync`,
+        `linkage_settings`); a module missing one fails at its first use in the tests."""
+        return self.functions.entry(f"{self.name}.audit.{what}")
 
     def not_connected(self) -> NotFound:
         return NotFound(
@@ -160,7 +174,7 @@ def save_link(
         audit.AuditEvent(
             category="config",
             action="config",
-            function=f"{consumer.label}：庁内データ連携の設定",
+            function=consumer.audit_function("linkage_settings"),
             detail={"client_id": client_id, "base_url": base_url},
         ),
     )
@@ -180,7 +194,7 @@ def restart(uow: UnitOfWork, consumer: Consumer, actor: audit.Actor) -> LinkStat
         audit.AuditEvent(
             category="config",
             action="config",
-            function=f"{consumer.label}：全件からの再同期",
+            function=consumer.audit_function("resync"),
             detail={"previous_cursor": previous},
         ),
     )
@@ -302,7 +316,7 @@ def audit_sync(uow: UnitOfWork, consumer: Consumer, applied: Applied, **detail: 
         audit.AuditEvent(
             category="operation",
             action="batch.update",
-            function=f"{consumer.label}：宛名連携",
+            function=consumer.audit_function("replica"),
             subjects=sorted(applied.persons),
             detail={**detail, "reactions": dict(applied.reactions)},
         ),

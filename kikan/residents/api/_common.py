@@ -1,4 +1,4 @@
-"""What every resident-register endpoint shares: the role sets, running one use case in one
+"""What every resident-register endpoint shares: running one use case in one
 unit of work (`_run`, `_run_change`), turning 抑止 refusals into 403 problems with an audited
 denial, `If-Match` versions, `Kikan-Warning` headers, and the schemas used by several areas.
 
@@ -20,18 +20,12 @@ from kikan.platform import audit, auth
 from kikan.platform.crypto import KeyRing
 from kikan.platform.deps import DbDep
 from kikan.platform.errors import InvalidInput, KikanError
+from kikan.platform.functions import Function
 from kikan.platform.types import Chars, ItemClass, Version
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import RegisterError, SuppressedError, final_month_start
 
-WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
-READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
-#: Spec 3.1 wants the rights to set, end and temporarily release a 抑止 to be configurable per
-#: right. Until the platform has per-function rights, all three belong to 審査・決裁 (approver),
-#: like 職権記載 and the 支援措置, which the 支援措置責任者 manages (spec 3.4).
-SUPPRESSION_ROLES = (auth.Role.APPROVER,)
-SUPPORT_MEASURE_ROLES = (auth.Role.APPROVER,)
 WARNING_HEADER = "Kikan-Warning"
 
 # ---------------------------------------------------------------- input types (ADR 0010)
@@ -71,12 +65,11 @@ def _run(
     staff: auth.Principal,
     request: Request,
     *,
-    roles: tuple[str, ...],
-    function: str,
+    function: Function,
     fn: Any,
 ) -> Any:
-    """One use case in one unit of work, after the role check; register errors become 422."""
-    auth.require_roles(db, staff, *roles, function=function)
+    """One use case in one unit of work (the route's operation has checked the roles: the
+    function and its roles are catalogue data, ADR 0014); register errors become 422."""
     ctx = _ctx(request, staff)
     try:
         with db.unit_of_work(staff.scope) as uow:
@@ -140,12 +133,11 @@ def _run_change(
     staff: auth.Principal,
     request: Request,
     *,
-    roles: tuple[str, ...],
-    function: str,
+    function: Function,
     fn: Callable[[UnitOfWork, service.Context], service.ChangeResult],
 ) -> ChangeOut:
     """The whole body of a 異動 endpoint: one use case through `_run`, its result as `ChangeOut`."""
-    return _change(_run(db, staff, request, roles=roles, function=function, fn=fn))
+    return _change(_run(db, staff, request, function=function, fn=fn))
 
 
 class SupportMeasureOut(BaseModel):

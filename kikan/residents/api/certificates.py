@@ -15,13 +15,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from kikan.platform import auth, tenancy
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform import tenancy
+from kikan.platform.deps import DbDep, StaffDep, uses
+from kikan.platform.functions import Function
 from kikan.platform.types import Base64Image, Chars, ItemClass, LegalDate, Version
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.api._common import (
-    READ_ROLES,
-    WRITE_ROLES,
     AtenaNumber,
     AtenaPath,
     _ctx,
@@ -145,11 +144,16 @@ class HonninNoticeOut(BaseModel):
     },
 )
 def issue(
-    atena_number: AtenaPath, body: CertificateIn, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath,
+    *,
+    body: CertificateIn,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.certificate_issue")],
+    db: DbDep,
+    request: Request,
 ) -> Response:
     """住民票の写し等を PDF で発行します。請求者の種別ごとの要件（本人・同一世帯員、代理人の委任状、
     第三者・公用の利用目的）と支援措置を確認し、発行番号を採番して交付履歴に記録します。"""
-    auth.require_roles(db, staff, *WRITE_ROLES, function="証明書発行")
     ctx = _ctx(request, staff)
     r = body.requester
     issued = issue_certificate(
@@ -191,15 +195,18 @@ def issue(
     summary="交付履歴照会",
 )
 def history(
-    atena_number: AtenaPath, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.issuance_history")],
+    db: DbDep,
+    request: Request,
 ) -> list[IssuanceOut]:
     """この方について交付した証明書（発行番号・種別・請求者・記載事項・枚数・交付日時・職員）。"""
     found = _run(
         db,
         staff,
         request,
-        roles=READ_ROLES,
-        function="交付履歴照会",
+        function=op,
         fn=lambda uow, ctx: issuance_history(uow, ctx, atena_number),
     )
     return [
@@ -228,15 +235,20 @@ def history(
     summary="本人通知制度の登録",
 )
 def register_notice(
-    atena_number: AtenaPath, body: HonninTsuuchiIn, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath,
+    *,
+    body: HonninTsuuchiIn,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.notice_register")],
+    db: DbDep,
+    request: Request,
 ) -> HonninTsuuchiOut:
     """第三者・代理人に証明書を交付したとき、本人に通知する登録をします。"""
     row = _run(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="本人通知制度登録",
+        function=op,
         fn=lambda uow, ctx: register_honnin_tsuuchi(
             uow, ctx, atena_number=atena_number, send_to=body.send_to, note=body.note
         ),
@@ -256,14 +268,17 @@ def register_notice(
     summary="本人通知制度の登録廃止",
 )
 def end_notice(
-    atena_number: AtenaPath, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.notice_end")],
+    db: DbDep,
+    request: Request,
 ) -> HonninTsuuchiOut:
     row = _run(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="本人通知制度登録廃止",
+        function=op,
         fn=lambda uow, ctx: end_honnin_tsuuchi(uow, ctx, atena_number=atena_number),
     )
     return HonninTsuuchiOut(
@@ -281,15 +296,18 @@ def end_notice(
     summary="本人通知の一覧",
 )
 def notices(
-    atena_number: AtenaPath, staff: StaffDep, db: DbDep, request: Request
+    atena_number: AtenaPath,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.notice_inquiry")],
+    db: DbDep,
+    request: Request,
 ) -> list[HonninNoticeOut]:
     """登録者に通知すべき（通知した）交付の一覧。"""
     rows = _run(
         db,
         staff,
         request,
-        roles=READ_ROLES,
-        function="本人通知照会",
+        function=op,
         fn=lambda uow, ctx: honnin_notices(uow, ctx, atena_number),
     )
     return [
@@ -354,7 +372,11 @@ def _png(value: str | None, item: str) -> bytes | None:
     summary="認証者・公印の設定（市区町村長の公印、職務代理者と期間）",
 )
 def configure_certifier(
-    body: CertifierIn, staff: StaffDep, db: DbDep, request: Request
+    body: CertifierIn,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.certifier")],
+    db: DbDep,
+    request: Request,
 ) -> CertifierOut:
     """証明書の認証者の設定（spec 1.3.7 公印管理、1.3.9 認証者、5.6）。職務代理の期間中に発行する
     証明書は職務代理者の職名・氏名・公印で認証されます。システム管理の権限が必要です。"""
@@ -375,7 +397,7 @@ def configure_certifier(
             notice=body.notice,
         )
 
-    row = _run(db, staff, request, roles=(auth.Role.SYSADMIN,), function="認証者設定", fn=run)
+    row = _run(db, staff, request, function=op, fn=run)
     return CertifierOut(
         deputy_title=row.deputy_title,
         deputy_name=row.deputy_name,

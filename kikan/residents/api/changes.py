@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from kikan.platform import auth
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep, uses
+from kikan.platform.functions import Function
 from kikan.platform.types import (
     Chars,
     LegalDate,
@@ -21,7 +21,6 @@ from kikan.platform.types import (
 from kikan.residents import service
 from kikan.residents.api._common import (
     MAX_PERSONS,
-    WRITE_ROLES,
     AtenaNumber,
     AtenaNumbers,
     AtenaPath,
@@ -156,7 +155,13 @@ class CancelRequest(BaseModel):
 
 
 @router.post("/residents/move-in", response_model=ChangeOut, status_code=201, summary="転入")
-def move_in(body: MoveInRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+def move_in(
+    body: MoveInRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.move_in")],
+    db: DbDep,
+) -> ChangeOut:
     """転入（家族・再転入・国外転入・未届転入を含む）。
 
     転入前住所の `unreported` が真なら未届転入。"""
@@ -164,8 +169,7 @@ def move_in(body: MoveInRequest, request: Request, staff: StaffDep, db: DbDep) -
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="転入",
+        function=op,
         fn=lambda uow, ctx: service.move_in(
             uow,
             ctx,
@@ -182,13 +186,18 @@ def move_in(body: MoveInRequest, request: Request, staff: StaffDep, db: DbDep) -
 
 
 @router.post("/residents/birth", response_model=ChangeOut, status_code=201, summary="出生")
-def birth(body: BirthRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+def birth(
+    body: BirthRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.birth")],
+    db: DbDep,
+) -> ChangeOut:
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="出生",
+        function=op,
         fn=lambda uow, ctx: service.record_birth(
             uow,
             ctx,
@@ -201,13 +210,18 @@ def birth(body: BirthRequest, request: Request, staff: StaffDep, db: DbDep) -> C
 
 
 @router.post("/residents/move-within", response_model=ChangeOut, summary="転居")
-def move_within(body: MoveWithinRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+def move_within(
+    body: MoveWithinRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.move_within")],
+    db: DbDep,
+) -> ChangeOut:
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="転居",
+        function=op,
         fn=lambda uow, ctx: service.move_within(
             uow,
             ctx,
@@ -221,13 +235,18 @@ def move_within(body: MoveWithinRequest, request: Request, staff: StaffDep, db: 
 
 
 @router.post("/residents/move-out", response_model=ChangeOut, summary="転出届（予定）")
-def move_out(body: MoveOutRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+def move_out(
+    body: MoveOutRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.move_out")],
+    db: DbDep,
+) -> ChangeOut:
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="転出",
+        function=op,
         fn=lambda uow, ctx: service.plan_move_out(
             uow,
             ctx,
@@ -242,14 +261,17 @@ def move_out(body: MoveOutRequest, request: Request, staff: StaffDep, db: DbDep)
 
 @router.post("/residents/move-out/confirm", response_model=ChangeOut, summary="転出確定")
 def move_out_confirm(
-    body: MoveOutConfirmRequest, request: Request, staff: StaffDep, db: DbDep
+    body: MoveOutConfirmRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.move_out_confirm")],
+    db: DbDep,
 ) -> ChangeOut:
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="転出確定",
+        function=op,
         fn=lambda uow, ctx: service.confirm_move_out(
             uow,
             ctx,
@@ -262,13 +284,18 @@ def move_out_confirm(
 
 
 @router.post("/residents/death", response_model=ChangeOut, summary="死亡")
-def death(body: DeathRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+def death(
+    body: DeathRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.death")],
+    db: DbDep,
+) -> ChangeOut:
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="死亡",
+        function=op,
         fn=lambda uow, ctx: service.record_death(
             uow,
             ctx,
@@ -281,13 +308,18 @@ def death(body: DeathRequest, request: Request, staff: StaffDep, db: DbDep) -> C
 
 
 @router.post("/households/head-change", response_model=ChangeOut, summary="世帯主変更")
-def head_change(body: HeadChangeRequest, request: Request, staff: StaffDep, db: DbDep) -> ChangeOut:
+def head_change(
+    body: HeadChangeRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.head_change")],
+    db: DbDep,
+) -> ChangeOut:
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="世帯主変更",
+        function=op,
         fn=lambda uow, ctx: service.change_head(
             uow,
             ctx,
@@ -311,6 +343,7 @@ def corrections(
     body: CorrectionRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.correct")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -318,8 +351,7 @@ def corrections(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="修正",
+        function=op,
         fn=lambda uow, ctx: service.correct(
             uow,
             ctx,
@@ -339,6 +371,7 @@ def cancel(
     body: CancelRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.cancel")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -346,8 +379,7 @@ def cancel(
         db,
         staff,
         request,
-        roles=(auth.Role.APPROVER,),
-        function="異動の取消し",
+        function=op,
         fn=lambda uow, ctx: service.cancel_last(
             uow,
             ctx,
@@ -365,7 +397,11 @@ def cancel(
     "/residents/ex-officio-entry", response_model=ChangeOut, status_code=201, summary="職権記載"
 )
 def ex_officio_entry(
-    body: ExOfficioEntryRequest, request: Request, staff: StaffDep, db: DbDep
+    body: ExOfficioEntryRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.ex_officio_entry")],
+    db: DbDep,
 ) -> ChangeOut:
     """職権記載（帰化・国籍喪失の戸籍通知、実態調査による記載など）。転入前住所は任意。
 
@@ -374,8 +410,7 @@ def ex_officio_entry(
         db,
         staff,
         request,
-        roles=(auth.Role.APPROVER,),
-        function="職権記載",
+        function=op,
         fn=lambda uow, ctx: service.enter_ex_officio(
             uow,
             ctx,
@@ -394,15 +429,18 @@ def ex_officio_entry(
 
 @router.post("/residents/ex-officio-removal", response_model=ChangeOut, summary="職権消除")
 def ex_officio_removal(
-    body: ExOfficioRemovalRequest, request: Request, staff: StaffDep, db: DbDep
+    body: ExOfficioRemovalRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.ex_officio_removal")],
+    db: DbDep,
 ) -> ChangeOut:
     """職権消除（実態調査、失踪宣告、帰化・国籍喪失など）。審査権限の職員だけが行える。"""
     return _run_change(
         db,
         staff,
         request,
-        roles=(auth.Role.APPROVER,),
-        function="職権消除",
+        function=op,
         fn=lambda uow, ctx: service.remove_ex_officio(
             uow,
             ctx,

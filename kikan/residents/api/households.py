@@ -5,17 +5,19 @@ Why a module of its own: these requests name two households and carry a version 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep, uses
+from kikan.platform.functions import Function
 from kikan.platform.types import (
     LegalDate,
     Version,
 )
 from kikan.residents import service
 from kikan.residents.api._common import (
-    WRITE_ROLES,
     ChangeOut,
     HouseholdNumber,
     VersionMap,
@@ -67,15 +69,18 @@ class HouseholdChangeRequest(BaseModel):
 
 @router.post("/households/split", response_model=ChangeOut, summary="世帯分離")
 def household_split(
-    body: HouseholdSplitRequest, request: Request, staff: StaffDep, db: DbDep
+    body: HouseholdSplitRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.household_split")],
+    db: DbDep,
 ) -> ChangeOut:
     """指定した世帯員が同じ住所で新しい世帯を作る。新しい世帯番号は応答の household_numbers。"""
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="世帯分離",
+        function=op,
         fn=lambda uow, ctx: service.split_household(
             uow,
             ctx,
@@ -90,15 +95,18 @@ def household_split(
 
 @router.post("/households/merge", response_model=ChangeOut, summary="世帯合併")
 def household_merge(
-    body: HouseholdMergeRequest, request: Request, staff: StaffDep, db: DbDep
+    body: HouseholdMergeRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.household_merge")],
+    db: DbDep,
 ) -> ChangeOut:
     """合併元の世帯員全員が同じ住所の合併先世帯に入り、合併元の世帯は消滅する。"""
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="世帯合併",
+        function=op,
         fn=lambda uow, ctx: service.merge_households(
             uow,
             ctx,
@@ -114,15 +122,18 @@ def household_merge(
 
 @router.post("/households/change", response_model=ChangeOut, summary="世帯変更（構成変更）")
 def household_change(
-    body: HouseholdChangeRequest, request: Request, staff: StaffDep, db: DbDep
+    body: HouseholdChangeRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.household_change")],
+    db: DbDep,
 ) -> ChangeOut:
     """世帯員の一部が同じ住所の既存の世帯に移る。"""
     return _run_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="世帯変更",
+        function=op,
         fn=lambda uow, ctx: service.change_household(
             uow,
             ctx,

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth, throttle
-from kikan.platform.deps import DbDep, SettingsDep, StaffDep
+from kikan.platform.deps import DbDep, SettingsDep, StaffDep, uses
 from kikan.platform.errors import InvalidInput, TooManyRequests
+from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
 from kikan.platform.settings import Settings
 from kikan.platform.types import (
@@ -23,7 +24,6 @@ from kikan.platform.types import (
 )
 from kikan.residents import service
 from kikan.residents.api._common import (
-    WRITE_ROLES,
     AtenaPath,
     ChangeOut,
     IfMatchHeader,
@@ -31,6 +31,7 @@ from kikan.residents.api._common import (
     _run_change,
 )
 from kikan.residents.domain import Reason, layout_chars
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.service.changes import MYNUMBER_UNUSABLE
 
 router = APIRouter()
@@ -90,6 +91,7 @@ def kyuuji(
     body: KyuujiRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.kyuuji_add")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -98,8 +100,7 @@ def kyuuji(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="旧氏の記載",
+        function=op,
         fn=lambda uow, ctx: service.record_kyuuji(
             uow,
             ctx,
@@ -121,6 +122,7 @@ def kyuuji_delete(
     body: KyuujiDeleteRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.kyuuji_delete")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -128,8 +130,7 @@ def kyuuji_delete(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="旧氏の削除",
+        function=op,
         fn=lambda uow, ctx: service.delete_kyuuji(
             uow,
             ctx,
@@ -147,6 +148,7 @@ def tsuushou(
     body: TsuushouRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.tsuushou_add")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -155,8 +157,7 @@ def tsuushou(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="通称の記載",
+        function=op,
         fn=lambda uow, ctx: service.record_tsuushou(
             uow,
             ctx,
@@ -178,6 +179,7 @@ def tsuushou_delete(
     body: TsuushouDeleteRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.tsuushou_delete")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -185,8 +187,7 @@ def tsuushou_delete(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="通称の削除",
+        function=op,
         fn=lambda uow, ctx: service.delete_tsuushou(
             uow,
             ctx,
@@ -209,6 +210,7 @@ def my_number_change(
     body: MyNumberChangeRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.my_number_change")],
     db: DbDep,
     settings: SettingsDep,
     if_match: IfMatchHeader = None,
@@ -233,8 +235,7 @@ def my_number_change(
             db,
             staff,
             request,
-            roles=WRITE_ROLES,
-            function="個人番号の変更",
+            function=op,
             fn=lambda uow, ctx: service.change_my_number(
                 uow,
                 ctx,
@@ -278,7 +279,7 @@ def _refused_my_number(
             category="operation",
             action="denial",
             outcome="denied",
-            function="個人番号の変更",
+            function=FUNCTIONS.entry("residents.my_number_change"),
             subjects=[atena_number],
             mynumber_accessed=True,
             detail={"reason": MYNUMBER_UNUSABLE},
@@ -297,6 +298,7 @@ def juminhyo_code_change(
     body: JuminhyoCodeChangeRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.juminhyo_code_change")],
     db: DbDep,
     if_match: IfMatchHeader = None,
 ) -> ChangeOut:
@@ -304,8 +306,7 @@ def juminhyo_code_change(
         db,
         staff,
         request,
-        roles=WRITE_ROLES,
-        function="住民票コードの変更",
+        function=op,
         fn=lambda uow, ctx: service.change_juminhyo_code(
             uow,
             ctx,

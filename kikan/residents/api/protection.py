@@ -13,7 +13,8 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep, uses
+from kikan.platform.functions import Function
 from kikan.platform.types import (
     Chars,
     Id,
@@ -22,9 +23,6 @@ from kikan.platform.types import (
 )
 from kikan.residents import service
 from kikan.residents.api._common import (
-    READ_ROLES,
-    SUPPORT_MEASURE_ROLES,
-    SUPPRESSION_ROLES,
     AtenaPath,
     Note,
     SupportMeasureOut,
@@ -102,14 +100,14 @@ def add_support_measure(
     body: SupportMeasureRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.support_measure_add")],
     db: DbDep,
 ) -> SupportMeasureOut:
     row = _run(
         db,
         staff,
         request,
-        roles=SUPPORT_MEASURE_ROLES,
-        function="支援措置登録",
+        function=op,
         fn=lambda uow, ctx: service.start_support_measure(
             uow,
             ctx,
@@ -134,6 +132,7 @@ def list_support_measures(
     *,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.support_measure_inquiry")],
     db: DbDep,
     include_ended: bool = False,
 ) -> list[SupportMeasureDetailOut]:
@@ -143,8 +142,7 @@ def list_support_measures(
         db,
         staff,
         request,
-        roles=SUPPORT_MEASURE_ROLES,
-        function="支援対象者照会",
+        function=op,
         fn=lambda uow, ctx: service.support_measure_records(
             uow, ctx, atena_number, include_ended=include_ended
         ),
@@ -163,6 +161,7 @@ def extend_support_measure(
     *,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.support_measure_extend")],
     db: DbDep,
 ) -> SupportMeasureOut:
     """期間終了日の1か月前（期間の最後の1か月の初日）から延長できる。延長後の期間は、延長前の
@@ -171,8 +170,7 @@ def extend_support_measure(
         db,
         staff,
         request,
-        roles=SUPPORT_MEASURE_ROLES,
-        function="支援措置の延長",
+        function=op,
         fn=lambda uow, ctx: service.extend_support_measure(
             uow, ctx, atena_number=atena_number, measure_id=measure_id
         ),
@@ -192,6 +190,7 @@ def end_support_measure(
     body: SupportEndRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.support_measure_end")],
     db: DbDep,
 ) -> SupportMeasureOut:
     """終了事由: 申出、期間経過（期間終了日の翌日以降）、必要性なし。"""
@@ -199,8 +198,7 @@ def end_support_measure(
         db,
         staff,
         request,
-        roles=SUPPORT_MEASURE_ROLES,
-        function="支援措置の終了",
+        function=op,
         fn=lambda uow, ctx: service.end_support_measure(
             uow,
             ctx,
@@ -225,6 +223,7 @@ def confirm_support_measure(
     body: SupportConfirmRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.support_measure_confirm")],
     db: DbDep,
 ) -> SupportMeasureOut:
     """支援の必要性を確認した仮支援措置を支援措置にする。仮支援措置の開始年月日は残る。"""
@@ -232,8 +231,7 @@ def confirm_support_measure(
         db,
         staff,
         request,
-        roles=SUPPORT_MEASURE_ROLES,
-        function="仮支援措置の確定",
+        function=op,
         fn=lambda uow, ctx: service.confirm_support_measure(
             uow,
             ctx,
@@ -328,7 +326,7 @@ def _suppression_out(row: SuppressionRow, now: datetime) -> SuppressionOut:
 
 
 def _suppression_result(
-    db: DbDep, staff: auth.Principal, request: Request, function: str, fn: Any, **kw: Any
+    db: DbDep, staff: auth.Principal, request: Request, function: Function, fn: Any
 ) -> Any:
     """Run a 抑止 use case and shape its row(s) with the same `now` the use case saw."""
 
@@ -338,7 +336,7 @@ def _suppression_result(
             return [_suppression_out(r, ctx.now) for r in result]
         return _suppression_out(result, ctx.now)
 
-    return _run(db, staff, request, function=function, fn=run, **kw)
+    return _run(db, staff, request, function=function, fn=run)
 
 
 @router.post(
@@ -353,6 +351,7 @@ def add_suppression(
     body: SuppressionRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.suppression_add")],
     db: DbDep,
 ) -> SuppressionOut:
     """異動・証明書発行・照会の抑止を、個人又は世帯単位で設定する（複数設定可）。審査権限が必要。
@@ -361,7 +360,7 @@ def add_suppression(
         db,
         staff,
         request,
-        "抑止の設定",
+        op,
         lambda uow, ctx: service.add_suppression(
             uow,
             ctx,
@@ -374,7 +373,6 @@ def add_suppression(
             reason=body.reason,
             note=body.note,
         ),
-        roles=SUPPRESSION_ROLES,
     )
 
 
@@ -388,6 +386,7 @@ def list_suppressions(
     *,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.suppression_inquiry")],
     db: DbDep,
     include_ended: bool = False,
 ) -> list[SuppressionOut]:
@@ -396,11 +395,10 @@ def list_suppressions(
         db,
         staff,
         request,
-        "抑止照会",
+        op,
         lambda uow, ctx: service.list_suppressions(
             uow, ctx, atena_number, include_ended=include_ended
         ),
-        roles=READ_ROLES,
     )
 
 
@@ -416,6 +414,7 @@ def end_suppression(
     body: SuppressionEndRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.suppression_end")],
     db: DbDep,
 ) -> SuppressionOut:
     """抑止を終了する（終了日を経過しても自動では終了しない）。審査権限が必要。他システムに連携される。"""
@@ -423,11 +422,10 @@ def end_suppression(
         db,
         staff,
         request,
-        "抑止の終了",
+        op,
         lambda uow, ctx: service.end_suppression(
             uow, ctx, atena_number=atena_number, suppression_id=suppression_id, note=body.note
         ),
-        roles=SUPPRESSION_ROLES,
     )
 
 
@@ -443,6 +441,7 @@ def release_suppression(
     body: SuppressionReleaseRequest,
     request: Request,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.suppression_release")],
     db: DbDep,
 ) -> SuppressionOut:
     """指定した時間（既定30分）だけ抑止を解除し、経過後は自動で抑止状態に戻る。審査権限が必要。
@@ -451,7 +450,7 @@ def release_suppression(
         db,
         staff,
         request,
-        "抑止の一時解除",
+        op,
         lambda uow, ctx: service.release_temporarily(
             uow,
             ctx,
@@ -460,5 +459,4 @@ def release_suppression(
             duration=timedelta(minutes=body.minutes),
             note=body.note,
         ),
-        roles=SUPPRESSION_ROLES,
     )

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.calendar import RegisterDate
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffDep, uses
 from kikan.platform.errors import InvalidInput
+from kikan.platform.functions import Function
 from kikan.platform.types import (
     Chars,
     LegalDate,
@@ -24,7 +25,6 @@ from kikan.platform.types import (
 )
 from kikan.residents import service
 from kikan.residents.api._common import (
-    READ_ROLES,
     AtenaNumber,
     AtenaPath,
     SupportMeasureOut,
@@ -137,7 +137,13 @@ def _display(s: Snapshot) -> dict[str, str]:
 
 
 @router.post("/residents/search", response_model=SearchOut, summary="住民検索（基本検索）")
-def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) -> SearchOut:
+def search(
+    body: SearchRequest,
+    request: Request,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.search")],
+    db: DbDep,
+) -> SearchOut:
     bad = sorted(set(body.fields or ()) - set(SEARCH_FIELDS))
     if bad:
         # the unknown name is not echoed (a problem names the item, never the value)
@@ -158,9 +164,7 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
         rows, total, protected = service.search(uow, ctx, criteria)
         return rows, total, protected, service.suppression_flags(uow, ctx, rows)
 
-    rows, total, protected, suppressed = _run(
-        db, staff, request, roles=READ_ROLES, function="住民検索", fn=run
-    )
+    rows, total, protected, suppressed = _run(db, staff, request, function=op, fn=run)
     wanted = body.fields or list(SEARCH_FIELDS)
     results = []
     for r in rows:
@@ -193,7 +197,13 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
 
 @router.get("/residents/{atena_number}", response_model=ResidentOut, summary="住民の照会")
 def get_resident(
-    atena_number: AtenaPath, request: Request, response: Response, staff: StaffDep, db: DbDep
+    atena_number: AtenaPath,
+    *,
+    request: Request,
+    response: Response,
+    staff: StaffDep,
+    op: Annotated[Function, uses("residents.inquiry")],
+    db: DbDep,
 ) -> ResidentOut:
     """照会抑止（エラー）が設定されていれば 403（suppressed）。アラートと支援措置の期間の注意は
     `warnings` に返す。"""
@@ -201,8 +211,7 @@ def get_resident(
         db,
         staff,
         request,
-        roles=READ_ROLES,
-        function="住民照会",
+        function=op,
         fn=lambda uow, ctx: service.detail(uow, ctx, atena_number),
     )
     response.headers["ETag"] = f'"{found.version}"'
@@ -225,6 +234,7 @@ def get_history(
     request: Request,
     response: Response,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.history")],
     db: DbDep,
     known_at: Annotated[
         UtcDateTime | None, Query(description="記録時点（時差なしは日本時間）")
@@ -238,8 +248,7 @@ def get_history(
         db,
         staff,
         request,
-        roles=READ_ROLES,
-        function="異動履歴照会",
+        function=op,
         fn=lambda uow, ctx: service.read_history(uow, ctx, atena_number, known_at=known_at),
     )
     _warning_headers(response, read.warnings)
@@ -272,6 +281,7 @@ def get_as_of(
     request: Request,
     response: Response,
     staff: StaffDep,
+    op: Annotated[Function, uses("residents.history")],
     db: DbDep,
     date_: Annotated[LegalDate | None, Query(alias="date", description="日付")] = None,
     known_at: Annotated[
@@ -285,8 +295,7 @@ def get_as_of(
         db,
         staff,
         request,
-        roles=READ_ROLES,
-        function="異動履歴照会",
+        function=op,
         fn=lambda uow, ctx: service.read_as_of(
             uow, ctx, atena_number, valid_on=date_, known_at=known_at
         ),

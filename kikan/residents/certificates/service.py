@@ -56,6 +56,7 @@ from kikan.residents.domain import (
     Status,
     SuppressedError,
 )
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.service import (
     JST,
     Context,
@@ -75,7 +76,7 @@ from kikan.residents.store import (
 )
 from kikan.standard.zokugara import parse_zokugara, rank
 
-FUNCTION = "証明書発行"
+FUNCTION = FUNCTIONS.entry("residents.certificate_issue")
 #: Reasons after which the person's current address was set by a 届出 (届出日 printed).
 ADDRESS_REASONS = frozenset(
     {"国内転入", "国外転入等", "出生", "転居", "職権記載", "世帯変更", "世帯分離", "世帯合併"}
@@ -637,7 +638,7 @@ def register_honnin_tsuuchi(
         audit.AuditEvent(
             category="operation",
             action="change.add",
-            function="本人通知制度登録",
+            function=FUNCTIONS.entry("residents.notice_register"),
             subjects=[snap.atena_number],
             detail={"registration": row.id},
         ),
@@ -664,7 +665,7 @@ def end_honnin_tsuuchi(uow: UnitOfWork, ctx: Context, *, atena_number: str) -> H
         audit.AuditEvent(
             category="operation",
             action="change.modify",
-            function="本人通知制度登録廃止",
+            function=FUNCTIONS.entry("residents.notice_end"),
             subjects=[atena_number],
             detail={"registration": row.id},
         ),
@@ -688,7 +689,7 @@ def honnin_notices(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[Hon
         audit.AuditEvent(
             category="operation",
             action="inquiry",
-            function="本人通知照会",
+            function=FUNCTIONS.entry("residents.notice_inquiry"),
             subjects=[atena_number],
             detail={"returned": len(rows)},
         ),
@@ -706,7 +707,7 @@ def issuance_history(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[i
         audit.AuditEvent(
             category="operation",
             action="inquiry",
-            function="交付履歴照会",
+            function=FUNCTIONS.entry("residents.issuance_history"),
             subjects=[atena_number],
             detail={"returned": len(found)},
         ),
@@ -748,7 +749,7 @@ def set_certifier(
         audit.AuditEvent(
             category="config",
             action="config",
-            function="認証者設定",
+            function=FUNCTIONS.entry("residents.certifier"),
             subjects=[uow.tenant],
             detail={"deputy": bool(row.deputy_name), "notice": row.notice},
         ),

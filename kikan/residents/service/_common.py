@@ -23,6 +23,7 @@ from kikan.platform import audit, outbox
 from kikan.platform.crypto import KeyRing, MyNumber
 from kikan.platform.db import utcnow
 from kikan.platform.errors import ConcurrentUpdate, NotFound
+from kikan.platform.functions import FunctionLabel
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_value
 from kikan.platform.types import TRUSTED
@@ -43,6 +44,7 @@ from kikan.residents.domain import (
     suppression_in_force,
     suppression_target_label,
 )
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.store import (
     CurrentRow,
     HistoryRow,
@@ -291,7 +293,7 @@ def _enforce(
 
 
 def _audit_read(
-    uow: UnitOfWork, ctx: Context, function: str, subjects: Sequence[str], **detail: Any
+    uow: UnitOfWork, ctx: Context, function: FunctionLabel, subjects: Sequence[str], **detail: Any
 ) -> None:
     audit.append(
         uow,
@@ -535,7 +537,7 @@ def _finish(
         audit.AuditEvent(
             category="operation",
             action=action,
-            function=f"{FUNCTION}：{reason.value}",
+            function=FUNCTIONS.entry("residents.register").qualified(reason.value),
             subjects=atenas,
             mynumber_accessed=mynumber,
             detail={"households": household_list, "valid_from": valid_from.isoformat()},

@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 
 from kikan.platform import audit, outbox
 from kikan.platform.errors import NotFound
+from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     DEFAULT_RELEASE,
@@ -32,6 +33,7 @@ from kikan.residents.domain import (
     legal_date,
     suppression_in_force,
 )
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.service._common import (
     EVENT_TOPIC,
     JST,
@@ -121,7 +123,7 @@ def start_support_measure(
         audit.AuditEvent(
             category="operation",
             action="change.add",
-            function="支援措置登録",
+            function=FUNCTIONS.entry("residents.support_measure_add"),
             subjects=[atena_number],
             detail={"kind": row.kind, "start": start.isoformat(), "end": end.isoformat()},
         ),
@@ -150,7 +152,7 @@ def _measure_event(uow: UnitOfWork, ctx: Context, row: SupportMeasureRow, reason
 
 
 def _audit_measure(
-    uow: UnitOfWork, ctx: Context, row: SupportMeasureRow, function: str, **detail: Any
+    uow: UnitOfWork, ctx: Context, row: SupportMeasureRow, function: FunctionLabel, **detail: Any
 ) -> None:
     audit.append(
         uow,
@@ -208,7 +210,7 @@ def extend_support_measure(
         uow,
         ctx,
         row,
-        "支援措置の延長",
+        FUNCTIONS.entry("residents.support_measure_extend"),
         old_end=old_end.isoformat(),
         start=row.period_start.isoformat(),
         end=row.end_date.isoformat(),
@@ -243,7 +245,9 @@ def end_support_measure(
     # written before the event, whose 支援措置 flag reads the measures back (is_protected)
     uow.session.flush()
     _measure_event(uow, ctx, row, "支援措置の終了")
-    _audit_measure(uow, ctx, row, "支援措置の終了", reason=reason.value)
+    _audit_measure(
+        uow, ctx, row, FUNCTIONS.entry("residents.support_measure_end"), reason=reason.value
+    )
     return row
 
 
@@ -295,7 +299,7 @@ def confirm_support_measure(
         uow,
         ctx,
         row,
-        "仮支援措置の確定",
+        FUNCTIONS.entry("residents.support_measure_confirm"),
         provisional_start=row.provisional_start.isoformat(),
         start=start.isoformat(),
         end=end.isoformat(),
@@ -314,7 +318,12 @@ def support_measure_records(
         stmt = stmt.where(SupportMeasureRow.ended_on.is_(None))
     rows = list(uow.session.scalars(stmt.order_by(SupportMeasureRow.id)))
     _audit_read(
-        uow, ctx, "支援対象者照会", [atena_number], perpetrators=True, measures=[r.id for r in rows]
+        uow,
+        ctx,
+        FUNCTIONS.entry("residents.support_measure_inquiry"),
+        [atena_number],
+        perpetrators=True,
+        measures=[r.id for r in rows],
     )
     return rows
 
@@ -333,7 +342,7 @@ def support_measure_perpetrators(
     _audit_read(
         uow,
         ctx,
-        "支援対象者照会（加害者）",
+        FUNCTIONS.entry("residents.support_measure_perpetrators"),
         [atena_number],
         perpetrators=True,
         measures=[r.id for r in rows],
@@ -378,7 +387,7 @@ def inquiry_check(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[str]
     return _enforce(uow, ctx, ProcessKind.INQUIRY, [atena_number], households)
 
 
-def denial_event(exc: SuppressedError, function: str) -> audit.AuditEvent:
+def denial_event(exc: SuppressedError, function: FunctionLabel | str) -> audit.AuditEvent:
     """The access-log record of a refusal by 抑止. Append it with `audit.append_now` after the
     refused unit of work has ended (ADR 0001: denials outlive the failed request)."""
     return audit.AuditEvent(
@@ -462,7 +471,7 @@ def _audit_suppression(
     atena_number: str,
     *,
     action: str,
-    function: str,
+    function: FunctionLabel,
     **detail: Any,
 ) -> None:
     audit.append(
@@ -559,7 +568,7 @@ def add_suppression(
         row,
         atena_number,
         action="change.add",
-        function="抑止の設定",
+        function=FUNCTIONS.entry("residents.suppression_add"),
         start=start.isoformat(),
         end=end.isoformat() if end else None,
     )
@@ -599,7 +608,14 @@ def end_suppression(
     row.end_note = note
     row.released_until = None
     _suppression_event(uow, ctx, row, "ended")
-    _audit_suppression(uow, ctx, row, atena_number, action="change.modify", function="抑止の終了")
+    _audit_suppression(
+        uow,
+        ctx,
+        row,
+        atena_number,
+        action="change.modify",
+        function=FUNCTIONS.entry("residents.suppression_end"),
+    )
     return row
 
 
@@ -629,7 +645,7 @@ def release_temporarily(
         row,
         atena_number,
         action="change.modify",
-        function="抑止の一時解除",
+        function=FUNCTIONS.entry("residents.suppression_release"),
         until=row.released_until.isoformat(),
         minutes=int(duration.total_seconds() // 60),
     )
@@ -656,7 +672,13 @@ def list_suppressions(
     if not include_ended:
         stmt = stmt.where(SuppressionRow.ended_on.is_(None))
     rows = list(uow.session.scalars(stmt.order_by(SuppressionRow.id)))
-    _audit_read(uow, ctx, "抑止照会", [atena_number], suppressions=[r.id for r in rows])
+    _audit_read(
+        uow,
+        ctx,
+        FUNCTIONS.entry("residents.suppression_inquiry"),
+        [atena_number],
+        suppressions=[r.id for r in rows],
+    )
     return rows
 
 

@@ -18,6 +18,7 @@ from kikan.calendar import DateError, RegisterDate
 from kikan.moji import address_key, search_key
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import RegisterError, Snapshot, Status, support_period_alert
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.service._common import (
     Context,
     _audit_read,
@@ -86,7 +87,7 @@ def read_history(
     _audit_read(
         uow,
         ctx,
-        "異動履歴照会",
+        FUNCTIONS.entry("residents.history"),
         [atena_number],
         known_at=known_at.isoformat() if known_at else None,
     )
@@ -171,7 +172,13 @@ def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
         for m in measures
         if (alert := support_period_alert(m.kind, m.end_date, ctx.today)) is not None
     ]
-    _audit_read(uow, ctx, "住民照会", [atena_number], support_measure=bool(measures))
+    _audit_read(
+        uow,
+        ctx,
+        FUNCTIONS.entry("residents.inquiry"),
+        [atena_number],
+        support_measure=bool(measures),
+    )
     household_version = uow.session.scalar(
         select(HouseholdRow.version).where(HouseholdRow.household_number == snap.household_number)
     )
@@ -287,7 +294,7 @@ def search(
     _audit_read(
         uow,
         ctx,
-        "住民検索",
+        FUNCTIONS.entry("residents.search"),
         [r.atena_number for r in rows],
         total=total,
         criteria=sorted(

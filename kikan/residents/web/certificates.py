@@ -31,7 +31,8 @@ from kikan.residents.certificates import (
 )
 from kikan.residents.certificates.rules import PROTECTED_REFUSED, REQUESTER_LABELS
 from kikan.residents.domain import RegisterError, Snapshot
-from kikan.residents.web.common import WRITE_ROLES, context, run
+from kikan.residents.module import FUNCTIONS
+from kikan.residents.web.common import context, run
 from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, UserDep
 
@@ -58,7 +59,7 @@ def _load(
             service.protected_among(uow, [m.atena_number for m in members]),
         )
 
-    outcome = run(db, user, ctx, function="証明書発行", fn=fn)
+    outcome = run(db, user, ctx, function=FUNCTIONS.entry("residents.certificate_issue"), fn=fn)
     if not outcome.ok:
         return outcome, None, [], set(), False
     snap, members, protected = outcome.value
@@ -152,7 +153,7 @@ def _page(
 def certificate_form(
     request: Request, atena_number: Atena, user: UserDep, db: DbDep, kind: Short = ""
 ) -> HTMLResponse:
-    shell.require(db, user, *WRITE_ROLES, function="証明書発行")
+    shell.uses(db, user, FUNCTIONS.entry("residents.certificate_issue"))
     outcome, snap, members, protected, _ = _load(db, user, request, atena_number)
     if snap is None:
         return shell.render(
@@ -177,7 +178,7 @@ def certificate_form(
 def certificate_submit(  # noqa: PLR0911 - one answer per step and refusal
     request: Request, atena_number: Atena, user: UserDep, db: DbDep, form: FormDep
 ) -> HTMLResponse:
-    shell.require(db, user, *WRITE_ROLES, function="証明書発行")
+    shell.uses(db, user, FUNCTIONS.entry("residents.certificate_issue"))
     outcome, snap, members, protected, _ = _load(db, user, request, atena_number)
     if snap is None:
         return shell.render(

@@ -13,18 +13,21 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
-from kikan.platform import audit, auth
+from kikan.platform import audit
 from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import Conflict
+from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import RegisterError, SuppressedError
+from kikan.residents.module import FUNCTIONS
 from kikan.web import shell
 
-WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
-READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
-IT_ROLES = (auth.Role.SYSADMIN,)
-MAP_ROLES = (auth.Role.SYSADMIN, auth.Role.AUDITOR, auth.Role.APPROVER, auth.Role.COUNTER)
+#: who sees a navigation entry: the roles the catalogue gives the screen's function
+WRITE_ROLES = FUNCTIONS.entry("residents.move_in").roles
+READ_ROLES = FUNCTIONS.entry("residents.search").roles
+IT_ROLES = FUNCTIONS.entry("residents.standard_export").roles
+MAP_ROLES = FUNCTIONS.entry("residents.function_map").roles
 
 T = TypeVar("T")
 
@@ -57,7 +60,7 @@ def run(
     user: shell.PageUser,
     ctx: service.Context,
     *,
-    function: str,
+    function: FunctionLabel,
     fn: Callable[[UnitOfWork, service.Context], T],
     commit: bool = True,
     after: Callable[[UnitOfWork, T], None] | None = None,

@@ -29,13 +29,14 @@ from kikan.residents.certificates import (
 )
 from kikan.residents.certificates.rules import REQUESTER_LABELS
 from kikan.residents.domain import Snapshot
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.store import HonninNoticeRow, HonninTsuuchiRow
-from kikan.residents.web.common import READ_ROLES, WRITE_ROLES, Outcome, context, run
+from kikan.residents.web.common import WRITE_ROLES, Outcome, context, run
 from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, UserDep
 
 router = APIRouter()
-FUNCTION = "交付履歴照会"
+FUNCTION = FUNCTIONS.entry("residents.issuance_history")
 STATUS = {"issued": "交付", "voided": "無効"}
 
 
@@ -89,7 +90,7 @@ def _page(
             user,
             "refused.html",
             status=403 if outcome.suppressed else 404,
-            title=FUNCTION,
+            title=FUNCTION.label,
             message=outcome.error,
         )
     view: View = outcome.value
@@ -114,7 +115,7 @@ def _page(
 def issuances_page(
     request: Request, atena_number: Annotated[str, Chars(15)], user: UserDep, db: DbDep
 ) -> HTMLResponse:
-    shell.require(db, user, *READ_ROLES, function=FUNCTION)
+    shell.uses(db, user, FUNCTION)
     return _page(request, user, db, atena_number)
 
 
@@ -128,8 +129,11 @@ def honnin_submit(
 ) -> HTMLResponse:
     """本人通知制度への登録 / 登録廃止 (the person's own request at the counter)."""
     action = str(form.get("action", ""))
-    function = "本人通知制度登録廃止" if action == "end" else "本人通知制度登録"
-    shell.require(db, user, *WRITE_ROLES, function=function)
+    function = shell.uses(
+        db,
+        user,
+        FUNCTIONS.entry("residents.notice_end" if action == "end" else "residents.notice_register"),
+    )
     ctx = context(request, user)
     values = {k: str(form.get(k, "")).strip() for k in ("send_to", "note")}
     fn: Any

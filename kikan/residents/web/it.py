@@ -27,6 +27,7 @@ from kikan.conformance import check_files
 from kikan.platform import audit
 from kikan.platform.types import Chars
 from kikan.residents.export import export_standard
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.web.common import IT_ROLES, MAP_ROLES
 from kikan.web import shell
 from kikan.web.shell import JST, DbDep, FormDep, NavItem, UserDep
@@ -51,13 +52,13 @@ NAV = (
 
 @router.get("/it/export", response_class=HTMLResponse)
 def export_page(request: Request, user: UserDep, db: DbDep) -> HTMLResponse:
-    shell.require(db, user, *IT_ROLES, function="標準レイアウトでの全件出力")
+    shell.uses(db, user, FUNCTIONS.entry("residents.standard_export"))
     return shell.render(request, user, "export.html", title="標準データ出力")
 
 
 @router.post("/it/export")
 def export_download(request: Request, user: UserDep, db: DbDep) -> Response:
-    shell.require(db, user, *IT_ROLES, function="標準レイアウトでの全件出力")
+    shell.uses(db, user, FUNCTIONS.entry("residents.standard_export"))
     with tempfile.TemporaryDirectory(prefix="kikan-ui-export-") as tmp:
         out = Path(tmp)
         export_standard(db, user.scope, out, actor=user.actor())
@@ -76,7 +77,7 @@ def export_download(request: Request, user: UserDep, db: DbDep) -> Response:
 
 @router.get("/it/conformance", response_class=HTMLResponse)
 def conformance_page(request: Request, user: UserDep, db: DbDep) -> HTMLResponse:
-    shell.require(db, user, *IT_ROLES, function="適合性検査")
+    shell.uses(db, user, FUNCTIONS.entry("residents.conformance_check"))
     return shell.render(
         request, user, "conformance.html", title="適合性検査", report=None, source="", error=""
     )
@@ -86,7 +87,9 @@ def conformance_page(request: Request, user: UserDep, db: DbDep) -> HTMLResponse
 async def conformance_run(request: Request, user: UserDep, form: FormDep) -> HTMLResponse:
     """Check uploaded files, or (no files) a fresh export of this tenant's register."""
     db = shell.get_db(request)
-    await shell.run_in_threadpool(shell.require, db, user, *IT_ROLES, function="適合性検査")
+    await shell.run_in_threadpool(
+        shell.uses, db, user, FUNCTIONS.entry("residents.conformance_check")
+    )
     uploads = [f for f in form.getlist("files") if not isinstance(f, str) and f.filename]
     with tempfile.TemporaryDirectory(prefix="kikan-ui-check-") as tmp:
         folder = Path(tmp)
@@ -126,7 +129,7 @@ async def conformance_run(request: Request, user: UserDep, form: FormDep) -> HTM
         audit.AuditEvent(
             category="operation",
             action="inquiry",
-            function="適合性検査",
+            function=FUNCTIONS.entry("residents.conformance_check"),
             screen="適合性検査",
             detail={"files": len(paths), "errors": report.error_count, "uploaded": bool(uploads)},
         ),
@@ -153,7 +156,7 @@ def conformance_map() -> dict[str, Any]:
 def function_map(
     request: Request, user: UserDep, db: DbDep, status: Annotated[str, Chars(20)] = ""
 ) -> HTMLResponse:
-    shell.require(db, user, *MAP_ROLES, function="機能ID対応表")
+    shell.uses(db, user, FUNCTIONS.entry("residents.function_map"))
     data = conformance_map()
     sections = [s for s in data["section"] if not status or s["status"] == status]
     return shell.render(

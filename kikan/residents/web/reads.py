@@ -19,6 +19,7 @@ from kikan.platform.types import MAX_PAGE, Chars
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import Snapshot
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.web.common import READ_ROLES, context, run
 from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, NavItem, UserDep
@@ -67,7 +68,7 @@ def _remember(uow: UnitOfWork, staff: str, criteria: dict[str, Any]) -> None:
 def search_page(request: Request, *, user: UserDep, db: DbDep) -> HTMLResponse:
     """The empty search form. Criteria never travel in the URL (it lands in access logs, proxy
     logs and the browser history): the form posts them, like the API's search."""
-    shell.require(db, user, *READ_ROLES, function="住民検索")
+    shell.uses(db, user, FUNCTIONS.entry("residents.search"))
     return _search(request, user, db, {}, removed=False, page=1)
 
 
@@ -75,7 +76,7 @@ def search_page(request: Request, *, user: UserDep, db: DbDep) -> HTMLResponse:
 def search_post(request: Request, *, user: UserDep, db: DbDep, form: FormDep) -> HTMLResponse:
     """基本検索. htmx posts the form as the clerk types (fragment); a full submit (Enter) also
     saves the criteria in the 検索履歴, and a 検索履歴 entry posts its saved criteria again."""
-    shell.require(db, user, *READ_ROLES, function="住民検索")
+    shell.uses(db, user, FUNCTIONS.entry("residents.search"))
     criteria = {k: str(form.get(k) or "") for k in CRITERIA}
     try:
         page = min(MAX_PAGE, max(1, int(str(form.get("page") or "1"))))
@@ -123,7 +124,7 @@ def _search(
             db,
             user,
             ctx,
-            function="住民検索",
+            function=FUNCTIONS.entry("residents.search"),
             fn=fn,
             after=(
                 lambda uow, _v: _remember(
@@ -172,7 +173,7 @@ def detail_page(
     as_of: Annotated[str, Chars(40)] = "",
 ) -> HTMLResponse:
     """住民照会: current items, household, 支援措置, history timeline and the entry as of a day."""
-    shell.require(db, user, *READ_ROLES, function="住民照会")
+    shell.uses(db, user, FUNCTIONS.entry("residents.inquiry"))
     ctx = context(request, user)
     day: date | None = None
     as_of_error = ""
@@ -195,7 +196,7 @@ def detail_page(
             audit.AuditEvent(
                 category="operation",
                 action="inquiry",
-                function="世帯照会",
+                function=FUNCTIONS.entry("residents.household_inquiry"),
                 screen="住民照会",
                 subjects=member_ids,
                 detail={"household": snap.household_number},
@@ -213,7 +214,7 @@ def detail_page(
             "warnings": list(dict.fromkeys(found.warnings + hist.warnings)),
         }
 
-    outcome = run(db, user, ctx, function="住民照会", fn=fn)
+    outcome = run(db, user, ctx, function=FUNCTIONS.entry("residents.inquiry"), fn=fn)
     if not outcome.ok:
         return shell.render(
             request,

@@ -14,6 +14,7 @@ from kikan.platform.errors import Conflict, InvalidInput, NotFound
 from kikan.platform.uow import UnitOfWork
 from kikan.seal import domain
 from kikan.seal.domain import SealRuleError, Status
+from kikan.seal.module import FUNCTIONS
 from kikan.seal.service.common import (
     add_history,
     audit_operation,
@@ -47,7 +48,7 @@ def report_lost(
         uow,
         actor,
         "change.modify",
-        "亡失届",
+        FUNCTIONS.entry("seal.audit.lost"),
         [reg.atena_number],
         registration_number=reg.registration_number,
     )
@@ -82,7 +83,7 @@ def abolish(
         uow,
         actor,
         "change.modify",
-        "廃止届",
+        FUNCTIONS.entry("seal.audit.abolish"),
         [reg.atena_number],
         registration_number=reg.registration_number,
     )
@@ -123,7 +124,7 @@ def change_particulars(
         uow,
         actor,
         "change.modify",
-        "登録事項変更",
+        FUNCTIONS.entry("seal.audit.particulars"),
         [reg.atena_number],
         registration_number=reg.registration_number,
     )
@@ -149,7 +150,12 @@ def close_review(uow: UnitOfWork, actor: audit.Actor, review_id: int) -> SealRev
     row.open = False
     row.closed_by = actor.id
     audit_operation(
-        uow, actor, "change.modify", "確認事項の完了", [row.atena_number], review=row.id
+        uow,
+        actor,
+        "change.modify",
+        FUNCTIONS.entry("seal.audit.review_closed"),
+        [row.atena_number],
+        review=row.id,
     )
     return row
 
@@ -160,7 +166,13 @@ def reviews(uow: UnitOfWork, actor: audit.Actor) -> list[SealReviewRow]:
             select(SealReviewRow).where(SealReviewRow.open.is_(True)).order_by(SealReviewRow.id)
         )
     )
-    audit_operation(uow, actor, "inquiry", "確認事項一覧", sorted({r.atena_number for r in rows}))
+    audit_operation(
+        uow,
+        actor,
+        "inquiry",
+        FUNCTIONS.entry("seal.audit.reviews"),
+        sorted({r.atena_number for r in rows}),
+    )
     return rows
 
 

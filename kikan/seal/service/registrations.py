@@ -20,6 +20,7 @@ from kikan.platform.sequences import next_value
 from kikan.platform.uow import UnitOfWork
 from kikan.seal import domain
 from kikan.seal.domain import Method, SealRuleError, Status
+from kikan.seal.module import FUNCTIONS
 from kikan.seal.service.common import (
     IDENTITY_DOCUMENTS,
     add_history,
@@ -133,7 +134,7 @@ def register(
         uow,
         actor,
         "change.add",
-        "登録" if immediate else "照会書発行",
+        FUNCTIONS.entry("seal.audit.register" if immediate else "seal.audit.inquiry_issued"),
         [atena_number],
         registration_number=reg.registration_number,
         method=method.value,
@@ -195,7 +196,7 @@ def answer(
         uow,
         actor,
         "change.add",
-        "登録（回答書受理）",
+        FUNCTIONS.entry("seal.audit.inquiry_answered"),
         [reg.atena_number],
         registration_number=reg.registration_number,
     )
@@ -229,7 +230,9 @@ def by_card(uow: UnitOfWork, card_number: str, *, for_update: bool = False) -> S
 
 def read_by_card(uow: UnitOfWork, actor: audit.Actor, card_number: str) -> SealRegistrationRow:
     reg = by_card(uow, card_number)
-    audit_operation(uow, actor, "inquiry", "照会（登録証）", [reg.atena_number])
+    audit_operation(
+        uow, actor, "inquiry", FUNCTIONS.entry("seal.audit.read_by_card"), [reg.atena_number]
+    )
     return reg
 
 
@@ -237,7 +240,7 @@ def read(uow: UnitOfWork, actor: audit.Actor, registration_number: int) -> SealR
     """A registration by its number. Persons under 支援措置 are reached only with their card."""
     reg = by_number(uow, registration_number)
     guard_protected(uow, actor, reg.atena_number)
-    audit_operation(uow, actor, "inquiry", "照会", [reg.atena_number])
+    audit_operation(uow, actor, "inquiry", FUNCTIONS.entry("seal.audit.read"), [reg.atena_number])
     return reg
 
 
@@ -250,5 +253,7 @@ def find(uow: UnitOfWork, actor: audit.Actor, atena_number: str) -> list[SealReg
             .order_by(SealRegistrationRow.registration_number)
         )
     )
-    audit_operation(uow, actor, "inquiry", "照会（宛名番号）", [atena_number], found=len(rows))
+    audit_operation(
+        uow, actor, "inquiry", FUNCTIONS.entry("seal.audit.find"), [atena_number], found=len(rows)
+    )
     return rows

@@ -21,9 +21,9 @@ from kikan.platform.db import utcnow
 from kikan.platform.uow import UnitOfWork
 from kikan.seal import domain
 from kikan.seal.domain import Person, ReactionKind, Status
+from kikan.seal.module import FUNCTIONS
 from kikan.seal.service.changes import open_reviews
 from kikan.seal.service.common import (
-    FUNCTION,
     SYNC_ACTOR,
     add_history,
     end_registration,
@@ -108,8 +108,8 @@ CONSUMER = Consumer(
     replica=SealPersonRow,
     settings=SealSettings,
     actor=SYNC_ACTOR,
+    functions=FUNCTIONS,
     react=react,
-    function=FUNCTION,
     client_name="印鑑登録システム",
 )
 

@@ -70,6 +70,7 @@ SEX = {"1": "男", "2": "女", "9": "その他", "0": "不明"}
 class Kind:
     slug: str
     title: str
+    #: the key of the screen's function in the 機能ID catalogue (roles, audit label)
     function: str
     #: which parts the screen shows: members (new persons), address, prior, dest, pick (who
     #: of the household), zokugara (new 続柄 per member), target
@@ -98,7 +99,7 @@ KINDS = {
         Kind(
             "move-in",
             "転入",
-            "転入",
+            "residents.move_in",
             frozenset({"members", "multi", "address", "prior", "join"}),
             (("move_date", "異動日（転入した日）"), ("notified_date", "届出日")),
             reasons=("国内転入", "国外転入等"),
@@ -106,35 +107,35 @@ KINDS = {
         Kind(
             "birth",
             "出生",
-            "出生",
+            "residents.birth",
             frozenset({"members", "household"}),
             (("notified_date", "届出日"),),
         ),
         Kind(
             "move-within",
             "転居",
-            "転居",
+            "residents.move_within",
             frozenset({"address", "household"}),
             (("move_date", "異動日（転居した日）"), ("notified_date", "届出日")),
         ),
         Kind(
             "move-out",
             "転出",
-            "転出",
+            "residents.move_out",
             frozenset({"pick", "dest", "household"}),
             (("planned_date", "転出予定年月日"), ("notified_date", "届出日")),
         ),
         Kind(
             "move-out-confirm",
             "転出確定",
-            "転出確定",
+            "residents.move_out_confirm",
             frozenset({"pick", "household"}),
             (("moved_date", "異動日（転出した日）"),),
         ),
         Kind(
             "death",
             "死亡",
-            "死亡",
+            "residents.death",
             frozenset({"pick", "household"}),
             (("death_date", "死亡年月日"), ("notified_date", "届出日")),
             single_pick=True,
@@ -142,35 +143,35 @@ KINDS = {
         Kind(
             "head-change",
             "世帯主変更",
-            "世帯主変更",
+            "residents.head_change",
             frozenset({"zokugara", "household"}),
             (("change_date", "異動日"), ("notified_date", "届出日")),
         ),
         Kind(
             "household-split",
             "世帯分離",
-            "世帯分離",
+            "residents.household_split",
             frozenset({"pick", "zokugara", "household"}),
             (("change_date", "異動日"), ("notified_date", "届出日")),
         ),
         Kind(
             "household-change",
             "世帯変更",
-            "世帯変更",
+            "residents.household_change",
             frozenset({"pick", "zokugara", "household", "target"}),
             (("change_date", "異動日"), ("notified_date", "届出日")),
         ),
         Kind(
             "household-merge",
             "世帯合併",
-            "世帯合併",
+            "residents.household_merge",
             frozenset({"zokugara", "household", "target"}),
             (("change_date", "異動日"), ("notified_date", "届出日")),
         ),
         Kind(
             "ex-officio-entry",
             "職権記載",
-            "職権記載",
+            "residents.ex_officio_entry",
             frozenset({"members", "multi", "address", "prior", "join", "note"}),
             (("entry_date", "異動日（職権記載の日）"), ("notified_date", "届出日")),
             reasons=tuple(r.value for r in service.EX_OFFICIO_ENTRY_REASONS),
@@ -179,7 +180,7 @@ KINDS = {
         Kind(
             "ex-officio-removal",
             "職権消除",
-            "職権消除",
+            "residents.ex_officio_removal",
             frozenset({"pick", "household", "note"}),
             (("removal_date", "異動日（消除の日）"), ("notified_date", "届出日")),
             reasons=tuple(r.value for r in service.EX_OFFICIO_REMOVAL_REASONS),
@@ -188,7 +189,7 @@ KINDS = {
         Kind(
             "correct",
             "修正",
-            "修正",
+            "residents.correct",
             frozenset({"person", "correct", "note"}),
             (),
             reasons=tuple(r.value for r in service.CORRECTION_REASONS),
@@ -197,7 +198,7 @@ KINDS = {
         Kind(
             "cancel",
             "異動の取消し",
-            "異動の取消し",
+            "residents.cancel",
             frozenset({"person", "note"}),
             (),
             receipt=False,

@@ -13,6 +13,7 @@ from kikan.residents import service
 from kikan.residents.domain import (
     Snapshot,
 )
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.web.common import Outcome, run
 from kikan.web import shell
 
@@ -32,7 +33,7 @@ def household_around(
             audit.AuditEvent(
                 category="operation",
                 action="inquiry",
-                function="世帯照会",
+                function=FUNCTIONS.entry("residents.household_inquiry"),
                 screen="異動入力",
                 subjects=ids,
                 detail={"household": found.snapshot.household_number},
@@ -40,7 +41,7 @@ def household_around(
         )
         return members, service.protected_among(uow, ids)
 
-    outcome = run(db, user, ctx, function="住民照会", fn=fn)
+    outcome = run(db, user, ctx, function=FUNCTIONS.entry("residents.inquiry"), fn=fn)
     if not outcome.ok:
         return outcome, [], set()
     members, protected = outcome.value
@@ -63,7 +64,7 @@ def household_by_number(
                 audit.AuditEvent(
                     category="operation",
                     action="inquiry",
-                    function="世帯照会",
+                    function=FUNCTIONS.entry("residents.household_inquiry"),
                     screen="異動入力",
                     subjects=ids,
                     detail={"household": number},
@@ -99,6 +100,6 @@ def person_view(
         return PersonView(found.snapshot, found.version, last, bool(found.measures))
 
     try:
-        return run(db, user, ctx, function="住民照会", fn=fn)
+        return run(db, user, ctx, function=FUNCTIONS.entry("residents.inquiry"), fn=fn)
     except KikanError as exc:  # unknown 宛名番号
         return Outcome(error=exc.detail, item="宛名番号", status=exc.status)

@@ -20,6 +20,7 @@ from kikan.residents.domain import (
     RegisterError,
     Snapshot,
 )
+from kikan.residents.module import FUNCTIONS
 from kikan.residents.web.common import WRITE_ROLES, context, run
 from kikan.residents.web.entry.card import apply_card, card_facts
 from kikan.residents.web.entry.checks import check_values, field_for, labels
@@ -131,7 +132,7 @@ def entry_form(
     household: Annotated[str, Chars(15)] = "",
 ) -> HTMLResponse:
     kind = kind_of(slug)
-    shell.require(db, user, *WRITE_ROLES, function=kind.function)
+    shell.uses(db, user, FUNCTIONS.entry(kind.function))
     ctx = context(request, user)
     v = Values()
     members: list[Snapshot] = []
@@ -198,7 +199,7 @@ def entry_submit(  # noqa: PLR0911, PLR0912, PLR0915 - one answer per step of th
     request: Request, slug: Annotated[str, Chars(40)], user: UserDep, db: DbDep, form: FormDep
 ) -> HTMLResponse:
     kind = kind_of(slug)
-    shell.require(db, user, *WRITE_ROLES, function=kind.function)
+    shell.uses(db, user, FUNCTIONS.entry(kind.function))
     ctx = context(request, user)
     v = Values.from_form(form)
     action = str(form.get("action", "confirm"))
@@ -315,7 +316,15 @@ def entry_submit(  # noqa: PLR0911, PLR0912, PLR0915 - one answer per step of th
         movers = [service.latest(uow, a)[0] for a in result.atena_numbers]
         notice["movers"] = movers
 
-    outcome = run(db, user, ctx, function=kind.function, fn=use_case, commit=commit, after=after)
+    outcome = run(
+        db,
+        user,
+        ctx,
+        function=FUNCTIONS.entry(kind.function),
+        fn=use_case,
+        commit=commit,
+        after=after,
+    )
     if not outcome.ok:
         field_name = field_for(outcome.item, kind)
         return _form(
