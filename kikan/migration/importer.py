@@ -45,6 +45,7 @@ from kikan.migration.store import (
     ImportRejectRow,
     MigrationPersonRow,
 )
+from kikan.platform.context import Context
 from kikan.platform.crypto import redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.uow import Database, UnitOfWork
@@ -58,7 +59,6 @@ from kikan.residents.bulk import (
     reserve_numbers,
 )
 from kikan.residents.domain import Address
-from kikan.residents.service import Context
 
 ProgressFn = Callable[[int], None]
 

@@ -2,8 +2,9 @@
 
 Every module's endpoints (platform, residents, seal, linkage, the web UI) receive tenant, caller and
 database as typed dependencies (`DbDep`, `PrincipalDep`, `StaffDep`, `OperatorDep`), never as
-globals. They live apart from the platform's own endpoints (kikan.platform.api) so that a business
-module depends on how a request is authenticated, not on the platform's routes.
+globals; a use case's `Context` is built from the caller by `context_for` (`StaffContextDep`).
+They live apart from the platform's own endpoints (kikan.platform.api) so that a business module
+depends on how a request is authenticated, not on the platform's routes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from kikan.platform import auth
+from kikan.platform.context import Context
+from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import Forbidden, Unauthenticated
 from kikan.platform.settings import Settings
 from kikan.platform.types import Chars, ItemClass
@@ -105,3 +108,17 @@ def get_operator(principal: PrincipalDep, db: DbDep) -> auth.Principal:
 
 StaffDep = Annotated[auth.Principal, Depends(get_staff)]
 OperatorDep = Annotated[auth.Principal, Depends(get_operator)]
+
+
+def context_for(request: Request, principal: auth.Principal) -> Context:
+    """The use-case context of an authenticated caller: its actor and scope, the application's
+    key ring (None when none is configured) and the current moment."""
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    return Context(actor=principal.actor(), keyring=keyring, tenant=principal.tenant)
+
+
+def get_staff_context(request: Request, staff: StaffDep) -> Context:
+    return context_for(request, staff)
+
+
+StaffContextDep = Annotated[Context, Depends(get_staff_context)]

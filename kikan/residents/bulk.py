@@ -40,6 +40,7 @@ from sqlalchemy import Table, select
 from kikan.calendar import RegisterDate
 from kikan.moji import search_key
 from kikan.platform import audit, outbox, sequences
+from kikan.platform.context import Context
 from kikan.platform.crypto import MyNumber
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_values
@@ -57,7 +58,7 @@ from kikan.residents.domain import (
     search_keys,
     validate_person,
 )
-from kikan.residents.service._common import EVENT_TOPIC, FUNCTION, Context
+from kikan.residents.service._common import EVENT_TOPIC, FUNCTION
 from kikan.residents.store import (
     CurrentRow,
     HistoryRow,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from kikan.forms.official_seal import draw_official_seal
 from kikan.platform import audit, tenancy
+from kikan.platform.context import Context
 from kikan.platform.store import CertificateIssuanceRow
 from kikan.platform.uow import Database
 from kikan.residents.certificates import (
@@ -28,7 +29,6 @@ from kikan.residents.certificates import (
 from kikan.residents.certificates.rules import Requester as RulesRequester
 from kikan.residents.certificates.rules import catalogue, matches_perpetrator, select_items
 from kikan.residents.domain import RegisterError
-from kikan.residents.service import Context
 from tests.conftest import Backend
 from tests.residents.conftest import TODAY, Clerk, family_move_in
 from tests.residents.test_certificates import flat, pdftotext

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.errors import Conflict, KikanError
 from kikan.platform.ids import is_valid_atena_number
 from kikan.platform.store import OutboxEventRow
@@ -37,8 +38,8 @@ PRIOR = OtherAddress(address=Address(prefecture="東京都", city="千代田区"
 GIVEN = ["一郎", "二郎", "三郎", "四郎", "五郎", "六郎", "七郎", "八郎"]
 
 
-def _ctx() -> service.Context:
-    return service.Context(actor=ACTOR)
+def _ctx() -> Context:
+    return Context(actor=ACTOR)
 
 
 def _address(n: int, katagaki: str = "") -> Address:

@@ -36,6 +36,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.errors import KikanError
 from kikan.platform.store import AuditRecordRow, OutboxEventRow
 from kikan.platform.uow import Database, UnitOfWork
@@ -88,9 +89,9 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
 
         # -- helpers
 
-        def ctx(self) -> service.Context:
+        def ctx(self) -> Context:
             self.step += 1
-            return service.Context(actor=ACTOR, now=START + timedelta(days=self.step, minutes=1))
+            return Context(actor=ACTOR, now=START + timedelta(days=self.step, minutes=1))
 
         def today(self) -> date:
             return (START + timedelta(days=self.step)).date()
@@ -122,7 +123,7 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 banchi=f"{n}番{n % 7 + 1}号",
             )
 
-        def run(self, name: str, use_case: Callable[[UnitOfWork, service.Context], Any]) -> bool:
+        def run(self, name: str, use_case: Callable[[UnitOfWork, Context], Any]) -> bool:
             """Run one use case in its own unit of work; a refusal must write nothing."""
 
             with db.unit_of_work(self.tenant) as uow:

@@ -17,8 +17,8 @@ from fastapi import Header, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
-from kikan.platform.crypto import KeyRing
-from kikan.platform.deps import DbDep
+from kikan.platform.context import Context
+from kikan.platform.deps import DbDep, context_for
 from kikan.platform.errors import InvalidInput, KikanError
 from kikan.platform.types import Chars, ItemClass, Version
 from kikan.platform.uow import UnitOfWork
@@ -60,10 +60,8 @@ class Suppressed(KikanError):
     title = "抑止が設定されているため処理できません。"
 
 
-def _ctx(request: Request, staff: auth.Principal) -> service.Context:
-    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    actor = staff.actor()
-    return service.Context(actor=actor, keyring=keyring)
+def _ctx(request: Request, staff: auth.Principal) -> Context:
+    return context_for(request, staff)
 
 
 def _run(
@@ -111,7 +109,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 def _today(staff: auth.Principal) -> date:
-    return service.Context(actor=staff.actor()).today
+    return Context(actor=staff.actor(), tenant=staff.tenant).today
 
 
 # ---------------------------------------------------------------- shared schemas
@@ -142,7 +140,7 @@ def _run_change(
     *,
     roles: tuple[str, ...],
     function: str,
-    fn: Callable[[UnitOfWork, service.Context], service.ChangeResult],
+    fn: Callable[[UnitOfWork, Context], service.ChangeResult],
 ) -> ChangeOut:
     """The whole body of a 異動 endpoint: one use case through `_run`, its result as `ChangeOut`."""
     return _change(_run(db, staff, request, roles=roles, function=function, fn=fn))

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.calendar import RegisterDate
+from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, StaffDep
 from kikan.platform.errors import InvalidInput
 from kikan.platform.types import (
@@ -154,7 +155,7 @@ def search(body: SearchRequest, request: Request, staff: StaffDep, db: DbDep) ->
         page_size=body.page_size,
     )
 
-    def run(uow: Any, ctx: service.Context) -> tuple[Any, int, set[str], dict[str, list[str]]]:
+    def run(uow: Any, ctx: Context) -> tuple[Any, int, set[str], dict[str, list[str]]]:
         rows, total, protected = service.search(uow, ctx, criteria)
         return rows, total, protected, service.suppression_flags(uow, ctx, rows)
 

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from kikan.calendar import DateError, RegisterDate
 from kikan.forms import Overflow, default_registry, prepare
 from kikan.platform import audit, issuance
+from kikan.platform.context import Context
 from kikan.platform.errors import Conflict, InvalidInput, KikanError, NotFound
 from kikan.platform.store import TenantRow
 from kikan.platform.types import TRUSTED
@@ -58,7 +59,6 @@ from kikan.residents.domain import (
 )
 from kikan.residents.service import (
     JST,
-    Context,
     denial_event,
     issue_blockers,
     latest,

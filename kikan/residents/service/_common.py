@@ -13,15 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from kikan.calendar import RegisterDate
 from kikan.platform import audit, outbox
-from kikan.platform.crypto import KeyRing, MyNumber
-from kikan.platform.db import utcnow
+from kikan.platform.context import JST, Context
+from kikan.platform.crypto import MyNumber
 from kikan.platform.errors import ConcurrentUpdate, NotFound
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_value
@@ -53,26 +52,11 @@ from kikan.residents.store import (
 )
 from kikan.standard.zokugara import parse_zokugara, rank
 
-JST = ZoneInfo("Asia/Tokyo")
 FUNCTION = "住民記録"
 EVENT_TOPIC = "residents.changed"
 #: 抑止の設定・終了 (spec 3.2 宛名システム等への連携, spec 3.1 コンビニ交付・CS への発行抑止の連携).
 #: 一時解除 is deliberately never published (spec 3.1).
 SUPPRESSION_TOPIC = "residents.suppression"
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who is doing the work and when: 入力場所, 入力端末 (spec 1.3.1) and the 処理日."""
-
-    actor: audit.Actor
-    now: datetime = field(default_factory=utcnow)
-    keyring: KeyRing | None = None
-
-    @property
-    def today(self) -> date:
-        """処理日: the processing day in Japan (spec 4.0.3: 処理当日が自動入力)."""
-        return self.now.astimezone(JST).date()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from kikan.platform import audit, outbox
+from kikan.platform.context import JST, Context
 from kikan.platform.errors import NotFound
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
@@ -34,9 +35,7 @@ from kikan.residents.domain import (
 )
 from kikan.residents.service._common import (
     EVENT_TOPIC,
-    JST,
     SUPPRESSION_TOPIC,
-    Context,
     _applying,
     _audit_read,
     _current_row,

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
+from kikan.platform.context import Context
 from kikan.platform.errors import KikanError
 from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
@@ -47,7 +48,7 @@ def _load(
     """The person (audited 住民照会), the household and who of it is under 支援措置."""
     ctx = context(request, user)
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> tuple[Snapshot, list[Snapshot], set[str]]:
+    def fn(uow: UnitOfWork, ctx: Context) -> tuple[Snapshot, list[Snapshot], set[str]]:
         found = service.detail(uow, ctx, atena)
         members = service.household_members(uow, found.snapshot.household_number)
         if not any(m.atena_number == atena for m in members):

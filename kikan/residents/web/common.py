@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from kikan.platform import audit, auth
+from kikan.platform.context import Context
 from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import Conflict
 from kikan.platform.uow import Database, UnitOfWork
@@ -29,9 +30,9 @@ MAP_ROLES = (auth.Role.SYSADMIN, auth.Role.AUDITOR, auth.Role.APPROVER, auth.Rol
 T = TypeVar("T")
 
 
-def context(request: Request, user: shell.PageUser) -> service.Context:
+def context(request: Request, user: shell.PageUser) -> Context:
     keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    return service.Context(actor=user.actor(), keyring=keyring)
+    return Context(actor=user.actor(), keyring=keyring, tenant=user.tenant)
 
 
 @dataclass
@@ -55,10 +56,10 @@ class Outcome:
 def run(
     db: Database,
     user: shell.PageUser,
-    ctx: service.Context,
+    ctx: Context,
     *,
     function: str,
-    fn: Callable[[UnitOfWork, service.Context], T],
+    fn: Callable[[UnitOfWork, Context], T],
     commit: bool = True,
     after: Callable[[UnitOfWork, T], None] | None = None,
 ) -> Outcome:

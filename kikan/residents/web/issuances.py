@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from kikan.platform.context import Context
 from kikan.platform.errors import KikanError
 from kikan.platform.issuance import Issuance
 from kikan.platform.types import Chars
@@ -47,10 +48,10 @@ class View:
     notices: list[HonninNoticeRow]
 
 
-def _load(db: shell.Database, user: shell.PageUser, ctx: service.Context, atena: str) -> Outcome:
+def _load(db: shell.Database, user: shell.PageUser, ctx: Context, atena: str) -> Outcome:
     """The person (住民照会, honouring 照会抑止), the 交付履歴 and the 本人通知 records."""
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> View:
+    def fn(uow: UnitOfWork, ctx: Context) -> View:
         found = service.detail(uow, ctx, atena)
         registration = uow.session.scalars(
             select(HonninTsuuchiRow).where(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.errors import KikanError
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
@@ -18,11 +19,11 @@ from kikan.web import shell
 
 
 def household_around(
-    db: shell.Database, user: shell.PageUser, ctx: service.Context, atena: str
+    db: shell.Database, user: shell.PageUser, ctx: Context, atena: str
 ) -> tuple[Outcome, list[Snapshot], set[str]]:
     """The household of `atena` for a screen pre-filled from the register (audited read)."""
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> tuple[list[Snapshot], set[str]]:
+    def fn(uow: UnitOfWork, ctx: Context) -> tuple[list[Snapshot], set[str]]:
         found = service.detail(uow, ctx, atena)
         members = service.household_members(uow, found.snapshot.household_number)
         ids = [m.atena_number for m in members]
@@ -48,7 +49,7 @@ def household_around(
 
 
 def household_by_number(
-    db: shell.Database, user: shell.PageUser, ctx: service.Context, number: str
+    db: shell.Database, user: shell.PageUser, ctx: Context, number: str
 ) -> tuple[list[Snapshot], set[str]]:
     if not number:
         return [], set()
@@ -85,12 +86,10 @@ class PersonView:
     protected: bool = False
 
 
-def person_view(
-    db: shell.Database, user: shell.PageUser, ctx: service.Context, atena: str
-) -> Outcome:
+def person_view(db: shell.Database, user: shell.PageUser, ctx: Context, atena: str) -> Outcome:
     """The person for a person screen: an audited 住民照会 read that honours 照会抑止."""
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> PersonView:
+    def fn(uow: UnitOfWork, ctx: Context) -> PersonView:
         found = service.detail(uow, ctx, atena)
         hist = service.read_history(uow, ctx, atena).value
         last = next(
