@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
 from kikan.platform import auth
-from kikan.platform.deps import DbDep, StaffDep
+from kikan.platform.deps import DbDep, StaffContextDep, StaffDep
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
 from kikan.platform.openapi import problem_responses
 from kikan.platform.types import Chars, Cursor, ItemClass
@@ -87,10 +87,13 @@ class ChangesOut(BaseModel):
 @router.post(
     "/clients", response_model=ClientCreated, status_code=201, summary="連携クライアントの登録"
 )
-def create_client(body: ClientCreate, staff: StaffDep, db: DbDep) -> ClientCreated:
+def create_client(
+    body: ClientCreate, staff: StaffDep, ctx: StaffContextDep, db: DbDep
+) -> ClientCreated:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント登録")
     with db.unit_of_work(staff.scope) as uow:
-        created = service.register_client(uow, staff.actor(), name=body.name, scopes=body.scopes)
+        command = service.RegisterClient(name=body.name, scopes=tuple(body.scopes))
+        created = service.register_client(uow, ctx, command)
         uow.commit()
     return ClientCreated(
         client_id=created.client_id,
@@ -101,7 +104,7 @@ def create_client(body: ClientCreate, staff: StaffDep, db: DbDep) -> ClientCreat
 
 
 @router.get("/clients", response_model=list[ClientOut], summary="連携クライアントの一覧")
-def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
+def get_clients(staff: StaffDep, ctx: StaffContextDep, db: DbDep) -> list[ClientOut]:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント一覧")
     with db.unit_of_work(staff.scope) as uow:
         return [
@@ -112,7 +115,7 @@ def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
                 active=r.active,
                 created_at=r.created_at,
             )
-            for r in service.list_clients(uow)
+            for r in service.list_clients(uow, ctx, service.ListClients())
         ]
 
 
@@ -121,10 +124,12 @@ def get_clients(staff: StaffDep, db: DbDep) -> list[ClientOut]:
     response_model=ClientCreated,
     summary="連携クライアントの共有鍵の更新（旧い鍵と発行済みトークンは無効）",
 )
-def rotate_client_secret(client_id: ClientIdPath, staff: StaffDep, db: DbDep) -> ClientCreated:
+def rotate_client_secret(
+    client_id: ClientIdPath, staff: StaffDep, ctx: StaffContextDep, db: DbDep
+) -> ClientCreated:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント共有鍵更新")
     with db.unit_of_work(staff.scope) as uow:
-        rotated = service.rotate_secret(uow, staff.actor(), client_id)
+        rotated = service.rotate_secret(uow, ctx, service.ClientRef(client_id))
         uow.commit()
     return ClientCreated(
         client_id=rotated.client_id,
@@ -139,10 +144,12 @@ def rotate_client_secret(client_id: ClientIdPath, staff: StaffDep, db: DbDep) ->
     response_model=ClientOut,
     summary="連携クライアントの利用停止（発行済みトークンも無効）",
 )
-def disable_client(client_id: ClientIdPath, staff: StaffDep, db: DbDep) -> ClientOut:
+def disable_client(
+    client_id: ClientIdPath, staff: StaffDep, ctx: StaffContextDep, db: DbDep
+) -> ClientOut:
     auth.require_roles(db, staff, auth.Role.SYSADMIN, function="連携クライアント利用停止")
     with db.unit_of_work(staff.scope) as uow:
-        row = service.disable_client(uow, staff.actor(), client_id)
+        row = service.disable_client(uow, ctx, service.ClientRef(client_id))
         out = ClientOut(
             client_id=row.client_id,
             name=row.name,

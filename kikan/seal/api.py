@@ -19,7 +19,8 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
-from kikan.platform.deps import DbDep, StaffDep, client_place, client_terminal
+from kikan.platform.context import Context
+from kikan.platform.deps import DbDep, StaffDep, context_for
 from kikan.platform.errors import InvalidInput
 from kikan.platform.modules import settings_for
 from kikan.platform.types import Base64Image, Chars, Id, ItemClass
@@ -172,13 +173,8 @@ class SyncStateOut(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 
-def _actor(request: Request, staff: auth.Principal) -> audit.Actor:
-    return audit.Actor(
-        kind="staff",
-        id=staff.login_id,
-        terminal=client_terminal(request),
-        place=client_place(request),
-    )
+def _ctx(request: Request, staff: auth.Principal) -> Context:
+    return context_for(request, staff)
 
 
 def _out(reg: SealRegistrationRow) -> dict[str, object]:
@@ -236,17 +232,15 @@ def create_registration(
 ) -> RegistrationCreated:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録")
     image = _image(body.image_base64)
-    actor = _actor(request, staff)
+    command = service.commands.Register(
+        atena_number=body.atena_number,
+        seal_text=body.seal_text,
+        image=image,
+        method=domain.Method(body.method),
+        identity_document=body.identity_document,
+    )
     with db.unit_of_work(staff.scope) as uow:
-        created = service.register(
-            uow,
-            actor,
-            atena_number=body.atena_number,
-            seal_text=body.seal_text,
-            image=image,
-            method=domain.Method(body.method),
-            identity_document=body.identity_document,
-        )
+        created = service.register(uow, _ctx(request, staff), command)
         uow.commit()
         return RegistrationCreated(**_out(created.row), inquiry_code=created.inquiry_code)
 
@@ -265,9 +259,8 @@ def answer_inquiry(
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録（回答書受理）")
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.answer(
-            uow, _actor(request, staff), registration_number, inquiry_code=body.inquiry_code
-        )
+        command = service.commands.Answer(registration_number, body.inquiry_code)
+        reg = service.answer(uow, _ctx(request, staff), command)
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -281,9 +274,9 @@ def get_registration(
     registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        reg = service.read(uow, actor, registration_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, ctx, service.commands.RegistrationRef(registration_number))
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -297,9 +290,9 @@ def get_history(
     registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> list[HistoryOut]:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        reg = service.read(uow, actor, registration_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, ctx, service.commands.RegistrationRef(registration_number))
         rows = service.history(uow, reg)
         uow.commit()
         return [
@@ -318,9 +311,9 @@ def get_image(
     registration_number: RegistrationNumberPath, request: Request, staff: StaffDep, db: DbDep
 ) -> Response:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        reg = service.read(uow, actor, registration_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, ctx, service.commands.RegistrationRef(registration_number))
         uow.commit()
         return Response(
             reg.image, media_type=reg.image_type, headers={"ETag": f'"{reg.image_sha256}"'}
@@ -336,9 +329,9 @@ def find_registrations(
     atena_number: AtenaQuery, request: Request, staff: StaffDep, db: DbDep
 ) -> list[RegistrationOut]:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        rows = service.find(uow, actor, atena_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        rows = service.find(uow, ctx, service.commands.PersonRef(atena_number))
         uow.commit()
         return [RegistrationOut(**_out(r)) for r in rows]
 
@@ -353,7 +346,7 @@ def get_by_card(
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *READ_ROLES, function="印鑑登録照会")
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.read_by_card(uow, _actor(request, staff), card_number)
+        reg = service.read_by_card(uow, _ctx(request, staff), service.commands.CardRef(card_number))
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -368,7 +361,9 @@ def report_lost(
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証亡失届")
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.report_lost(uow, _actor(request, staff), registration_number)
+        reg = service.report_lost(
+            uow, _ctx(request, staff), service.commands.RegistrationRef(registration_number)
+        )
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -387,9 +382,8 @@ def abolish(
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録廃止届")
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.abolish(
-            uow, _actor(request, staff), registration_number, card_number=body.card_number
-        )
+        command = service.commands.Abolish(registration_number, body.card_number)
+        reg = service.abolish(uow, _ctx(request, staff), command)
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -404,7 +398,9 @@ def change_particulars(
 ) -> RegistrationOut:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録事項変更")
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.change_particulars(uow, _actor(request, staff), registration_number)
+        reg = service.change_particulars(
+            uow, _ctx(request, staff), service.commands.RegistrationRef(registration_number)
+        )
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -415,7 +411,7 @@ def change_particulars(
 def list_reviews(request: Request, staff: StaffDep, db: DbDep) -> list[ReviewOut]:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
     with db.unit_of_work(staff.scope) as uow:
-        rows = service.reviews(uow, _actor(request, staff))
+        rows = service.reviews(uow, _ctx(request, staff), service.commands.OpenReviews())
         numbers = {
             r.id: r.registration_number
             for r in uow.session.query(SealRegistrationRow).filter(
@@ -440,7 +436,7 @@ def list_reviews(request: Request, staff: StaffDep, db: DbDep) -> list[ReviewOut
 def close_review(review_id: ReviewIdPath, request: Request, staff: StaffDep, db: DbDep) -> Response:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録確認事項")
     with db.unit_of_work(staff.scope) as uow:
-        service.close_review(uow, _actor(request, staff), review_id)
+        service.close_review(uow, _ctx(request, staff), service.commands.ReviewRef(review_id))
         uow.commit()
     return Response(status_code=204)
 
@@ -461,14 +457,13 @@ def issue_certificate(
 ) -> Response:
     auth.require_roles(db, staff, *WRITE_ROLES, function="印鑑登録証明書の交付")
     with db.unit_of_work(staff.scope) as uow:
-        issued = service.issue_certificate(
-            uow,
-            _actor(request, staff),
+        command = service.commands.IssueCertificate(
             card_number=body.card_number,
             requester_kind=body.requester_kind,
             requester_name=body.requester_name,
             purpose=body.purpose,
         )
+        issued = service.issue_certificate(uow, _ctx(request, staff), command)
         uow.commit()
     return Response(
         issued.pdf,
@@ -488,7 +483,7 @@ def set_link(body: LinkRequest, request: Request, staff: StaffDep, db: DbDep) ->
     with db.unit_of_work(staff.scope) as uow:
         service.save_link(
             uow,
-            _actor(request, staff),
+            _ctx(request, staff).actor,
             base_url=body.base_url,
             client_id=body.client_id,
             client_secret=body.client_secret,

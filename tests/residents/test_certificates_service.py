@@ -138,7 +138,7 @@ def test_refusal_raised_by_the_service_is_audited_there(clerk: Clerk, db: Databa
     # even as 公用 (which is otherwise allowed), a listed 加害者 is refused; widths are ignored
     with pytest.raises(CertificateRefused) as refused:
         issue_certificate(db, clerk.tenant, _ctx(), req)
-    assert refused.value.problem()["reason"] == "support_measure_perpetrator"
+    assert refused.value.extra["reason"] == "support_measure_perpetrator"
     official = CertificateRequest(
         kind="juminhyo",
         atena_number=head,

@@ -11,7 +11,7 @@ fresh tenant per example. After every step the invariants are read back from the
 - no active person belongs to an inactive (or unknown) household;
 - the outbox `seq` of the tenant is gap-free.
 
-A rule whose use case refuses (RegisterError, Conflict, NotFound) must leave nothing written: the
+A rule whose use case refuses (a DomainError: invalid, conflict, not found) must leave nothing written: the
 row counts of every table it touches are compared before and after.
 """
 
@@ -35,9 +35,9 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
+from kikan.errors import DomainError
 from kikan.platform import audit
 from kikan.platform.context import Context
-from kikan.platform.errors import KikanError
 from kikan.platform.store import AuditRecordRow, OutboxEventRow
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
@@ -47,7 +47,6 @@ from kikan.residents.domain import (
     Honseki,
     OtherAddress,
     PersonInput,
-    RegisterError,
     Status,
 )
 from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow, SupportMeasureRow
@@ -60,7 +59,7 @@ MEMBER_ZOKUGARA = ["妻", "子", "子", "父", "母", "子の妻", "子の子", 
 FAMILIES = [("青木", "アオキ"), ("𠮷田", "ヨシダ"), ("髙橋", "タカハシ"), ("中村", "ナカムラ")]
 GIVEN = [("太郎", "タロウ"), ("花子", "ハナコ"), ("一郎", "イチロウ"), ("桜", "サクラ")]
 TABLES = (HistoryRow, CurrentRow, HouseholdRow, SupportMeasureRow, OutboxEventRow, AuditRecordRow)
-REFUSALS = (RegisterError, KikanError)  # KikanError covers Conflict and NotFound
+REFUSALS = (DomainError,)  # every refusal of a use case (ADR 0013)
 
 
 @dataclass(frozen=True)

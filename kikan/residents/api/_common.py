@@ -1,6 +1,6 @@
 """What every resident-register endpoint shares: the role sets, running one use case in one
-unit of work (`_run`, `_run_change`), turning 抑止 refusals into 403 problems with an audited
-denial, `If-Match` versions, `Kikan-Warning` headers, and the schemas used by several areas.
+unit of work (`_run`, `_run_change`), auditing the denial of a 抑止 refusal, `If-Match`
+versions, `Kikan-Warning` headers, and the schemas used by several areas.
 
 Why a module of its own: the area routers (`changes`, `households`, `identity`, `reads`,
 `protection`) import from here and never from each other.
@@ -19,11 +19,11 @@ from pydantic import BaseModel, Field
 from kikan.platform import audit, auth
 from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, context_for
-from kikan.platform.errors import InvalidInput, KikanError
+from kikan.platform.errors import InvalidInput
 from kikan.platform.types import Chars, ItemClass, Version
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
-from kikan.residents.domain import RegisterError, SuppressedError, final_month_start
+from kikan.residents.domain import SuppressedError, final_month_start
 
 WRITE_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER)
 READ_ROLES = (auth.Role.COUNTER, auth.Role.APPROVER, auth.Role.AUDITOR)
@@ -52,14 +52,6 @@ ZokugaraMap = Annotated[dict[AtenaNumber, Zokugara], Field(max_length=MAX_PERSON
 VersionMap = Annotated[dict[AtenaNumber, Version], Field(max_length=MAX_PERSONS)]
 
 
-class Suppressed(KikanError):
-    """A 抑止 at level エラー refused the process: a policy refusal, not bad input."""
-
-    status = 403
-    slug = "suppressed"
-    title = "抑止が設定されているため処理できません。"
-
-
 def _ctx(request: Request, staff: auth.Principal) -> Context:
     return context_for(request, staff)
 
@@ -73,7 +65,8 @@ def _run(
     function: str,
     fn: Any,
 ) -> Any:
-    """One use case in one unit of work, after the role check; register errors become 422."""
+    """One use case in one unit of work, after the role check; domain errors go to the one
+    mapping to problems (kikan.platform.errors)."""
     auth.require_roles(db, staff, *roles, function=function)
     ctx = _ctx(request, staff)
     try:
@@ -81,17 +74,12 @@ def _run(
             result = fn(uow, ctx)
             uow.commit()
             return result
-    except RegisterError as exc:
-        raise InvalidInput(exc.message, item=exc.item, code=exc.code) from exc
     except SuppressedError as exc:
         # the refused unit of work has rolled back and closed: the denial gets its own
-        # transaction (ADR 0001), never a nested one (SQLite would wait for its own lock)
+        # transaction (ADR 0001), never a nested one (SQLite would wait for its own lock); the
+        # error itself becomes its 403 problem in the one mapping (kikan.platform.errors)
         audit.append_now(db, staff.scope, ctx.actor, service.denial_event(exc, function))
-        raise Suppressed(
-            exc.message,
-            process=exc.process.value,
-            suppressions=exc.suppression_ids,
-        ) from exc
+        raise
 
 
 def _warning_headers(response: Response, warnings: list[str]) -> None:

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
+from kikan.errors import DomainError
 from kikan.platform.context import Context
-from kikan.platform.errors import KikanError
+from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
@@ -31,7 +32,7 @@ from kikan.residents.certificates import (
     issue_certificate,
 )
 from kikan.residents.certificates.rules import PROTECTED_REFUSED, REQUESTER_LABELS
-from kikan.residents.domain import RegisterError, Snapshot
+from kikan.residents.domain import Snapshot
 from kikan.residents.web.common import WRITE_ROLES, context, run
 from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, UserDep
@@ -247,10 +248,10 @@ def certificate_submit(  # noqa: PLR0911 - one answer per step and refusal
             protected=protected,
             v=v,
             status=403,
-            refused=exc.detail,
+            refused=exc.message,
         )
-    except (KikanError, RegisterError) as exc:
-        message = exc.detail if isinstance(exc, KikanError) else exc.message
+    except (KikanError, DomainError) as exc:
+        message = as_problem(exc).detail
         return _page(
             request,
             user,

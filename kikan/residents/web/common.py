@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
+from kikan.errors import ConflictError, StaleError
 from kikan.platform import audit, auth
 from kikan.platform.context import Context
 from kikan.platform.crypto import KeyRing
-from kikan.platform.errors import Conflict
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import RegisterError, SuppressedError
@@ -76,8 +76,8 @@ def run(
             return Outcome(value=value)
     except RegisterError as exc:
         return Outcome(error=exc.message, item=exc.item)
-    except Conflict as exc:
-        return Outcome(error=exc.detail, item=exc.item, status=exc.status)
     except SuppressedError as exc:
         audit.append_now(db, user.scope, ctx.actor, service.denial_event(exc, function))
         return Outcome(error=exc.message, suppressed=True)
+    except (ConflictError, StaleError) as exc:
+        return Outcome(error=exc.message, item=exc.item, status=409)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kikan.errors import DomainError
 from kikan.platform import audit
 from kikan.platform.context import Context
-from kikan.platform.errors import KikanError
+from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import (
@@ -99,5 +100,6 @@ def person_view(db: shell.Database, user: shell.PageUser, ctx: Context, atena: s
 
     try:
         return run(db, user, ctx, function="住民照会", fn=fn)
-    except KikanError as exc:  # unknown 宛名番号
-        return Outcome(error=exc.detail, item="宛名番号", status=exc.status)
+    except (KikanError, DomainError) as exc:  # unknown 宛名番号
+        problem = as_problem(exc)
+        return Outcome(error=problem.detail, item="宛名番号", status=problem.status)
