@@ -50,6 +50,7 @@ from kikan.platform.crypto import redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents.bulk import (
+    Address,
     BulkHousehold,
     BulkMember,
     PreparedBatch,
@@ -58,7 +59,6 @@ from kikan.residents.bulk import (
     prepare,
     reserve_numbers,
 )
-from kikan.residents.domain import Address
 
 ProgressFn = Callable[[int], None]
 
