@@ -11,8 +11,8 @@ fresh tenant per example. After every step the invariants are read back from the
 - no active person belongs to an inactive (or unknown) household;
 - the outbox `seq` of the tenant is gap-free.
 
-A rule whose use case refuses (a DomainError: invalid, conflict, not found) must leave nothing written: the
-row counts of every table it touches are compared before and after.
+A rule whose use case refuses (a DomainError: invalid, conflict, not found) must leave nothing
+written: the row counts of every table it touches are compared before and after.
 """
 
 from __future__ import annotations
