@@ -42,6 +42,7 @@ from kikan.forms import render
 from kikan.forms.official_seal import draw_official_seal
 from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
+from kikan.platform.context import Context
 from kikan.platform.uow import Database, Scope
 from kikan.residents import service
 from kikan.residents.certificates import CertificateRequest, Requester, issue_certificate
@@ -57,7 +58,7 @@ LINE = "𠮷田　太郎　髙橋　山﨑　渡邉\U000e010f　住民票の写�
 
 def seed(db: Database, households: int) -> list[str]:
     """Households of 4 (世帯主, 妻, 子, 子) with rare characters; returns the heads' 宛名番号."""
-    ctx = service.Context(actor=ACTOR)
+    ctx = Context(actor=ACTOR)
     heads: list[str] = []
     names = [("𠮷田", "ヨシダ"), ("髙橋", "タカハシ"), ("山﨑", "ヤマザキ"), ("渡邉", "ワタナベ")]
     day = date.today() - timedelta(days=30)
@@ -177,7 +178,7 @@ def main() -> None:
                               roles=["counter"], password=PASSWORD)  # fmt: skip
             uow.commit()
         heads = seed(db, args.households)
-        ctx = service.Context(actor=ACTOR)
+        ctx = Context(actor=ACTOR)
         request = CertificateRequest(
             kind="juminhyo", atena_number=heads[0],
             requester=Requester(kind="self", atena_number=heads[0]),

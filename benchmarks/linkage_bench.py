@@ -56,6 +56,7 @@ from kikan.linkage import service as linkage_service
 from kikan.linkage.domain import client_assertion
 from kikan.models import upgrade
 from kikan.platform import tenancy
+from kikan.platform.context import Context
 from kikan.platform.store import OutboxEventRow
 from kikan.platform.uow import Database, Scope
 from kikan.residents.export import export_standard
@@ -321,7 +322,9 @@ def main() -> None:
 
         with db.unit_of_work(TENANT) as uow:
             client = linkage_service.register_client(
-                uow, ACTOR, name="bench", scopes=["residents.changed"]
+                uow,
+                Context(actor=ACTOR),
+                linkage_service.RegisterClient(name="bench", scopes=("residents.changed",)),
             )
             uow.commit()
         port = free_port()

@@ -42,9 +42,9 @@ from kikan.migration.parallel import default_workers
 from kikan.migration.synth import synth_to_db, synth_to_files
 from kikan.models import upgrade
 from kikan.platform import audit, tenancy
+from kikan.platform.context import Context
 from kikan.platform.crypto import KeyRing
 from kikan.platform.uow import Database, Scope
-from kikan.residents.service import Context
 
 TENANT_IMPORT = "992011"
 TENANT_SYNTH = "992003"

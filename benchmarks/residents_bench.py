@@ -37,6 +37,7 @@ from kikan.calendar import RegisterDate
 from kikan.models import upgrade
 from kikan.moji import address_key, search_key
 from kikan.platform import audit, tenancy
+from kikan.platform.context import Context
 from kikan.platform.ids import make_atena_number
 from kikan.platform.uow import Database, Scope
 from kikan.residents import service
@@ -257,7 +258,7 @@ def mover(i: int) -> service.Mover:
 
 
 def move_in_once(db: Database, i: int) -> None:
-    ctx = service.Context(actor=ACTOR)
+    ctx = Context(actor=ACTOR)
     with db.unit_of_work(TENANT) as uow:
         service.move_in(
             uow,
@@ -314,7 +315,7 @@ def main() -> None:
             owner.set(username="kikan_app", password=None).render_as_string(hide_password=False),
             pool_size=10,
         )
-        ctx = service.Context(actor=ACTOR)
+        ctx = Context(actor=ACTOR)
 
         pk = Case("pk_select", items=args.queries * 4, unit="queries")
         t0 = time.perf_counter()

@@ -29,6 +29,7 @@ from benchmarks.seal_data import png, record
 from kikan.forms import render
 from kikan.models import upgrade
 from kikan.platform import audit, auth, tenancy
+from kikan.platform.context import Context
 from kikan.platform.uow import Database, Scope
 from kikan.seal import certificate, domain, service
 
@@ -89,8 +90,10 @@ def main() -> None:
         with db.unit_of_work(TENANT) as uow:
             for i in range(1, regs + 1):
                 r = service.register(
-                    uow, ACTOR, atena_number=atena(i), seal_text="青木", image=image,
-                    method=domain.Method.IMMEDIATE, identity_document="運転免許証",
+                    uow, Context(actor=ACTOR), service.commands.Register(
+                        atena_number=atena(i), seal_text="青木", image=image,
+                        method=domain.Method.IMMEDIATE, identity_document="運転免許証",
+                    ),
                 )  # fmt: skip
                 cards.append(r.row.card_number)
             uow.commit()
@@ -123,8 +126,10 @@ def main() -> None:
             s = time.perf_counter()
             with db.unit_of_work(TENANT) as uow:
                 service.issue_certificate(
-                    uow, ACTOR, card_number=str(live[i % len(live)]), requester_kind="本人",
-                    requester_name="青木 太郎", purpose="",
+                    uow, Context(actor=ACTOR), service.commands.IssueCertificate(
+                        card_number=str(live[i % len(live)]), requester_kind="本人",
+                        requester_name="青木 太郎", purpose="",
+                    ),
                 )  # fmt: skip
                 uow.commit()
             samples.append(time.perf_counter() - s)

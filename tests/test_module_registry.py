@@ -6,6 +6,7 @@ registry's business modules must be exactly the import-linter independence contr
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import tomllib
@@ -177,3 +178,39 @@ def test_every_module_is_type_checked_strictly() -> None:
         for descriptor in MODULES:
             covered = [n for n in names if n.split(".*")[0] in (descriptor.package, "kikan")]
             assert not (covered and loosened), f"{descriptor.name}: mypy override relaxes {loosened}"
+def _migration_contract() -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for contract in config["tool"]["importlinter"]["contracts"]:
+        if contract.get("source_modules") == ["kikan.migration"]:
+            return set(contract["forbidden_modules"])
+    raise AssertionError("no contract for kikan.migration")
+
+
+def test_migration_contract_names_every_residents_module_but_bulk() -> None:
+    """The forbidden list cannot rot: a new residents module is forbidden to 移行 unless it is
+    the published bulk interface."""
+    package = ROOT / "kikan" / "residents"
+    children = {
+        f"kikan.residents.{p.stem if p.is_file() else p.name}"
+        for p in package.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+    assert _migration_contract() == children - {"kikan.residents.bulk"}
+
+
+def test_migration_imports_only_the_residents_bulk_interface() -> None:
+    """Belt and braces for the contract above, on the source itself (any depth of import)."""
+    found = []
+    for path in sorted((ROOT / "kikan" / "migration").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                if name.startswith("kikan.residents") and name != "kikan.residents.bulk":
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    assert not found, "\n".join(found)

@@ -1,9 +1,10 @@
 """The one exception type of :mod:`kikan.calendar`.
 
-Every rejection of bad input is a :class:`DateError`. The platform maps it to a 422 problem
-response, so its attributes are a contract: ``code`` is a stable machine code (listed below),
-``message`` is the Japanese text shown to staff (``str(error)`` returns it), and ``item`` names
-the input item (e.g. ``"生年月日"``) when the caller told us which one it was.
+Every rejection of bad input is a :class:`DateError`, a `kikan.errors.DomainError` of kind
+``invalid``: the platform maps it to a 422 problem response, so its attributes are a contract:
+``code`` is a stable machine code (listed below), ``message`` is the Japanese text shown to
+staff (``str(error)`` returns it), and ``item`` names the input item (e.g. ``"生年月日"``)
+when the caller told us which one it was.
 
 Codes
     ``empty``              nothing to parse
@@ -20,6 +21,8 @@ Codes
 
 from __future__ import annotations
 
+from kikan.errors import DomainError, Kind
+
 _WITHOUT_VALUE = {
     "empty": ("が", "入力されていません"),
     "unrecognized": ("を", "日付として読み取れません"),
@@ -32,21 +35,14 @@ _WITHOUT_VALUE = {
 }
 
 
-class DateError(ValueError):
-    """Bad date input. ``str(e)`` is the Japanese message; ``code`` is for machines."""
+class DateError(DomainError, ValueError):
+    """Bad date input. ``str(e)`` is the Japanese message; ``code`` is for machines. A
+    ``ValueError`` too, so a pydantic validator that meets one reports a validation error."""
 
-    code: str
-    message: str
-    item: str | None
+    kind = Kind.INVALID
 
-    def __init__(self, code: str, message: str, item: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.item = item
-
-    def __str__(self) -> str:
-        return self.message
+    def public_message(self) -> str:
+        return self.without_value() + "。"  # the message may quote the value
 
     def without_value(self, item: str | None = None) -> str:
         """The message naming the item but not the value (which ``message`` may quote), for
@@ -54,6 +50,3 @@ class DateError(ValueError):
         particle, predicate = _WITHOUT_VALUE.get(self.code, ("の", "形式が正しくありません"))
         who = item if item is not None else self.item
         return f"{who}{particle}{predicate}" if who else predicate
-
-    def __repr__(self) -> str:
-        return f"DateError(code={self.code!r}, message={self.message!r}, item={self.item!r})"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
-from kikan.platform.deps import DbDep, StaffDep, client_uses, uses
+from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
 from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
@@ -90,11 +90,13 @@ class ChangesOut(BaseModel):
 def create_client(
     body: ClientCreate,
     staff: StaffDep,
+    ctx: StaffContextDep,
     op: Annotated[Function, uses("linkage.client_create")],
     db: DbDep,
 ) -> ClientCreated:
     with db.unit_of_work(staff.scope) as uow:
-        created = service.register_client(uow, staff.actor(), name=body.name, scopes=body.scopes)
+        command = service.RegisterClient(name=body.name, scopes=tuple(body.scopes))
+        created = service.register_client(uow, ctx, command)
         uow.commit()
     return ClientCreated(
         client_id=created.client_id,
@@ -106,7 +108,10 @@ def create_client(
 
 @router.get("/clients", response_model=list[ClientOut], summary="連携クライアントの一覧")
 def get_clients(
-    staff: StaffDep, op: Annotated[Function, uses("linkage.client_list")], db: DbDep
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("linkage.client_list")],
+    db: DbDep,
 ) -> list[ClientOut]:
     with db.unit_of_work(staff.scope) as uow:
         return [
@@ -117,7 +122,7 @@ def get_clients(
                 active=r.active,
                 created_at=r.created_at,
             )
-            for r in service.list_clients(uow)
+            for r in service.list_clients(uow, ctx, service.ListClients())
         ]
 
 
@@ -129,11 +134,12 @@ def get_clients(
 def rotate_client_secret(
     client_id: ClientIdPath,
     staff: StaffDep,
+    ctx: StaffContextDep,
     op: Annotated[Function, uses("linkage.client_rotate")],
     db: DbDep,
 ) -> ClientCreated:
     with db.unit_of_work(staff.scope) as uow:
-        rotated = service.rotate_secret(uow, staff.actor(), client_id)
+        rotated = service.rotate_secret(uow, ctx, service.ClientRef(client_id))
         uow.commit()
     return ClientCreated(
         client_id=rotated.client_id,
@@ -151,11 +157,12 @@ def rotate_client_secret(
 def disable_client(
     client_id: ClientIdPath,
     staff: StaffDep,
+    ctx: StaffContextDep,
     op: Annotated[Function, uses("linkage.client_disable")],
     db: DbDep,
 ) -> ClientOut:
     with db.unit_of_work(staff.scope) as uow:
-        row = service.disable_client(uow, staff.actor(), client_id)
+        row = service.disable_client(uow, ctx, service.ClientRef(client_id))
         out = ClientOut(
             client_id=row.client_id,
             name=row.name,

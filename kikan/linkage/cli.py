@@ -17,6 +17,7 @@ from rich.table import Table
 
 from kikan.linkage import domain, push, service
 from kikan.platform import console, tenancy
+from kikan.platform.context import Context
 from kikan.platform.settings import get_settings
 from kikan.platform.uow import Scope
 
@@ -30,6 +31,13 @@ linkage_app.add_typer(client_app, name="client")
 out = console.out
 err = console.err
 _actor = console.cli_actor
+
+
+def _ctx() -> Context:
+    """The operator at this terminal, now (no key ring: client administration needs none)."""
+    return Context(actor=_actor())
+
+
 _db = console.open_db
 _errors = console.cli_errors()
 _tenant = console.check_tenant
@@ -58,7 +66,9 @@ def client_create(
     db = _db()
     code = _tenant(db, tenant)
     with db.unit_of_work(code) as uow:
-        created = service.register_client(uow, _actor(), name=name, scopes=scope)
+        created = service.register_client(
+            uow, _ctx(), service.RegisterClient(name=name, scopes=tuple(scope))
+        )
         uow.commit()
     if as_json:
         # plain stdout, not the rich console: no markup, colour or line wrapping in the way
@@ -89,7 +99,7 @@ def client_list(tenant: TenantOpt) -> None:
     db = _db()
     code = _tenant(db, tenant)
     with db.unit_of_work(code) as uow:
-        rows = service.list_clients(uow)
+        rows = service.list_clients(uow, _ctx(), service.ListClients())
         table = Table("クライアントID", "名称", "連携範囲", "状態", "登録日時")
         for r in rows:
             table.add_row(
@@ -114,7 +124,7 @@ def client_rotate(
     db = _db()
     code = _tenant(db, tenant)
     with db.unit_of_work(code) as uow:
-        rotated = service.rotate_secret(uow, _actor(), client_id)
+        rotated = service.rotate_secret(uow, _ctx(), service.ClientRef(client_id))
         uow.commit()
     out.print(f"[green]✓[/] {rotated.client_id} の共有鍵を更新しました。")
     out.print(f"  新しい共有鍵 {rotated.client_secret}")
@@ -129,7 +139,7 @@ def client_disable(
     db = _db()
     code = _tenant(db, tenant)
     with db.unit_of_work(code) as uow:
-        service.disable_client(uow, _actor(), client_id)
+        service.disable_client(uow, _ctx(), service.ClientRef(client_id))
         uow.commit()
     out.print(f"[green]✓[/] {client_id} の利用を停止しました。")
 
@@ -144,7 +154,7 @@ def purge() -> None:
     jti = tokens = 0
     for code in tenants:
         with db.unit_of_work(code) as uow:
-            purged = service.purge_expired(uow)
+            purged = service.purge_expired(uow, _ctx(), service.PurgeExpired())
             uow.commit()
         jti += purged.jti
         tokens += purged.tokens

@@ -18,19 +18,18 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from kikan.errors import ConflictError, InvalidError, NotFoundError
 from kikan.linkage import domain
 from kikan.linkage.module import FUNCTIONS
 from kikan.linkage.store import LinkageClientRow, LinkageJtiRow, LinkageTokenRow
 from kikan.platform import audit
 from kikan.platform.auth import token_digest
+from kikan.platform.context import Context
 from kikan.platform.crypto import redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.errors import (
-    Conflict,
     Forbidden,
-    InvalidInput,
     KikanError,
-    NotFound,
     Unauthenticated,
 )
 from kikan.platform.functions import Function
@@ -126,18 +125,50 @@ def new_client_id(tenant: str) -> str:
             return client_id
 
 
-def register_client(
-    uow: UnitOfWork, actor: audit.Actor, *, name: str, scopes: Iterable[str]
-) -> RegisteredClient:
+# ---------------------------------------------------------------- administration (ADR 0013)
+
+
+@dataclass(frozen=True)
+class RegisterClient:
+    """Register a consumer system (連携クライアント) with its 連携範囲."""
+
+    name: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClientRef:
+    """One registered client: 共有鍵の更新, 利用停止."""
+
+    client_id: str
+
+
+@dataclass(frozen=True)
+class ListClients:
+    """Every client of the tenant (no parameters)."""
+
+
+@dataclass(frozen=True)
+class PurgeExpired:
+    """Forget what expired before `ctx.now` (no parameters)."""
+
+
+def register_client(uow: UnitOfWork, ctx: Context, command: RegisterClient) -> RegisteredClient:
+    actor, name = ctx.actor, command.name
     try:
-        checked = domain.check_scopes(scopes)
+        checked = domain.check_scopes(command.scopes)
     except ValueError as exc:
-        raise InvalidInput(
+        raise InvalidError(
+            "linkage.unknown_scope",
             f"指定できない連携範囲です（指定できるもの: {', '.join(domain.SCOPES)}）。",
-            item="scopes",
+            "scopes",
         ) from exc
     if not any(s in domain.TOPIC_SCOPES for s in checked):
-        raise InvalidInput("データの種類（連携範囲）を1つ以上指定してください。", item="scopes")
+        raise InvalidError(
+            "linkage.no_topic_scope",
+            "データの種類（連携範囲）を1つ以上指定してください。",
+            "scopes",
+        )
     client_id = new_client_id(uow.tenant)
     secret = secrets.token_urlsafe(32)
     uow.session.add(
@@ -163,7 +194,7 @@ def register_client(
     return RegisteredClient(client_id=client_id, client_secret=secret, name=name, scopes=checked)
 
 
-def list_clients(uow: UnitOfWork) -> list[LinkageClientRow]:
+def list_clients(uow: UnitOfWork, ctx: Context, query: ListClients) -> list[LinkageClientRow]:
     return list(uow.session.scalars(select(LinkageClientRow).order_by(LinkageClientRow.id)))
 
 
@@ -172,7 +203,9 @@ def _client(uow: UnitOfWork, client_id: str) -> LinkageClientRow:
         select(LinkageClientRow).where(LinkageClientRow.client_id == client_id)
     ).first()
     if row is None:
-        raise NotFound("指定された連携クライアントは登録されていません。", item="client_id")
+        raise NotFoundError(
+            "not-found", "指定された連携クライアントは登録されていません。", "client_id"
+        )
     return row
 
 
@@ -183,12 +216,13 @@ def _revoke_tokens(uow: UnitOfWork, client_id: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def rotate_secret(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> RegisteredClient:
+def rotate_secret(uow: UnitOfWork, ctx: Context, command: ClientRef) -> RegisteredClient:
     """Issue a new secret: assertions signed with the old one fail from now on, and access
     tokens already issued are revoked (a leaked secret may have minted them)."""
+    actor, client_id = ctx.actor, command.client_id
     row = _client(uow, client_id)
     if not row.active:
-        raise Conflict("利用停止中の連携クライアントの共有鍵は更新できません。")
+        raise ConflictError("conflict", "利用停止中の連携クライアントの共有鍵は更新できません。")
     row.secret = secrets.token_urlsafe(32)
     revoked = _revoke_tokens(uow, client_id)
     audit.append(
@@ -204,8 +238,9 @@ def rotate_secret(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> Regist
     return RegisteredClient(row.client_id, row.secret, row.name, row.scopes.split(","))
 
 
-def disable_client(uow: UnitOfWork, actor: audit.Actor, client_id: str) -> LinkageClientRow:
+def disable_client(uow: UnitOfWork, ctx: Context, command: ClientRef) -> LinkageClientRow:
     """Stop a client: no new tokens, and its issued tokens stop working at once."""
+    actor, client_id = ctx.actor, command.client_id
     row = _client(uow, client_id)
     row.active = False
     revoked = _revoke_tokens(uow, client_id)
@@ -228,10 +263,10 @@ class Purged:
     tokens: int
 
 
-def purge_expired(uow: UnitOfWork, *, now: datetime | None = None) -> Purged:
+def purge_expired(uow: UnitOfWork, ctx: Context, command: PurgeExpired) -> Purged:
     """Forget used assertion ids and access tokens whose lifetime is over (both are useless
     afterwards: an expired assertion or token is refused on its `exp` alone)."""
-    current = now or utcnow()
+    current = ctx.now
     jti = uow.session.execute(delete(LinkageJtiRow).where(LinkageJtiRow.expires_at < current))
     tokens = uow.session.execute(
         delete(LinkageTokenRow).where(LinkageTokenRow.expires_at < current)
@@ -591,7 +626,11 @@ def full(
     page_reader: PageProvider = group.page
     if as_of is not None:
         if group.page_as_of is None:
-            raise InvalidInput("この全件連携では基準日（as_of）を指定できません。", item="as_of")
+            raise InvalidError(
+                "linkage.as_of_unsupported",
+                "この全件連携では基準日（as_of）を指定できません。",
+                "as_of",
+            )
         as_of_reader = group.page_as_of
 
         def page_reader(uow: UnitOfWork, *, after: str, limit: int) -> Sequence[RecordRow]:

@@ -85,9 +85,9 @@ def _ensure_tenant(code: str, *, create: bool) -> str:
 
 
 def _context() -> Any:
+    from kikan.platform.context import Context
     from kikan.platform.crypto import load_keyring
     from kikan.platform.settings import get_settings
-    from kikan.residents.service import Context
 
     return Context(actor=cli_actor(), keyring=load_keyring(get_settings()))
 

@@ -45,10 +45,12 @@ from kikan.migration.store import (
     ImportRejectRow,
     MigrationPersonRow,
 )
+from kikan.platform.context import Context
 from kikan.platform.crypto import redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents.bulk import (
+    Address,
     BulkHousehold,
     BulkMember,
     PreparedBatch,
@@ -57,8 +59,6 @@ from kikan.residents.bulk import (
     prepare,
     reserve_numbers,
 )
-from kikan.residents.domain import Address
-from kikan.residents.service import Context
 
 ProgressFn = Callable[[int], None]
 

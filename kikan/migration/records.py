@@ -27,15 +27,16 @@ from kikan.platform.ids import (
     normalise_digits,
     validate_atena_number,
 )
-from kikan.residents.bulk import BulkMember, validate_member
-from kikan.residents.domain import (
+from kikan.residents.bulk import (
     Address,
+    BulkMember,
     ForeignResident,
     Honseki,
     OtherAddress,
     PersonInput,
     RegisterError,
     register_date,
+    validate_member,
 )
 
 #: Every item a mapping file may name, with its Japanese label (used in reject reasons).

@@ -33,11 +33,11 @@ from kikan.migration.legacy import Writer, bundled_mapping, load_mapping
 from kikan.migration.parallel import default_workers, ordered_map
 from kikan.migration.records import Cleansing, to_member
 from kikan.migration.store import SYNTH_MAPPING, ImportBatchRow, ImportFileRow
+from kikan.platform.context import Context
 from kikan.platform.db import utcnow
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database
 from kikan.residents.bulk import BulkHousehold, BulkMember, PreparedBatch, load_prepared, prepare
-from kikan.residents.service import Context
 
 FAMILY = [
     ("佐藤", "サトウ", 18),

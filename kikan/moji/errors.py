@@ -14,22 +14,10 @@ Codes
 
 from __future__ import annotations
 
+from kikan.errors import DomainError, Kind
 
-class MojiError(ValueError):
+
+class MojiError(DomainError, ValueError):
     """Bad text input. ``str(e)`` is the Japanese message; ``code`` is for machines."""
 
-    code: str
-    message: str
-    item: str | None
-
-    def __init__(self, code: str, message: str, item: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.item = item
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __repr__(self) -> str:
-        return f"MojiError(code={self.code!r}, message={self.message!r}, item={self.item!r})"
+    kind = Kind.INVALID

@@ -16,9 +16,10 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
+from kikan.errors import DomainError
 from kikan.platform import audit, tenancy
 from kikan.platform.crypto import CryptoConfigError
-from kikan.platform.errors import KikanError
+from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.settings import get_settings
 from kikan.platform.uow import Database, Scope
 
@@ -54,7 +55,7 @@ def cli_errors(*input_errors: type[Exception]) -> Callable[[F], F]:
     """Turn expected failures into a Japanese message and an exit code, never a traceback.
 
     `input_errors` are a module's own exceptions that mean bad input (exit 2), printed as they
-    are; `KikanError` and key-configuration errors always are."""
+    are; `KikanError`, every domain error and key-configuration errors always are."""
     bad_input: tuple[type[Exception], ...] = (CryptoConfigError, *input_errors)
 
     def decorate(fn: F) -> F:
@@ -62,8 +63,8 @@ def cli_errors(*input_errors: type[Exception]) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except KikanError as exc:
-                err.print(f"[red]エラー:[/] {exc.detail}")
+            except (KikanError, DomainError) as exc:
+                err.print(f"[red]エラー:[/] {as_problem(exc).detail}")
                 raise typer.Exit(2) from None
             except bad_input as exc:
                 err.print(f"[red]エラー:[/] {exc}")

@@ -2,8 +2,9 @@
 
 Every module's endpoints (platform, residents, seal, linkage, the web UI) receive tenant, caller and
 database as typed dependencies (`DbDep`, `PrincipalDep`, `StaffDep`, `OperatorDep`), never as
-globals. They live apart from the platform's own endpoints (kikan.platform.api) so that a business
-module depends on how a request is authenticated, not on the platform's routes.
+globals; a use case's `Context` is built from the caller by `context_for` (`StaffContextDep`).
+They live apart from the platform's own endpoints (kikan.platform.api) so that a business module
+depends on how a request is authenticated, not on the platform's routes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from kikan.platform import auth
+from kikan.platform.context import Context
+from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import Forbidden, Unauthenticated
 from kikan.platform.functions import Catalogue, Function, platform_table
 from kikan.platform.settings import Settings
@@ -225,3 +228,15 @@ def check_operations(app: FastAPI, catalogue: Catalogue) -> None:
                 f"{op.path}: {op.key} is a {function.principal} function,"
                 f" declared for {op.principal}"
             )
+def context_for(request: Request, principal: auth.Principal) -> Context:
+    """The use-case context of an authenticated caller: its actor and scope, the application's
+    key ring (None when none is configured) and the current moment."""
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    return Context(actor=principal.actor(), keyring=keyring, tenant=principal.tenant)
+
+
+def get_staff_context(request: Request, staff: StaffDep) -> Context:
+    return context_for(request, staff)
+
+
+StaffContextDep = Annotated[Context, Depends(get_staff_context)]

@@ -1,8 +1,11 @@
 """Problem details (RFC 9457) for every error a client can see.
 
 People read `title` and `detail` (Japanese); programs read `type`, a stable URN per problem kind
-(`urn:kikan:problem:<slug>`). Clients never see a stack trace or an echo of what they sent (input
-may hold a My Number); unexpected errors carry an `error_id` to find the log line.
+(`urn:kikan:problem:<slug>`). Domain code raises `kikan.errors.DomainError` and never these
+classes; `domain_problem` is the one place that turns a domain error into a problem (ADR 0013).
+The classes below stay for the HTTP layer itself and platform authentication. Clients never
+see a stack trace or an echo of what they sent (input may hold a My Number);
+unexpected errors carry an `error_id` to find the log line.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kikan.calendar import DateError
+from kikan.errors import DomainError, Kind
 
 log = logging.getLogger("kikan.errors")
 
@@ -141,8 +145,39 @@ class ServiceUnavailable(KikanError):
     title = "サービスを一時的に利用できません。"
 
 
+_DOMAIN_KINDS: dict[Kind, type[KikanError]] = {
+    Kind.INVALID: InvalidInput,
+    Kind.NOT_FOUND: NotFound,
+    Kind.CONFLICT: Conflict,
+    Kind.STALE: ConcurrentUpdate,
+    Kind.REFUSED: Forbidden,
+}
+
+
+def domain_problem(exc: DomainError) -> KikanError:
+    """The one mapping of a domain error to its problem (ADR 0013): the kind gives the status
+    and the generic type; an ``invalid`` problem carries the error's `code`, the other kinds are
+    typed by it (`urn:kikan:problem:<code>`)."""
+    cls = _DOMAIN_KINDS[exc.kind]
+    extra = dict(exc.extra)
+    slug: str | None = exc.code
+    if exc.kind is Kind.INVALID:
+        extra["code"] = exc.code
+        slug = None
+    return cls(exc.public_message(), item=exc.item, slug=slug, title=exc.title, **extra)
+
+
+def as_problem(exc: KikanError | DomainError) -> KikanError:
+    """The problem either kind of error stands for: what a page shows (detail, status) when it
+    catches a domain error and an HTTP-layer error alike."""
+    return exc if isinstance(exc, KikanError) else domain_problem(exc)
+
+
 def from_value_error(exc: ValueError) -> KikanError:
-    """Turn a library's documented input error (with `code`, `message`, `item`) into a problem."""
+    """Turn an input error into a problem: a domain error through `domain_problem`, any other
+    error shaped like one (with `code`, `message`, `item`) as invalid input."""
+    if isinstance(exc, DomainError):
+        return domain_problem(exc)
     message = getattr(exc, "message", None) or str(exc)
     item = getattr(exc, "item", None)
     if isinstance(exc, DateError):
@@ -440,6 +475,10 @@ def install_handlers(app: FastAPI) -> None:
         )
         return problem_response(err, request)
 
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(domain_problem(exc), request)
+
     async def value_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ValueError)
         if hasattr(exc, "code") and hasattr(exc, "message"):
@@ -450,6 +489,7 @@ def install_handlers(app: FastAPI) -> None:
         return internal_error_response(exc, request.url.path)
 
     app.add_exception_handler(KikanError, kikan_error)
+    app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DBAPIError, db_error)

@@ -20,6 +20,8 @@ import operator
 from collections.abc import Callable
 from functools import lru_cache
 
+from kikan.errors import DomainError, Kind
+
 __all__ = [
     "IdentifierError",
     "atena_check_digit",
@@ -51,7 +53,7 @@ _ASCII_DIGITS = frozenset("0123456789")
 _ATENA_CODE_PREFIX = {"宛名番号": "atena_number", "世帯番号": "setai_number"}
 
 
-class IdentifierError(ValueError):
+class IdentifierError(DomainError, ValueError):
     """An identifier failed validation.
 
     ``code`` is stable and meant for programs (API problem details, tests); ``message`` is the
@@ -59,15 +61,11 @@ class IdentifierError(ValueError):
     form can attach the error to the right field.
     """
 
-    code: str
+    kind = Kind.INVALID
     item: str
-    message: str
 
     def __init__(self, code: str, item: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.item = item
-        self.message = message
+        super().__init__(code, message, item)
 
     def __str__(self) -> str:
         return self.message

@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 
 from kikan.platform.console import check_tenant, cli_actor, cli_errors, err, open_db, out
+from kikan.platform.context import Context
 from kikan.platform.crypto import load_keyring
 from kikan.platform.settings import get_settings
 from kikan.residents.certificates import CertificateRequest, Requester, issue_certificate
-from kikan.residents.service import Context
 
 certificate_app = typer.Typer(no_args_is_help=True, help="証明書の発行")
 

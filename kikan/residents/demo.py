@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from kikan.calendar import RegisterDate, format_wareki
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.crypto import KeyRing
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.uow import Database, UnitOfWork
@@ -274,7 +275,7 @@ class Event:
     """One dated step of a household's story; `run` calls one use case."""
 
     day: date  # 異動日 (legal date)
-    run: Callable[[UnitOfWork, service.Context, HouseholdState], None]
+    run: Callable[[UnitOfWork, Context, HouseholdState], None]
     order: int = 0  # tie-break for events on the same day (plan order)
 
 
@@ -925,9 +926,7 @@ class Story:
         self.last_day = date.min
         self.gone: set[int] = set()
 
-    def _add(
-        self, day: date, run: Callable[[UnitOfWork, service.Context, HouseholdState], None]
-    ) -> None:
+    def _add(self, day: date, run: Callable[[UnitOfWork, Context, HouseholdState], None]) -> None:
         if day > BASE_DATE:
             raise AssertionError(f"demo plan bug: an event on {day} is after {BASE_DATE}")
         self.events.append(Event(day, run, len(self.events)))
@@ -957,7 +956,7 @@ class Story:
         address = self.address
         notified = day + timedelta(days=self.rng.randint(0, 10))
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             r = service.move_in(
                 uow,
                 ctx,
@@ -981,7 +980,7 @@ class Story:
         indexes = list(range(first, first + len(people)))
         prior = self.p.other_address()
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             r = service.move_in(
                 uow,
                 ctx,
@@ -1002,7 +1001,7 @@ class Story:
         index = len(self.people)
         self.people.append(child)
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             r = service.record_birth(
                 uow,
                 ctx,
@@ -1018,7 +1017,7 @@ class Story:
     def move_within(self, day: date) -> None:
         address = self.p.address()
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.move_within(
                 uow,
                 ctx,
@@ -1033,7 +1032,7 @@ class Story:
     def death(self, index: int, day: date) -> None:
         self.gone.add(index)
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.record_death(
                 uow, ctx, atena_number=st.atena[index], death_date=day, notified_date=ctx.today
             )
@@ -1042,7 +1041,7 @@ class Story:
         self._add(day, run)
 
     def change_head(self, day: date, mapping: dict[int, str]) -> None:
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.change_head(
                 uow,
                 ctx,
@@ -1069,7 +1068,7 @@ class Story:
         chosen = indexes
         leaving: list[int] = []  # who actually left, learnt when the 転出届 is entered
 
-        def plan(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def plan(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             who = sorted(st.active) if chosen is None else [i for i in chosen if i in st.active]
             leaving[:] = who
             service.plan_move_out(
@@ -1081,7 +1080,7 @@ class Story:
                 notified_date=notified,
             )
 
-        def confirm(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def confirm(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.confirm_move_out(
                 uow,
                 ctx,
@@ -1108,7 +1107,7 @@ class Story:
         )
         day = self.later(3)
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.correct(
                 uow,
                 ctx,
@@ -1128,7 +1127,7 @@ class Story:
         )
         expiry = (day + timedelta(days=365 * 3)).isoformat()
 
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             snap, _ = service.latest(uow, st.atena[index])
             assert snap.foreign is not None
             foreign = snap.foreign.model_copy(
@@ -1152,7 +1151,7 @@ class Story:
         self._add(day, run)
 
     def support_measure(self, day: date) -> None:
-        def run(uow: UnitOfWork, ctx: service.Context, st: HouseholdState) -> None:
+        def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.start_support_measure(
                 uow,
                 ctx,
@@ -1171,7 +1170,7 @@ class Story:
         return HouseholdPlan(events, len(self.people) - len(self.gone))
 
 
-def _mover(p: PlannedPerson, ctx: service.Context) -> service.Mover:
+def _mover(p: PlannedPerson, ctx: Context) -> service.Mover:
     return service.Mover(p.person, my_number=p.my_number if ctx.keyring is not None else None)
 
 
@@ -1228,7 +1227,7 @@ def seed_residents(
             clock: datetime | None = None
             for event in plan.events:
                 clock = _processing_time(rng, event.day, clock)
-                event.run(uow, service.Context(actor=ACTOR, now=clock, keyring=keyring), state)
+                event.run(uow, Context(actor=ACTOR, now=clock, keyring=keyring), state)
             uow.commit()
     with db.unit_of_work(tenant) as uow:
         active = uow.session.scalar(

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kikan.calendar import DateError, RegisterDate, parse_date, to_wareki
+from kikan.errors import DomainError, Kind, RefusedError
 from kikan.moji import MojiError, normalize_original, search_key
 from kikan.moji import address_key as moji_address_key
 from kikan.platform.ids import IdentifierError, validate_juminhyo_code
@@ -30,22 +31,11 @@ from kikan.standard.layouts import layout as standard_layout
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara
 
 
-class RegisterError(ValueError):
-    """A register rule was broken. Same contract as the libraries' errors: `code`, `item`,
-    `message` (Japanese); the API turns it into a 422 problem naming the item."""
+class RegisterError(DomainError, ValueError):
+    """A register rule was broken: `code`, `item`, `message` (Japanese); a 422 problem naming
+    the item. Picklable (a bulk-load worker raises it, the writer re-raises it)."""
 
-    def __init__(self, code: str, message: str, item: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.item = item
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self) -> tuple[Any, tuple[str, str, str | None]]:
-        # raised in a bulk-load worker process and re-raised in the writer: keep every field
-        return (type(self), (self.code, self.message, self.item))
+    kind = Kind.INVALID
 
 
 class Status(StrEnum):
@@ -669,10 +659,10 @@ DEFAULT_RELEASE = timedelta(minutes=30)
 MAX_RELEASE = timedelta(hours=8)
 
 
-class SuppressedError(Exception):
+class SuppressedError(RefusedError):
     """A 抑止 at level エラー refuses the process. Not a RegisterError: the input is fine, the
-    register's policy says no, so the API answers 403 and audits the denial after the unit of
-    work has rolled back."""
+    register's policy says no, so the API answers 403 (type ``suppressed``) and audits the
+    denial after the unit of work has rolled back."""
 
     def __init__(
         self,
@@ -682,8 +672,13 @@ class SuppressedError(Exception):
         subjects: list[str],
         suppression_ids: list[int],
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(
+            "suppressed",
+            message,
+            title="抑止が設定されているため処理できません。",
+            process=process.value,
+            suppressions=suppression_ids,
+        )
         self.process = process
         self.subjects = subjects
         self.suppression_ids = suppression_ids

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from kikan.linkage.consumer.api import add_link_routes
 from kikan.platform import audit, auth
-from kikan.platform.deps import DbDep, StaffDep, client_place, client_terminal, uses
+from kikan.platform.context import Context
+from kikan.platform.deps import DbDep, StaffDep, context_for, uses
 from kikan.platform.errors import InvalidInput
 from kikan.platform.functions import Function
 from kikan.platform.types import Base64Image, Chars, Id, ItemClass
@@ -131,13 +132,8 @@ class CertificateRequest(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 
-def _actor(request: Request, staff: auth.Principal) -> audit.Actor:
-    return audit.Actor(
-        kind="staff",
-        id=staff.login_id,
-        terminal=client_terminal(request),
-        place=client_place(request),
-    )
+def _ctx(request: Request, staff: auth.Principal) -> Context:
+    return context_for(request, staff)
 
 
 def _out(reg: SealRegistrationRow) -> dict[str, object]:
@@ -198,17 +194,15 @@ def create_registration(
     db: DbDep,
 ) -> RegistrationCreated:
     image = _image(body.image_base64)
-    actor = _actor(request, staff)
+    command = service.commands.Register(
+        atena_number=body.atena_number,
+        seal_text=body.seal_text,
+        image=image,
+        method=domain.Method(body.method),
+        identity_document=body.identity_document,
+    )
     with db.unit_of_work(staff.scope) as uow:
-        created = service.register(
-            uow,
-            actor,
-            atena_number=body.atena_number,
-            seal_text=body.seal_text,
-            image=image,
-            method=domain.Method(body.method),
-            identity_document=body.identity_document,
-        )
+        created = service.register(uow, _ctx(request, staff), command)
         uow.commit()
         return RegistrationCreated(**_out(created.row), inquiry_code=created.inquiry_code)
 
@@ -228,9 +222,8 @@ def answer_inquiry(
     db: DbDep,
 ) -> RegistrationOut:
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.answer(
-            uow, _actor(request, staff), registration_number, inquiry_code=body.inquiry_code
-        )
+        command = service.commands.Answer(registration_number, body.inquiry_code)
+        reg = service.answer(uow, _ctx(request, staff), command)
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -247,9 +240,9 @@ def get_registration(
     op: Annotated[Function, uses("seal.inquiry")],
     db: DbDep,
 ) -> RegistrationOut:
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        reg = service.read(uow, actor, registration_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, ctx, service.commands.RegistrationRef(registration_number))
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -266,9 +259,9 @@ def get_history(
     op: Annotated[Function, uses("seal.inquiry")],
     db: DbDep,
 ) -> list[HistoryOut]:
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        reg = service.read(uow, actor, registration_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, ctx, service.commands.RegistrationRef(registration_number))
         rows = service.history(uow, reg)
         uow.commit()
         return [
@@ -290,9 +283,9 @@ def get_image(
     op: Annotated[Function, uses("seal.inquiry")],
     db: DbDep,
 ) -> Response:
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        reg = service.read(uow, actor, registration_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        reg = service.read(uow, ctx, service.commands.RegistrationRef(registration_number))
         uow.commit()
         return Response(
             reg.image, media_type=reg.image_type, headers={"ETag": f'"{reg.image_sha256}"'}
@@ -311,9 +304,9 @@ def find_registrations(
     op: Annotated[Function, uses("seal.inquiry")],
     db: DbDep,
 ) -> list[RegistrationOut]:
-    actor = _actor(request, staff)
-    with _denials(db, staff, actor), db.unit_of_work(staff.scope) as uow:
-        rows = service.find(uow, actor, atena_number)
+    ctx = _ctx(request, staff)
+    with _denials(db, staff, ctx.actor), db.unit_of_work(staff.scope) as uow:
+        rows = service.find(uow, ctx, service.commands.PersonRef(atena_number))
         uow.commit()
         return [RegistrationOut(**_out(r)) for r in rows]
 
@@ -331,7 +324,7 @@ def get_by_card(
     db: DbDep,
 ) -> RegistrationOut:
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.read_by_card(uow, _actor(request, staff), card_number)
+        reg = service.read_by_card(uow, _ctx(request, staff), service.commands.CardRef(card_number))
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -349,7 +342,9 @@ def report_lost(
     db: DbDep,
 ) -> RegistrationOut:
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.report_lost(uow, _actor(request, staff), registration_number)
+        reg = service.report_lost(
+            uow, _ctx(request, staff), service.commands.RegistrationRef(registration_number)
+        )
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -369,9 +364,8 @@ def abolish(
     db: DbDep,
 ) -> RegistrationOut:
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.abolish(
-            uow, _actor(request, staff), registration_number, card_number=body.card_number
-        )
+        command = service.commands.Abolish(registration_number, body.card_number)
+        reg = service.abolish(uow, _ctx(request, staff), command)
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -389,7 +383,9 @@ def change_particulars(
     db: DbDep,
 ) -> RegistrationOut:
     with db.unit_of_work(staff.scope) as uow:
-        reg = service.change_particulars(uow, _actor(request, staff), registration_number)
+        reg = service.change_particulars(
+            uow, _ctx(request, staff), service.commands.RegistrationRef(registration_number)
+        )
         uow.commit()
         return RegistrationOut(**_out(reg))
 
@@ -401,7 +397,7 @@ def list_reviews(
     request: Request, staff: StaffDep, op: Annotated[Function, uses("seal.reviews")], db: DbDep
 ) -> list[ReviewOut]:
     with db.unit_of_work(staff.scope) as uow:
-        rows = service.reviews(uow, _actor(request, staff))
+        rows = service.reviews(uow, _ctx(request, staff), service.commands.OpenReviews())
         numbers = {
             r.id: r.registration_number
             for r in uow.session.query(SealRegistrationRow).filter(
@@ -431,7 +427,7 @@ def close_review(
     db: DbDep,
 ) -> Response:
     with db.unit_of_work(staff.scope) as uow:
-        service.close_review(uow, _actor(request, staff), review_id)
+        service.close_review(uow, _ctx(request, staff), service.commands.ReviewRef(review_id))
         uow.commit()
     return Response(status_code=204)
 
@@ -455,14 +451,13 @@ def issue_certificate(
     db: DbDep,
 ) -> Response:
     with db.unit_of_work(staff.scope) as uow:
-        issued = service.issue_certificate(
-            uow,
-            _actor(request, staff),
+        command = service.commands.IssueCertificate(
             card_number=body.card_number,
             requester_kind=body.requester_kind,
             requester_name=body.requester_name,
             purpose=body.purpose,
         )
+        issued = service.issue_certificate(uow, _ctx(request, staff), command)
         uow.commit()
     return Response(
         issued.pdf,

@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from kikan.calendar.errors import DateError
 from kikan.calendar.register_date import RegisterDate
+from kikan.errors import DomainError, Kind
 
 #: 住民状態 codes of the standard person row that still are residents (住民 / 転出予定).
 RESIDENT_STATUSES = frozenset({"10", "11"})
@@ -32,16 +33,11 @@ INQUIRY_DAYS = 30  # default deadline of a 照会書 (municipalities choose; oft
 MAX_SEAL_TEXT = 20
 
 
-class SealRuleError(ValueError):
-    """A refused request; `code` is stable, `message` Japanese, `item` the offending field.
+class SealRuleError(DomainError, ValueError):
+    """A refused request; `code` is stable, `message` Japanese, `item` the offending field: a
+    422 problem."""
 
-    Shaped like the platform's library errors (code/message/item), so it becomes a 422 problem."""
-
-    def __init__(self, code: str, message: str, item: str | None = None) -> None:
-        self.code = code
-        self.message = message
-        self.item = item
-        super().__init__(message)
+    kind = Kind.INVALID
 
 
 class Status(StrEnum):

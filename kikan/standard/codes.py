@@ -41,6 +41,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
+from kikan.errors import DomainError, Kind
+
 __all__ = [
     "AttributeValue",
     "CodeEntry",
@@ -69,24 +71,10 @@ _FULLWIDTH = str.maketrans(
 )
 
 
-class CodeError(ValueError):
+class CodeError(DomainError, ValueError):
     """A code (or label, or table) that is not in a code table. ``str(e)`` is the message."""
 
-    code: str
-    message: str
-    item: str | None
-
-    def __init__(self, code: str, message: str, item: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.item = item
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __repr__(self) -> str:
-        return f"CodeError(code={self.code!r}, message={self.message!r}, item={self.item!r})"
+    kind = Kind.INVALID
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
+from kikan.errors import DomainError, Kind
 from kikan.standard.codes import CodeError, code_table
 
 __all__ = [
@@ -140,23 +141,14 @@ _RULE_KEYS = frozenset(
 )
 
 
-class LayoutError(ValueError):
+class LayoutError(DomainError, ValueError):
     """A layout that does not exist or a layout file that breaks the format. ``str(e)`` is the
     Japanese message, which names the file, the group and the item at fault."""
 
-    code: str
-    message: str
+    kind = Kind.INVALID
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __repr__(self) -> str:
-        return f"LayoutError(code={self.code!r}, message={self.message!r})"
+        super().__init__(code, message)
 
 
 @dataclass(frozen=True, slots=True)

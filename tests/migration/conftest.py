@@ -10,8 +10,8 @@ import pytest
 from kikan.migration.legacy import Mapping, bundled_mapping, load_mapping
 from kikan.migration.synth import synth_to_files
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.crypto import KeyRing
-from kikan.residents.service import Context
 
 ACTOR = audit.Actor(kind="operator", id="cli:pytest", terminal="cli")
 

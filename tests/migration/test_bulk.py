@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from kikan.migration.synth import synth_to_db
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.store import AuditRecordRow, OutboxEventRow
 from kikan.platform.uow import Database
 from kikan.residents import service
 from kikan.residents.domain import PersonInput
-from kikan.residents.service import Context
 from kikan.residents.store import (
     CurrentRow,
     HistoryRow,

@@ -26,11 +26,11 @@ from kikan.migration.records import (
 from kikan.migration.report import build
 from kikan.migration.store import ImportRejectRow, MigrationPersonRow
 from kikan.migration.xref import find
+from kikan.platform.context import Context
 from kikan.platform.ids import make_atena_number
 from kikan.platform.uow import Database
 from kikan.residents import bulk
 from kikan.residents.domain import Address
-from kikan.residents.service import Context
 from kikan.residents.store import CurrentRow, HouseholdRow
 from tests.conftest import Backend, create_tenant
 from tests.migration.conftest import ACTOR

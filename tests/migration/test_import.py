@@ -14,10 +14,10 @@ from kikan.migration.legacy import load_mapping
 from kikan.migration.report import write_reports
 from kikan.migration.store import ImportBatchRow, ImportFileRow, ImportRejectRow
 from kikan.migration.synth import synth_to_files
+from kikan.platform.context import Context
 from kikan.platform.ids import juminhyo_code_check_digit
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
-from kikan.residents.service import Context
 from kikan.residents.store import CurrentRow, HistoryRow
 from tests.conftest import create_tenant
 from tests.migration.conftest import ACTOR, with_batch_size

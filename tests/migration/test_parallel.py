@@ -15,9 +15,9 @@ from kikan.migration.legacy import load_mapping
 from kikan.migration.parallel import ordered_map
 from kikan.migration.store import ImportRejectRow
 from kikan.migration.synth import synth_to_db, synth_to_files
+from kikan.platform.context import Context
 from kikan.platform.uow import Database
 from kikan.residents.domain import RegisterError
-from kikan.residents.service import Context
 from kikan.residents.store import CurrentRow, HistoryRow
 from tests.conftest import create_tenant
 from tests.migration.conftest import ACTOR, with_batch_size

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from kikan.migration.store import ImportBatchRow, ImportFileRow
 from kikan.migration.synth import synth_to_files
+from kikan.platform.context import Context
 from kikan.platform.uow import Database
-from kikan.residents.service import Context
 from kikan.residents.store import CurrentRow, HistoryRow
 from tests.conftest import Backend, create_tenant
 from tests.migration.conftest import with_batch_size

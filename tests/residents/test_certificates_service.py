@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from kikan.forms.official_seal import draw_official_seal
 from kikan.platform import audit, tenancy
+from kikan.platform.context import Context
 from kikan.platform.store import CertificateIssuanceRow
 from kikan.platform.uow import Database
 from kikan.residents.certificates import (
@@ -28,7 +29,6 @@ from kikan.residents.certificates import (
 from kikan.residents.certificates.rules import Requester as RulesRequester
 from kikan.residents.certificates.rules import catalogue, matches_perpetrator, select_items
 from kikan.residents.domain import RegisterError
-from kikan.residents.service import Context
 from tests.conftest import Backend
 from tests.residents.conftest import TODAY, Clerk, family_move_in
 from tests.residents.test_certificates import flat, pdftotext
@@ -138,7 +138,7 @@ def test_refusal_raised_by_the_service_is_audited_there(clerk: Clerk, db: Databa
     # even as 公用 (which is otherwise allowed), a listed 加害者 is refused; widths are ignored
     with pytest.raises(CertificateRefused) as refused:
         issue_certificate(db, clerk.tenant, _ctx(), req)
-    assert refused.value.problem()["reason"] == "support_measure_perpetrator"
+    assert refused.value.extra["reason"] == "support_measure_perpetrator"
     official = CertificateRequest(
         kind="juminhyo",
         atena_number=head,

@@ -18,13 +18,15 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import select
 
+from kikan.errors import DomainError, StaleError
 from kikan.platform import audit
-from kikan.platform.errors import Conflict, KikanError
+from kikan.platform.context import Context
+from kikan.platform.errors import domain_problem
 from kikan.platform.ids import is_valid_atena_number
 from kikan.platform.store import OutboxEventRow
 from kikan.platform.uow import Database
 from kikan.residents import service
-from kikan.residents.domain import Address, OtherAddress, PersonInput, RegisterError
+from kikan.residents.domain import Address, OtherAddress, PersonInput
 from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow
 from tests.conftest import create_tenant
 
@@ -37,8 +39,8 @@ PRIOR = OtherAddress(address=Address(prefecture="東京都", city="千代田区"
 GIVEN = ["一郎", "二郎", "三郎", "四郎", "五郎", "六郎", "七郎", "八郎"]
 
 
-def _ctx() -> service.Context:
-    return service.Context(actor=ACTOR)
+def _ctx() -> Context:
+    return Context(actor=ACTOR)
 
 
 def _address(n: int, katagaki: str = "") -> Address:
@@ -154,9 +156,9 @@ def test_same_version_corrections_one_wins_the_other_gets_409(pg_db: Database) -
 
     results = _in_threads(2, correct)
     won = [i for i, r in enumerate(results) if isinstance(r, service.ChangeResult)]
-    lost = [r for r in results if isinstance(r, Conflict)]
+    lost = [r for r in results if isinstance(r, StaleError)]
     assert len(won) == 1 and len(lost) == 1, results
-    assert lost[0].status == 409 and "他の処理で更新されています" in str(lost[0])
+    assert domain_problem(lost[0]).status == 409 and "他の処理で更新されています" in str(lost[0])
     with pg_db.unit_of_work(tenant) as uow:
         snap, now = service.latest(uow, atena)
         assert (snap.given_name, now) == (names[won[0]], version + 1)
@@ -198,8 +200,8 @@ def test_merge_and_change_over_the_same_households_do_not_deadlock(pg_db: Databa
             return result
 
     results = _in_threads(2, run)
-    assert isinstance(results[0], service.ChangeResult | KikanError | RegisterError), results
-    assert isinstance(results[1], service.ChangeResult | KikanError | RegisterError), results
+    assert isinstance(results[0], service.ChangeResult | DomainError), results
+    assert isinstance(results[1], service.ChangeResult | DomainError), results
     assert any(isinstance(r, service.ChangeResult) for r in results)
     with pg_db.unit_of_work(tenant) as uow:
         members = uow.session.scalars(

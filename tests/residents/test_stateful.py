@@ -11,8 +11,8 @@ fresh tenant per example. After every step the invariants are read back from the
 - no active person belongs to an inactive (or unknown) household;
 - the outbox `seq` of the tenant is gap-free.
 
-A rule whose use case refuses (RegisterError, Conflict, NotFound) must leave nothing written: the
-row counts of every table it touches are compared before and after.
+A rule whose use case refuses (a DomainError: invalid, conflict, not found) must leave nothing
+written: the row counts of every table it touches are compared before and after.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
+from kikan.errors import DomainError
 from kikan.platform import audit
-from kikan.platform.errors import KikanError
+from kikan.platform.context import Context
 from kikan.platform.store import AuditRecordRow, OutboxEventRow
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
@@ -46,7 +47,6 @@ from kikan.residents.domain import (
     Honseki,
     OtherAddress,
     PersonInput,
-    RegisterError,
     Status,
 )
 from kikan.residents.store import CurrentRow, HistoryRow, HouseholdRow, SupportMeasureRow
@@ -59,7 +59,7 @@ MEMBER_ZOKUGARA = ["妻", "子", "子", "父", "母", "子の妻", "子の子", 
 FAMILIES = [("青木", "アオキ"), ("𠮷田", "ヨシダ"), ("髙橋", "タカハシ"), ("中村", "ナカムラ")]
 GIVEN = [("太郎", "タロウ"), ("花子", "ハナコ"), ("一郎", "イチロウ"), ("桜", "サクラ")]
 TABLES = (HistoryRow, CurrentRow, HouseholdRow, SupportMeasureRow, OutboxEventRow, AuditRecordRow)
-REFUSALS = (RegisterError, KikanError)  # KikanError covers Conflict and NotFound
+REFUSALS = (DomainError,)  # every refusal of a use case (ADR 0013)
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,9 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
 
         # -- helpers
 
-        def ctx(self) -> service.Context:
+        def ctx(self) -> Context:
             self.step += 1
-            return service.Context(actor=ACTOR, now=START + timedelta(days=self.step, minutes=1))
+            return Context(actor=ACTOR, now=START + timedelta(days=self.step, minutes=1))
 
         def today(self) -> date:
             return (START + timedelta(days=self.step)).date()
@@ -122,7 +122,7 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 banchi=f"{n}番{n % 7 + 1}号",
             )
 
-        def run(self, name: str, use_case: Callable[[UnitOfWork, service.Context], Any]) -> bool:
+        def run(self, name: str, use_case: Callable[[UnitOfWork, Context], Any]) -> bool:
             """Run one use case in its own unit of work; a refusal must write nothing."""
 
             with db.unit_of_work(self.tenant) as uow:

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.store import AuditRecordRow, OutboxEventRow
 from kikan.platform.uow import Database
 from kikan.residents import service
@@ -113,8 +114,8 @@ def test_extension_window_with_an_injected_clock(clerk: Clerk, db: Database) -> 
     atena = family_move_in(clerk, move_date=days_ago(30))["atena_numbers"][1]
     actor = audit.Actor(kind="staff", id="shinsa")
 
-    def ctx(day: date) -> service.Context:
-        return service.Context(actor=actor, now=datetime(day.year, day.month, day.day, tzinfo=JST))
+    def ctx(day: date) -> Context:
+        return Context(actor=actor, now=datetime(day.year, day.month, day.day, tzinfo=JST))
 
     with db.unit_of_work(clerk.tenant) as uow:
         row = service.start_support_measure(
@@ -267,7 +268,7 @@ def test_perpetrators_are_shown_only_to_approvers_and_every_read_is_audited(
     assert shown.json()[0]["perpetrators"] == PERPETRATORS and shown.json()[0]["id"] == m["id"]
 
     with db.unit_of_work(clerk.tenant) as uow:
-        ctx = service.Context(actor=audit.Actor(kind="system", id="certificate-rules"))
+        ctx = Context(actor=audit.Actor(kind="system", id="certificate-rules"))
         listed = service.support_measure_perpetrators(uow, ctx, wife)
         assert [p["氏名"] for p in listed] == ["加害 太郎"] and listed[0]["measure"] == m["id"]
         assert service.support_measure_perpetrators(uow, ctx, head) == []

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from sqlalchemy import func, select, update
 
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.store import AuditRecordRow, OutboxEventRow
 from kikan.platform.uow import Database
 from kikan.residents import service
@@ -262,7 +263,7 @@ def test_release_expiry_with_an_injected_clock(clerk: Clerk, db: Database) -> No
     with db.unit_of_work(clerk.tenant) as uow:
         assert [h.id for h in service.issue_blockers(uow, wife, t0)] == [s["id"]]
         service.release_temporarily(
-            uow, service.Context(actor=actor, now=t0), atena_number=wife, suppression_id=s["id"]
+            uow, Context(actor=actor, now=t0), atena_number=wife, suppression_id=s["id"]
         )
         uow.commit()
     with db.unit_of_work(clerk.tenant) as uow:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from kikan.platform.context import Context
 from kikan.platform.ids import juminhyo_code_check_digit, my_number_check_digit
 from kikan.platform.store import OutboxEventRow
 from kikan.platform.uow import Database
@@ -229,7 +230,7 @@ def test_a_real_race_on_postgresql_ends_as_a_409(
     assert one.status_code == two.status_code == 201
     first, second = one.json()["atena_numbers"][0], two.json()["atena_numbers"][0]
     racer = _my_number("51234567890")
-    ctx = service.Context(actor=TEST_ACTOR, keyring=load_keyring(settings))
+    ctx = Context(actor=TEST_ACTOR, keyring=load_keyring(settings))
     answer: dict[str, Any] = {}
 
     def api_change() -> None:

@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from kikan.platform.errors import Conflict
+from kikan.errors import ConflictError
+from kikan.platform.context import Context
+from kikan.platform.db import utcnow
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from kikan.seal import domain, service
@@ -134,27 +136,26 @@ def test_inquiry_flow_completes_on_the_answer(db: Database, town: tuple[str, Cou
 def test_answer_after_the_deadline_is_refused(db: Database, town: tuple[str, Counter]) -> None:
     tenant, c = town
     pending = c.register(method="照会回答", identity_document="").json()
-    late = service.today_jst() + timedelta(days=domain.INQUIRY_DAYS + 1)
-    with db.unit_of_work(tenant) as uow, pytest.raises(Conflict) as exc:
+    late = Context(actor=service.SYNC_ACTOR, now=utcnow() + timedelta(days=domain.INQUIRY_DAYS + 1))
+    with db.unit_of_work(tenant) as uow, pytest.raises(ConflictError) as exc:
         service.answer(
             uow,
-            service.SYNC_ACTOR,
-            pending["registration_number"],
-            inquiry_code=pending["inquiry_code"],
-            today=late,
+            late,
+            service.commands.Answer(pending["registration_number"], pending["inquiry_code"]),
         )
-    assert "期限" in exc.value.detail
+    assert "期限" in exc.value.message
     # after the deadline a new application replaces the expired 照会
     with db.unit_of_work(tenant) as uow:
         again = service.register(
             uow,
-            service.SYNC_ACTOR,
-            atena_number=ADULT,
-            seal_text="太郎",
-            image=png(),
-            method=domain.Method.IMMEDIATE,
-            identity_document="旅券",
-            today=late,
+            late,
+            service.commands.Register(
+                atena_number=ADULT,
+                seal_text="太郎",
+                image=png(),
+                method=domain.Method.IMMEDIATE,
+                identity_document="旅券",
+            ),
         )
         uow.commit()
     assert again.row.status == "登録"

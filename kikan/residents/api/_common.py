@@ -1,6 +1,6 @@
-"""What every resident-register endpoint shares: running one use case in one
-unit of work (`_run`, `_run_change`), turning 抑止 refusals into 403 problems with an audited
-denial, `If-Match` versions, `Kikan-Warning` headers, and the schemas used by several areas.
+"""What every resident-register endpoint shares: running one use case in one unit of work
+(`_run`, `_run_change`), auditing the denial of a 抑止 refusal, `If-Match` versions,
+`Kikan-Warning` headers, and the schemas used by several areas.
 
 Why a module of its own: the area routers (`changes`, `households`, `identity`, `reads`,
 `protection`) import from here and never from each other.
@@ -17,14 +17,14 @@ from fastapi import Header, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth
-from kikan.platform.crypto import KeyRing
-from kikan.platform.deps import DbDep
-from kikan.platform.errors import InvalidInput, KikanError
+from kikan.platform.context import Context
+from kikan.platform.deps import DbDep, context_for
+from kikan.platform.errors import InvalidInput
 from kikan.platform.functions import Function
 from kikan.platform.types import Chars, ItemClass, Version
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
-from kikan.residents.domain import RegisterError, SuppressedError, final_month_start
+from kikan.residents.domain import SuppressedError, final_month_start
 
 WARNING_HEADER = "Kikan-Warning"
 
@@ -46,18 +46,8 @@ ZokugaraMap = Annotated[dict[AtenaNumber, Zokugara], Field(max_length=MAX_PERSON
 VersionMap = Annotated[dict[AtenaNumber, Version], Field(max_length=MAX_PERSONS)]
 
 
-class Suppressed(KikanError):
-    """A 抑止 at level エラー refused the process: a policy refusal, not bad input."""
-
-    status = 403
-    slug = "suppressed"
-    title = "抑止が設定されているため処理できません。"
-
-
-def _ctx(request: Request, staff: auth.Principal) -> service.Context:
-    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    actor = staff.actor()
-    return service.Context(actor=actor, keyring=keyring)
+def _ctx(request: Request, staff: auth.Principal) -> Context:
+    return context_for(request, staff)
 
 
 def _run(
@@ -69,24 +59,20 @@ def _run(
     fn: Any,
 ) -> Any:
     """One use case in one unit of work (the route's operation has checked the roles: the
-    function and its roles are catalogue data, ADR 0014); register errors become 422."""
+    function and its roles are catalogue data, ADR 0014); domain errors go to the one mapping
+    to problems (kikan.platform.errors)."""
     ctx = _ctx(request, staff)
     try:
         with db.unit_of_work(staff.scope) as uow:
             result = fn(uow, ctx)
             uow.commit()
             return result
-    except RegisterError as exc:
-        raise InvalidInput(exc.message, item=exc.item, code=exc.code) from exc
     except SuppressedError as exc:
         # the refused unit of work has rolled back and closed: the denial gets its own
-        # transaction (ADR 0001), never a nested one (SQLite would wait for its own lock)
+        # transaction (ADR 0001), never a nested one (SQLite would wait for its own lock); the
+        # error itself becomes its 403 problem in the one mapping (kikan.platform.errors)
         audit.append_now(db, staff.scope, ctx.actor, service.denial_event(exc, function))
-        raise Suppressed(
-            exc.message,
-            process=exc.process.value,
-            suppressions=exc.suppression_ids,
-        ) from exc
+        raise
 
 
 def _warning_headers(response: Response, warnings: list[str]) -> None:
@@ -104,7 +90,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 def _today(staff: auth.Principal) -> date:
-    return service.Context(actor=staff.actor()).today
+    return Context(actor=staff.actor(), tenant=staff.tenant).today
 
 
 # ---------------------------------------------------------------- shared schemas
@@ -134,7 +120,7 @@ def _run_change(
     request: Request,
     *,
     function: Function,
-    fn: Callable[[UnitOfWork, service.Context], service.ChangeResult],
+    fn: Callable[[UnitOfWork, Context], service.ChangeResult],
 ) -> ChangeOut:
     """The whole body of a 異動 endpoint: one use case through `_run`, its result as `ChangeOut`."""
     return _change(_run(db, staff, request, function=function, fn=fn))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.platform import tenancy
+from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, StaffDep, uses
 from kikan.platform.functions import Function
 from kikan.platform.types import Base64Image, Chars, ItemClass, LegalDate, Version
@@ -38,7 +39,6 @@ from kikan.residents.certificates import (
     set_certifier,
 )
 from kikan.residents.certificates.service import check_seal_png
-from kikan.residents.service import Context
 from kikan.residents.store import CertifierSettingsRow
 
 router = APIRouter()

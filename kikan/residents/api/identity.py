@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from kikan.platform import audit, auth, throttle
 from kikan.platform.deps import DbDep, SettingsDep, StaffDep, uses
-from kikan.platform.errors import InvalidInput, TooManyRequests
+from kikan.platform.errors import TooManyRequests
 from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
 from kikan.platform.settings import Settings
@@ -30,7 +30,7 @@ from kikan.residents.api._common import (
     _if_match,
     _run_change,
 )
-from kikan.residents.domain import Reason, layout_chars
+from kikan.residents.domain import Reason, RegisterError, layout_chars
 from kikan.residents.module import FUNCTIONS
 from kikan.residents.service.changes import MYNUMBER_UNUSABLE
 
@@ -247,8 +247,8 @@ def my_number_change(
                 expected_version=_if_match(if_match),
             ),
         )
-    except InvalidInput as exc:
-        if exc.extra.get("code") != MYNUMBER_UNUSABLE:
+    except RegisterError as exc:
+        if exc.code != MYNUMBER_UNUSABLE:
             raise
         _refused_my_number(db, settings, staff, key, atena_number)
         raise

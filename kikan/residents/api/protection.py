@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from kikan.platform import auth
+from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, StaffDep, uses
 from kikan.platform.functions import Function
 from kikan.platform.types import (
@@ -330,7 +331,7 @@ def _suppression_result(
 ) -> Any:
     """Run a 抑止 use case and shape its row(s) with the same `now` the use case saw."""
 
-    def run(uow: Any, ctx: service.Context) -> Any:
+    def run(uow: Any, ctx: Context) -> Any:
         result = fn(uow, ctx)
         if isinstance(result, list):
             return [_suppression_out(r, ctx.now) for r in result]

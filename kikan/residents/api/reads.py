@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.calendar import RegisterDate
+from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, StaffDep, uses
 from kikan.platform.errors import InvalidInput
 from kikan.platform.functions import Function
@@ -160,7 +161,7 @@ def search(
         page_size=body.page_size,
     )
 
-    def run(uow: Any, ctx: service.Context) -> tuple[Any, int, set[str], dict[str, list[str]]]:
+    def run(uow: Any, ctx: Context) -> tuple[Any, int, set[str], dict[str, list[str]]]:
         rows, total, protected = service.search(uow, ctx, criteria)
         return rows, total, protected, service.suppression_flags(uow, ctx, rows)
 

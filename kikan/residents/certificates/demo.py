@@ -7,9 +7,9 @@ from datetime import date
 
 from kikan.forms.official_seal import draw_official_seal
 from kikan.platform import audit, tenancy
+from kikan.platform.context import Context
 from kikan.platform.uow import Database
 from kikan.residents.certificates.service import set_certifier
-from kikan.residents.service import Context
 
 ACTOR = audit.Actor(kind="system", id="kikan-demo")
 DEPUTY_TITLE = "副市長"

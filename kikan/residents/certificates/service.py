@@ -27,13 +27,15 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
 from kikan.calendar import DateError, RegisterDate
+from kikan.errors import ConflictError, InvalidError, NotFoundError, RefusedError
 from kikan.forms import Overflow, default_registry, prepare
 from kikan.platform import audit, issuance
-from kikan.platform.errors import Conflict, InvalidInput, KikanError, NotFound
+from kikan.platform.context import Context
 from kikan.platform.store import TenantRow
 from kikan.platform.types import TRUSTED
 from kikan.platform.uow import Database, UnitOfWork
@@ -59,7 +61,6 @@ from kikan.residents.domain import (
 from kikan.residents.module import FUNCTIONS
 from kikan.residents.service import (
     JST,
-    Context,
     denial_event,
     issue_blockers,
     latest,
@@ -83,12 +84,11 @@ ADDRESS_REASONS = frozenset(
 )
 
 
-class CertificateRefused(KikanError):
+class CertificateRefused(RefusedError):
     """A policy refusal (支援措置, 発行抑止): 403, audited, no PDF."""
 
-    status = 403
-    slug = "certificate-refused"
-    title = "証明書を交付できません。"
+    def __init__(self, message: str, *, code: str = "certificate-refused", **extra: Any) -> None:
+        super().__init__(code, message, title="証明書を交付できません。", **extra)
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def _certifier(uow: UnitOfWork, today: date) -> doc.Certifier:
     """市区町村長, or the 職務代理者 within their registered period (spec 1.3.9)."""
     tenant = uow.session.get(TenantRow, uow.tenant)
     if tenant is None:
-        raise NotFound("団体が登録されていません。", item="団体コード")
+        raise NotFoundError("not-found", "団体が登録されていません。", "団体コード")
     settings = uow.session.get(CertifierSettingsRow, uow.tenant)
     place = tenant.name
     title = tenant.mayor_title or "市長"
@@ -202,11 +202,11 @@ def _certifier(uow: UnitOfWork, today: date) -> doc.Certifier:
         name, seal = settings.deputy_name, settings.deputy_seal_png or seal
     if not name:
         # spec 1.3.9 must-not: a certificate is never signed "○○長 公印" with the name blank
-        raise Conflict(
+        raise ConflictError(
+            "certifier-missing",
             "認証者（市区町村長）の氏名が登録されていないため、証明書を発行できません。"
             "団体情報に市区町村長の氏名を登録してください。",
-            item="認証者",
-            slug="certifier-missing",
+            "認証者",
         )
     return doc.Certifier(f"{tenant.prefecture}{title}", name, seal, notice)
 
@@ -214,8 +214,10 @@ def _certifier(uow: UnitOfWork, today: date) -> doc.Certifier:
 def _requester_person(uow: UnitOfWork, atena: str, item: str) -> Snapshot:
     try:
         return latest(uow, atena)[0]
-    except NotFound as exc:
-        raise InvalidInput(f"{item}の住民は登録されていません。", item=item) from exc
+    except NotFoundError as exc:
+        raise InvalidError(
+            "certificates.unknown_person", f"{item}の住民は登録されていません。", item
+        ) from exc
 
 
 def _check_protection(
@@ -453,10 +455,10 @@ def _plan(uow: UnitOfWork, ctx: Context, req: CertificateRequest) -> tuple[doc.P
         number = ""
         if "my_number" in selection.items and s.my_number_token:
             if ctx.keyring is None:
-                raise Conflict(
+                raise ConflictError(
+                    "keyring-missing",
                     "個人番号の暗号鍵が設定されていないため、個人番号を記載できません。",
-                    item="個人番号",
-                    slug="keyring-missing",
+                    "個人番号",
                 )
             number = ctx.keyring.decrypt_my_number(s.my_number_token, context=uow.tenant).reveal()
         view.append(doc.Member(s, _notified(rows), lines, number))
@@ -510,8 +512,8 @@ def issue_certificate(
     db: Database, tenant: str, ctx: Context, req: CertificateRequest
 ) -> IssuedCertificate:
     """Issue one certificate: plan from one snapshot, then number, render and record (see the
-    module docstring). Raises `InvalidInput` (422), `NotFound` (404), `CertificateRefused` (403,
-    audited; slug ``suppressed`` for 発行抑止) — never a PDF for a refused request."""
+    module docstring). Raises domain errors: invalid (422), not found (404), `CertificateRefused`
+    (403, audited; code ``suppressed`` for 発行抑止) — never a PDF for a refused request."""
     try:
         with db.unit_of_work(tenant, snapshot=True) as uow:
             plan, warnings = _plan(uow, ctx, req)
@@ -548,14 +550,12 @@ def issue_certificate(
             )
             notices = _record_notices(uow, plan, number, form.name)
             uow.commit()
-    except RegisterError as exc:
-        raise InvalidInput(exc.message, item=exc.item, code=exc.code) from exc
     except SuppressedError as exc:
         # the refused units of work have ended: the denial gets a transaction of its own
         audit.append_now(db, tenant, ctx.actor, denial_event(exc, FUNCTION))
         raise CertificateRefused(
             exc.message,
-            slug="suppressed",
+            code="suppressed",
             process=exc.process.value,
             suppressions=exc.suppression_ids,
         ) from None
@@ -617,10 +617,10 @@ def register_honnin_tsuuchi(
         )
     ).first()
     if existing is not None:
-        raise Conflict(
+        raise ConflictError(
+            "honnin-tsuuchi-exists",
             f"宛名番号 {atena_number} の方は既に本人通知制度に登録されています。",
-            item="宛名番号",
-            slug="honnin-tsuuchi-exists",
+            "宛名番号",
         )
     row = HonninTsuuchiRow(
         atena_number=snap.atena_number,
@@ -654,8 +654,10 @@ def end_honnin_tsuuchi(uow: UnitOfWork, ctx: Context, *, atena_number: str) -> H
         .with_for_update()
     ).first()
     if row is None:
-        raise NotFound(
-            f"宛名番号 {atena_number} の方の本人通知制度の登録はありません。", item="宛名番号"
+        raise NotFoundError(
+            "not-found",
+            f"宛名番号 {atena_number} の方の本人通知制度の登録はありません。",
+            "宛名番号",
         )
     row.ended_on = ctx.today
     row.ended_by = ctx.actor.id
@@ -728,9 +730,15 @@ def set_certifier(
 ) -> CertifierSettingsRow:
     """職務代理者 and the 公印 phrase (spec 1.3.7, 1.3.9, 5.6); a setting change, audited."""
     if deputy_name and deputy_from is None:
-        raise InvalidInput("職務代理者の期間（開始日）を入力してください。", item="職務代理期間")
+        raise InvalidError(
+            "certificates.deputy_period",
+            "職務代理者の期間（開始日）を入力してください。",
+            "職務代理期間",
+        )
     if deputy_from and deputy_until and deputy_until < deputy_from:
-        raise InvalidInput("職務代理期間の終了日が開始日より前です。", item="職務代理期間")
+        raise InvalidError(
+            "certificates.deputy_period", "職務代理期間の終了日が開始日より前です。", "職務代理期間"
+        )
     row = uow.session.get(CertifierSettingsRow, uow.tenant)
     if row is None:
         row = CertifierSettingsRow(tenant_code=uow.tenant, notice="")
@@ -767,19 +775,25 @@ def check_seal_png(data: bytes, item: str) -> bytes:
         img = Image.open(BytesIO(data))
         img.load()
     except (UnidentifiedImageError, OSError) as exc:
-        raise InvalidInput(
-            f"{item}の画像を読み込めません（PNG 形式で登録してください）。", item=item
+        raise InvalidError(
+            "certificates.seal_image",
+            f"{item}の画像を読み込めません（PNG 形式で登録してください）。",
+            item,
         ) from exc
     if img.format != "PNG" or max(img.size) > 2000 or min(img.size) < 50:
-        raise InvalidInput(
-            f"{item}は 50〜2000 ピクセル四方の PNG 画像で登録してください。", item=item
+        raise InvalidError(
+            "certificates.seal_image",
+            f"{item}は 50〜2000 ピクセル四方の PNG 画像で登録してください。",
+            item,
         )
     rgba = img.convert("RGBA")
     raw = rgba.tobytes()
     for i in range(0, len(raw), 4):
         r, g, b, a = raw[i], raw[i + 1], raw[i + 2], raw[i + 3]
         if a > 32 and max(r, g, b) > 96 and not (r > 224 and g > 224 and b > 224):
-            raise InvalidInput(
-                f"{item}は黒色で登録してください（電子公印は黒色、標準仕様 5.6）。", item=item
+            raise InvalidError(
+                "certificates.seal_image",
+                f"{item}は黒色で登録してください（電子公印は黒色、標準仕様 5.6）。",
+                item,
             )
     return data

@@ -14,7 +14,7 @@ households it touches (in `_finish`), every read of one person's entry checks th
 The room grew into a package (ADR 0005). Callers keep using `service.<name>`; this module
 re-exports every public name. Where things live:
 
-- `_common`: Context, ChangeResult, loading and locking, version checks, numbering, My Number
+- `_common`: ChangeResult, loading and locking, version checks, numbering, My Number
   encryption, the write path (`_append`, `_finish`) and the 抑止 gate it applies;
 - `entries`: 転入, 職権記載, 出生 (persons who enter the register);
 - `changes`: 転居, 世帯主変更, 修正, 旧氏・通称, 個人番号, 住民票コード, 異動の取消し;
@@ -26,13 +26,12 @@ re-exports every public name. Where things live:
 
 from __future__ import annotations
 
+from kikan.platform.context import JST
 from kikan.residents.service._common import (
     EVENT_TOPIC,
     FUNCTION,
-    JST,
     SUPPRESSION_TOPIC,
     ChangeResult,
-    Context,
     household_members,
     is_protected,
     latest,
@@ -116,7 +115,6 @@ __all__ = [
     "SEARCH_COUNT_CAP",
     "SUPPRESSION_TOPIC",
     "ChangeResult",
-    "Context",
     "Guarded",
     "HistoryEntry",
     "Mover",

@@ -13,16 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from kikan.calendar import RegisterDate
+from kikan.errors import NotFoundError, StaleError
 from kikan.platform import audit, outbox
-from kikan.platform.crypto import KeyRing, MyNumber
-from kikan.platform.db import utcnow
-from kikan.platform.errors import ConcurrentUpdate, NotFound
+from kikan.platform.context import JST, Context
+from kikan.platform.crypto import MyNumber
 from kikan.platform.functions import FunctionLabel
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
 from kikan.platform.sequences import next_value
@@ -55,26 +54,11 @@ from kikan.residents.store import (
 )
 from kikan.standard.zokugara import parse_zokugara, rank
 
-JST = ZoneInfo("Asia/Tokyo")
 FUNCTION = "住民記録"
 EVENT_TOPIC = "residents.changed"
 #: 抑止の設定・終了 (spec 3.2 宛名システム等への連携, spec 3.1 コンビニ交付・CS への発行抑止の連携).
 #: 一時解除 is deliberately never published (spec 3.1).
 SUPPRESSION_TOPIC = "residents.suppression"
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who is doing the work and when: 入力場所, 入力端末 (spec 1.3.1) and the 処理日."""
-
-    actor: audit.Actor
-    now: datetime = field(default_factory=utcnow)
-    keyring: KeyRing | None = None
-
-    @property
-    def today(self) -> date:
-        """処理日: the processing day in Japan (spec 4.0.3: 処理当日が自動入力)."""
-        return self.now.astimezone(JST).date()
 
 
 @dataclass(frozen=True)
@@ -99,7 +83,9 @@ def _current_row(uow: UnitOfWork, atena: str, *, lock: bool = True) -> CurrentRo
         stmt = stmt.with_for_update()
     row = uow.session.scalars(stmt).first()
     if row is None:
-        raise NotFound("指定された宛名番号の住民は登録されていません。", item="宛名番号")
+        raise NotFoundError(
+            "not-found", "指定された宛名番号の住民は登録されていません。", "宛名番号"
+        )
     return row
 
 
@@ -134,7 +120,9 @@ def _lock_household(uow: UnitOfWork, household_number: str) -> HouseholdRow:
         .with_for_update()
     ).first()
     if row is None or not row.active:
-        raise NotFound("指定された世帯番号の世帯は登録されていません。", item="世帯番号")
+        raise NotFoundError(
+            "not-found", "指定された世帯番号の世帯は登録されていません。", "世帯番号"
+        )
     return row
 
 
@@ -142,29 +130,29 @@ def _check_versions(uow: UnitOfWork, expected: Mapping[str, int] | None) -> None
     for atena, version in (expected or {}).items():
         cur = _current_row(uow, atena)
         if cur.version != version:
-            raise ConcurrentUpdate(
+            raise StaleError(
+                "stale-version",
                 f"宛名番号 {atena} の住民は他の処理で更新されています"
                 f"（版 {version} → {cur.version}）。"
                 "最新の内容を確認してから、もう一度処理してください。",
-                item="版",
-                slug="stale-version",
+                "版",
                 current_version=cur.version,
             )
 
 
 def _check_household_version(row: HouseholdRow, expected: int | None) -> None:
     if expected is not None and row.version != expected:
-        raise ConcurrentUpdate(
+        raise StaleError(
+            "stale-version",
             f"世帯番号 {row.household_number} の世帯は他の処理で更新されています。"
             "最新の内容を確認してから、もう一度処理してください。",
-            item="版",
-            slug="stale-version",
+            "版",
             current_version=row.version,
         )
 
 
 def _raise_not_found(atena: str) -> HistoryRow:
-    raise NotFound("指定された宛名番号の住民は登録されていません。", item="宛名番号")
+    raise NotFoundError("not-found", "指定された宛名番号の住民は登録されていません。", "宛名番号")
 
 
 def _active_person(uow: UnitOfWork, atena: str) -> Snapshot:
@@ -463,17 +451,17 @@ def check_unique_numbers(
         raise RegisterError("juminhyo_code.duplicate", JUMINHYO_CODE_DUPLICATE, "住民票コード")
 
 
-def number_race_conflict(exc: IntegrityError) -> ConcurrentUpdate | None:
+def number_race_conflict(exc: IntegrityError) -> StaleError | None:
     """The 409 for two concurrent requests that set the same number: `check_unique_numbers`
     passed in both (neither saw the other's uncommitted row) and the index refused the second.
     Any other integrity error is not ours to explain (None)."""
     message = str(exc.orig)
     for index_name, (column, item) in UNIQUE_NUMBER_INDEXES.items():
         if index_name in message or f"residents_current.{column}" in message:
-            return ConcurrentUpdate(
+            return StaleError(
+                "duplicate-number",
                 f"同じ{item}が同時に他の住民に記載されました。内容を確認してください。",
-                slug="duplicate-number",
-                item=item,
+                item,
             )
     return None
 

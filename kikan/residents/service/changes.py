@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kikan.calendar import RegisterDate
+from kikan.platform.context import Context
 from kikan.platform.ids import IdentifierError, validate_juminhyo_code
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
@@ -38,7 +39,6 @@ from kikan.residents.service._common import (
 )
 from kikan.residents.service._common import (
     ChangeResult,
-    Context,
     _active_person,
     _append,
     _check_household_version,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kikan.calendar import RegisterDate
 from kikan.moji import search_key
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     Address,
@@ -32,7 +33,6 @@ from kikan.residents.domain import (
 )
 from kikan.residents.service._common import (
     ChangeResult,
-    Context,
     _append,
     _check_household_version,
     _encrypt_my_number,

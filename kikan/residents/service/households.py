@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     Reason,
@@ -22,7 +23,6 @@ from kikan.residents.domain import (
 )
 from kikan.residents.service._common import (
     ChangeResult,
-    Context,
     _append,
     _check_household_version,
     _finish,

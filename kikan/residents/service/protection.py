@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from kikan.errors import NotFoundError
 from kikan.platform import audit, outbox
-from kikan.platform.errors import NotFound
+from kikan.platform.context import JST, Context
 from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
@@ -36,9 +37,7 @@ from kikan.residents.domain import (
 from kikan.residents.module import FUNCTIONS
 from kikan.residents.service._common import (
     EVENT_TOPIC,
-    JST,
     SUPPRESSION_TOPIC,
-    Context,
     _applying,
     _audit_read,
     _current_row,
@@ -175,9 +174,8 @@ def _open_measure(uow: UnitOfWork, atena: str, measure_id: int) -> SupportMeasur
         .with_for_update()
     ).first()
     if row is None:
-        raise NotFound(
-            "この住民に指定された番号の支援措置はありません。",
-            item="支援措置",
+        raise NotFoundError(
+            "not-found", "この住民に指定された番号の支援措置はありません。", "支援措置"
         )
     if row.ended_on is not None:
         raise RegisterError("support.ended", "この支援措置は既に終了しています。", "支援措置")
@@ -588,9 +586,10 @@ def _suppression_of(
         (SuppressionTarget.PERSON.value, atena_number),
         (SuppressionTarget.HOUSEHOLD.value, cur.household_number),
     ):
-        raise NotFound(
+        raise NotFoundError(
+            "not-found",
             "この住民（又はその世帯）に指定された抑止番号の抑止は設定されていません。",
-            item="抑止番号",
+            "抑止番号",
         )
     return row
 

@@ -16,11 +16,11 @@ from sqlalchemy.orm import aliased
 
 from kikan.calendar import DateError, RegisterDate
 from kikan.moji import address_key, search_key
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import RegisterError, Snapshot, Status, support_period_alert
 from kikan.residents.module import FUNCTIONS
 from kikan.residents.service._common import (
-    Context,
     _audit_read,
     _raise_not_found,
     _snapshot,

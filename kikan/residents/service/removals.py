@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     HEAD,
@@ -24,7 +25,6 @@ from kikan.residents.domain import (
 )
 from kikan.residents.service._common import (
     ChangeResult,
-    Context,
     _active_person,
     _append,
     _check_versions,

@@ -18,7 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from kikan.platform.errors import KikanError
+from kikan.errors import DomainError
+from kikan.platform.context import Context
+from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
@@ -30,7 +32,7 @@ from kikan.residents.certificates import (
     issue_certificate,
 )
 from kikan.residents.certificates.rules import PROTECTED_REFUSED, REQUESTER_LABELS
-from kikan.residents.domain import RegisterError, Snapshot
+from kikan.residents.domain import Snapshot
 from kikan.residents.module import FUNCTIONS
 from kikan.residents.web.common import context, run
 from kikan.web import shell
@@ -48,7 +50,7 @@ def _load(
     """The person (audited 住民照会), the household and who of it is under 支援措置."""
     ctx = context(request, user)
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> tuple[Snapshot, list[Snapshot], set[str]]:
+    def fn(uow: UnitOfWork, ctx: Context) -> tuple[Snapshot, list[Snapshot], set[str]]:
         found = service.detail(uow, ctx, atena)
         members = service.household_members(uow, found.snapshot.household_number)
         if not any(m.atena_number == atena for m in members):
@@ -247,10 +249,10 @@ def certificate_submit(  # noqa: PLR0911 - one answer per step and refusal
             protected=protected,
             v=v,
             status=403,
-            refused=exc.detail,
+            refused=exc.message,
         )
-    except (KikanError, RegisterError) as exc:
-        message = exc.detail if isinstance(exc, KikanError) else exc.message
+    except (KikanError, DomainError) as exc:
+        message = as_problem(exc).detail
         return _page(
             request,
             user,

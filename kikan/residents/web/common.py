@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
+from kikan.errors import ConflictError, StaleError
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.crypto import KeyRing
-from kikan.platform.errors import Conflict
 from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
@@ -32,9 +33,9 @@ MAP_ROLES = FUNCTIONS.entry("residents.function_map").roles
 T = TypeVar("T")
 
 
-def context(request: Request, user: shell.PageUser) -> service.Context:
+def context(request: Request, user: shell.PageUser) -> Context:
     keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    return service.Context(actor=user.actor(), keyring=keyring)
+    return Context(actor=user.actor(), keyring=keyring, tenant=user.tenant)
 
 
 @dataclass
@@ -58,10 +59,10 @@ class Outcome:
 def run(
     db: Database,
     user: shell.PageUser,
-    ctx: service.Context,
+    ctx: Context,
     *,
     function: FunctionLabel,
-    fn: Callable[[UnitOfWork, service.Context], T],
+    fn: Callable[[UnitOfWork, Context], T],
     commit: bool = True,
     after: Callable[[UnitOfWork, T], None] | None = None,
 ) -> Outcome:
@@ -78,8 +79,8 @@ def run(
             return Outcome(value=value)
     except RegisterError as exc:
         return Outcome(error=exc.message, item=exc.item)
-    except Conflict as exc:
-        return Outcome(error=exc.detail, item=exc.item, status=exc.status)
     except SuppressedError as exc:
         audit.append_now(db, user.scope, ctx.actor, service.denial_event(exc, function))
         return Outcome(error=exc.message, suppressed=True)
+    except (ConflictError, StaleError) as exc:
+        return Outcome(error=exc.message, item=exc.item, status=409)

@@ -16,7 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from kikan.platform.errors import KikanError
+from kikan.errors import DomainError
+from kikan.platform.context import Context
+from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.issuance import Issuance
 from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
@@ -48,10 +50,10 @@ class View:
     notices: list[HonninNoticeRow]
 
 
-def _load(db: shell.Database, user: shell.PageUser, ctx: service.Context, atena: str) -> Outcome:
+def _load(db: shell.Database, user: shell.PageUser, ctx: Context, atena: str) -> Outcome:
     """The person (住民照会, honouring 照会抑止), the 交付履歴 and the 本人通知 records."""
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> View:
+    def fn(uow: UnitOfWork, ctx: Context) -> View:
         found = service.detail(uow, ctx, atena)
         registration = uow.session.scalars(
             select(HonninTsuuchiRow).where(
@@ -67,8 +69,9 @@ def _load(db: shell.Database, user: shell.PageUser, ctx: service.Context, atena:
 
     try:
         return run(db, user, ctx, function=FUNCTION, fn=fn)
-    except KikanError as exc:  # unknown 宛名番号
-        return Outcome(error=exc.detail, status=exc.status)
+    except (KikanError, DomainError) as exc:  # unknown 宛名番号
+        problem = as_problem(exc)
+        return Outcome(error=problem.detail, status=problem.status)
 
 
 def _page(
@@ -147,8 +150,9 @@ def honnin_submit(
         done = "本人通知制度に登録しました。"
     try:
         outcome = run(db, user, ctx, function=function, fn=fn)
-    except KikanError as exc:
-        outcome = Outcome(error=exc.detail, status=exc.status)
+    except (KikanError, DomainError) as exc:
+        problem = as_problem(exc)
+        outcome = Outcome(error=problem.detail, status=problem.status)
     if not outcome.ok:
         status = 403 if outcome.suppressed else outcome.status
         return _page(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kikan.calendar import RegisterDate
 from kikan.platform import audit
+from kikan.platform.context import Context
 from kikan.platform.types import MAX_PAGE, Chars
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
@@ -109,7 +110,7 @@ def _search(
     if criteria:
         c = service.SearchCriteria(**criteria, include_removed=removed, page=page, page_size=30)
 
-        def fn(uow: UnitOfWork, ctx: service.Context) -> dict[str, Any]:
+        def fn(uow: UnitOfWork, ctx: Context) -> dict[str, Any]:
             rows, total, protected = service.search(uow, ctx, c)
             return {
                 "rows": rows,
@@ -183,7 +184,7 @@ def detail_page(
         except ValueError:
             as_of_error = "基準日は YYYY-MM-DD の形で入力してください。"
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> dict[str, Any]:
+    def fn(uow: UnitOfWork, ctx: Context) -> dict[str, Any]:
         found = service.detail(uow, ctx, atena_number)
         hist = service.read_history(uow, ctx, atena_number)
         snap = found.snapshot

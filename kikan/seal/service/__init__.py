@@ -7,11 +7,14 @@ the 庁内データ連携 API; the resident register itself is never read.
 The use cases are grouped by what they act on: `registrations` (登録, 回答書, lookups), `changes`
 (亡失, 廃止, 変更, reviews), `replica` (the 宛名 feed and its reactions) and `certificates`
 (印鑑登録証明書), over `common`. Callers keep using `from kikan.seal import service` and
-`service.<fn>`: this package re-exports each public use case.
+`service.<fn>`: this package re-exports each public use case. Every use case is
+`fn(uow, ctx, command)` (ADR 0013): `ctx` a `kikan.platform.context.Context`, `command` one of
+`service.commands`.
 """
 
 from __future__ import annotations
 
+from kikan.seal.service import commands
 from kikan.seal.service.certificates import (
     REQUESTER_KINDS,
     IssuedCertificate,
@@ -76,6 +79,7 @@ __all__ = [
     "by_card",
     "change_particulars",
     "close_review",
+    "commands",
     "current_person",
     "find",
     "history",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
 
-from kikan.platform import audit, issuance, tenancy
-from kikan.platform.errors import Conflict, InvalidInput
+from kikan.errors import ConflictError, InvalidError
+from kikan.platform import issuance, tenancy
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.seal import certificate, domain
-from kikan.seal.service.common import add_history, current_person, today_jst
+from kikan.seal.service import commands
+from kikan.seal.service.common import add_history, current_person
 from kikan.seal.service.registrations import by_card
 
 #: Who presents the card: 本人 or 代理人 (anyone holding the card may ask; the card is the proof).
@@ -34,14 +35,7 @@ def _certifier_title(tenant: tenancy.Tenant) -> str:
 
 
 def issue_certificate(
-    uow: UnitOfWork,
-    actor: audit.Actor,
-    *,
-    card_number: str,
-    requester_kind: str,
-    requester_name: str,
-    purpose: str,
-    today: date | None = None,
+    uow: UnitOfWork, ctx: Context, command: commands.IssueCertificate
 ) -> IssuedCertificate:
     """印鑑登録証明書, only against a presented 印鑑登録証.
 
@@ -49,23 +43,27 @@ def issue_certificate(
     card (read once, locked until commit, so a concurrent 亡失届 or 職権抹消 waits or wins
     entirely), inside the caller's one unit of work, with no state shared between requests; the
     PDF's digest enters the shared issuance register in the same transaction."""
-    today = today or today_jst()
+    actor, today, card_number = ctx.actor, ctx.today, command.card_number
+    requester_kind, requester_name = command.requester_kind, command.requester_name
+    purpose = command.purpose
     if requester_kind not in REQUESTER_KINDS:
-        raise InvalidInput(
-            "請求者の区分は「本人」か「代理人」を指定してください。", item="requester_kind"
+        raise InvalidError(
+            "seal.requester_kind",
+            "請求者の区分は「本人」か「代理人」を指定してください。",
+            "requester_kind",
         )
     reg = by_card(uow, card_number, for_update=True)
     person = current_person(uow, reg.atena_number)
     if person is None or not person.is_resident:
-        raise Conflict(
+        raise ConflictError(
+            "seal-not-resident",
             "この方は住民でなくなっているため、印鑑登録証明書は交付できません。",
-            slug="seal-not-resident",
         )
     tenant = tenancy.get_tenant(uow, uow.tenant)
     if not tenant.mayor_name.strip():
-        raise Conflict(
+        raise ConflictError(
+            "certifier-missing",
             "認証者（市区町村長）の氏名が登録されていないため、証明書を交付できません。",
-            slug="certifier-missing",
         )
     issue_number = issuance.next_issue_number(uow, issuance.issue_year())
     check_code = issuance.new_check_code()

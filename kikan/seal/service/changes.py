@@ -4,24 +4,22 @@ reviews the 宛名 feed raised for staff."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 from sqlalchemy import select
 
-from kikan.platform import audit
+from kikan.errors import ConflictError, InvalidError, NotFoundError
+from kikan.platform.context import Context
 from kikan.platform.db import utcnow
-from kikan.platform.errors import Conflict, InvalidInput, NotFound
 from kikan.platform.uow import UnitOfWork
 from kikan.seal import domain
-from kikan.seal.domain import SealRuleError, Status
+from kikan.seal.domain import Status
 from kikan.seal.module import FUNCTIONS
+from kikan.seal.service import commands
 from kikan.seal.service.common import (
     add_history,
     audit_operation,
     current_person,
     end_registration,
-    rule_problem,
-    today_jst,
 )
 from kikan.seal.service.registrations import by_number
 from kikan.seal.store import (
@@ -32,15 +30,14 @@ from kikan.seal.store import (
 
 
 def report_lost(
-    uow: UnitOfWork, actor: audit.Actor, registration_number: int, *, today: date | None = None
+    uow: UnitOfWork, ctx: Context, command: commands.RegistrationRef
 ) -> SealRegistrationRow:
     """亡失届: the card becomes invalid at once and the registration ends (再登録が必要)."""
-    today = today or today_jst()
-    reg = by_number(uow, registration_number)
+    actor, today = ctx.actor, ctx.today
+    reg = by_number(uow, command.registration_number)
     if reg.status != Status.REGISTERED.value:
-        raise Conflict(
-            f"この印鑑登録は{reg.status}のため亡失届を受け付けられません。",
-            slug="seal-not-registered",
+        raise ConflictError(
+            "seal-not-registered", f"この印鑑登録は{reg.status}のため亡失届を受け付けられません。"
         )
     end_registration(reg, Status.LOST, today, "印鑑登録証亡失届")
     add_history(uow, reg, "亡失", actor.id)
@@ -55,27 +52,19 @@ def report_lost(
     return reg
 
 
-def abolish(
-    uow: UnitOfWork,
-    actor: audit.Actor,
-    registration_number: int,
-    *,
-    card_number: str | None = None,
-    today: date | None = None,
-) -> SealRegistrationRow:
+def abolish(uow: UnitOfWork, ctx: Context, command: commands.Abolish) -> SealRegistrationRow:
     """廃止届 (the card is returned with it when the person still has it)."""
-    today = today or today_jst()
-    reg = by_number(uow, registration_number)
+    actor, today, card_number = ctx.actor, ctx.today, command.card_number
+    reg = by_number(uow, command.registration_number)
     if not Status(reg.status).active:
-        raise Conflict(f"この印鑑登録は既に{reg.status}されています。", slug="seal-not-registered")
+        raise ConflictError("seal-not-registered", f"この印鑑登録は既に{reg.status}されています。")
     if card_number is not None:
-        try:
-            presented = domain.check_card_number(card_number)
-        except SealRuleError as exc:
-            raise rule_problem(exc) from exc
+        presented = domain.check_card_number(card_number)
         if presented != reg.card_number:
-            raise InvalidInput(
-                "返納された印鑑登録証はこの登録のものではありません。", item="card_number"
+            raise InvalidError(
+                "seal.card_number",
+                "返納された印鑑登録証はこの登録のものではありません。",
+                "card_number",
             )
     end_registration(reg, Status.ABOLISHED, today, "廃止届")
     add_history(uow, reg, "廃止", actor.id)
@@ -91,27 +80,27 @@ def abolish(
 
 
 def change_particulars(
-    uow: UnitOfWork, actor: audit.Actor, registration_number: int
+    uow: UnitOfWork, ctx: Context, command: commands.RegistrationRef
 ) -> SealRegistrationRow:
     """登録事項変更: take the current 宛名 (氏名・住所 …) into the registration, after staff
     confirmed it. Refused when the seal no longer shows the name: that needs a new seal."""
-    reg = by_number(uow, registration_number)
+    actor = ctx.actor
+    reg = by_number(uow, command.registration_number)
     if not Status(reg.status).active:
-        raise Conflict(
-            f"この印鑑登録は{reg.status}されているため変更できません。",
-            slug="seal-not-registered",
+        raise ConflictError(
+            "seal-not-registered", f"この印鑑登録は{reg.status}されているため変更できません。"
         )
     person = current_person(uow, reg.atena_number)
     if person is None or not person.is_resident:
-        raise Conflict(
+        raise ConflictError(
+            "seal-not-resident",
             "住民でなくなった方の登録事項は変更できません（職権抹消の対象です）。",
-            slug="seal-not-resident",
         )
     if not domain.seal_matches(reg.seal_text, person):
-        raise Conflict(
+        raise ConflictError(
+            "seal-text-mismatch",
             "印影の文字が現在の氏名と一致しないため、登録事項変更はできません。"
             "廃止届の後、新しい印鑑で登録してください。",
-            slug="seal-text-mismatch",
         )
     reg.person = dataclasses.asdict(person)
     reg.version += 1
@@ -141,12 +130,13 @@ def open_reviews(uow: UnitOfWork, registration_id: int) -> list[SealReviewRow]:
     )
 
 
-def close_review(uow: UnitOfWork, actor: audit.Actor, review_id: int) -> SealReviewRow:
-    row = uow.session.get(SealReviewRow, review_id)
+def close_review(uow: UnitOfWork, ctx: Context, command: commands.ReviewRef) -> SealReviewRow:
+    actor = ctx.actor
+    row = uow.session.get(SealReviewRow, command.review_id)
     if row is None or row.tenant_code != uow.tenant:
-        raise NotFound("指定された確認事項はありません。")
+        raise NotFoundError("not-found", "指定された確認事項はありません。")
     if not row.open:
-        raise Conflict("この確認事項は既に完了しています。")
+        raise ConflictError("conflict", "この確認事項は既に完了しています。")
     row.open = False
     row.closed_by = actor.id
     audit_operation(
@@ -160,7 +150,8 @@ def close_review(uow: UnitOfWork, actor: audit.Actor, review_id: int) -> SealRev
     return row
 
 
-def reviews(uow: UnitOfWork, actor: audit.Actor) -> list[SealReviewRow]:
+def reviews(uow: UnitOfWork, ctx: Context, query: commands.OpenReviews) -> list[SealReviewRow]:
+    actor = ctx.actor
     rows = list(
         uow.session.scalars(
             select(SealReviewRow).where(SealReviewRow.open.is_(True)).order_by(SealReviewRow.id)

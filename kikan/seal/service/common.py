@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from kikan.errors import RefusedError
 from kikan.platform import audit
 from kikan.platform.db import utcnow
-from kikan.platform.errors import Forbidden, InvalidInput
 from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import Database, UnitOfWork
-from kikan.seal.domain import Person, SealRuleError, Status
+from kikan.seal.domain import Person, Status
 from kikan.seal.module import FUNCTIONS
 from kikan.seal.store import (
     SealHistoryRow,
@@ -45,10 +45,6 @@ IDENTITY_DOCUMENTS = (
 
 def today_jst() -> date:
     return datetime.now(JST).date()
-
-
-def rule_problem(exc: SealRuleError) -> InvalidInput:
-    return InvalidInput(exc.message, item=exc.item, code=exc.code)
 
 
 def person_row(uow: UnitOfWork, atena_number: str) -> SealPersonRow | None:
@@ -116,15 +112,15 @@ def end_registration(reg: SealRegistrationRow, status: Status, today: date, reas
     reg.updated_at = utcnow()
 
 
-class ProtectedPerson(Forbidden):
+class ProtectedPerson(RefusedError):
     """Refused: the person is under 支援措置. The caller audits the denial after its unit of work
     has rolled back (see `audit_denial`), so the refusal leaves a trace but no other write."""
 
     def __init__(self, atena_number: str) -> None:
         super().__init__(
+            "support-measure",
             "支援措置対象者のため、この方の印鑑登録は照会できません。"
             "本人が印鑑登録証を提示した場合のみ取り扱えます。",
-            slug="support-measure",
         )
         self.atena_number = atena_number
 

@@ -13,14 +13,15 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from kikan.platform import audit
+from kikan.errors import ConflictError, InvalidError, NotFoundError, StaleError
+from kikan.platform.context import Context
 from kikan.platform.db import utcnow
-from kikan.platform.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound
 from kikan.platform.sequences import next_value
 from kikan.platform.uow import UnitOfWork
 from kikan.seal import domain
-from kikan.seal.domain import Method, SealRuleError, Status
+from kikan.seal.domain import Method, Status
 from kikan.seal.module import FUNCTIONS
+from kikan.seal.service import commands
 from kikan.seal.service.common import (
     IDENTITY_DOCUMENTS,
     add_history,
@@ -28,8 +29,6 @@ from kikan.seal.service.common import (
     current_person,
     end_registration,
     guard_protected,
-    rule_problem,
-    today_jst,
 )
 from kikan.seal.store import (
     SealRegistrationRow,
@@ -65,38 +64,28 @@ def _inquiry_digest(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode("utf-8")).hexdigest()
 
 
-def register(
-    uow: UnitOfWork,
-    actor: audit.Actor,
-    *,
-    atena_number: str,
-    seal_text: str,
-    image: bytes,
-    method: Method,
-    identity_document: str = "",
-    today: date | None = None,
-) -> Registered:
+def register(uow: UnitOfWork, ctx: Context, command: commands.Register) -> Registered:
     """印鑑登録の申請: 即日登録 (identity confirmed by a photo ID) issues the card now; 照会回答
     sends a 照会書 and waits for the 回答書 (`answer`)."""
-    today = today or today_jst()
-    try:
-        person = domain.check_eligible(current_person(uow, atena_number), today)
-        text = domain.check_seal_text(seal_text, person)
-        img = domain.check_image(image)
-    except SealRuleError as exc:
-        raise rule_problem(exc) from exc
+    actor, today = ctx.actor, ctx.today
+    atena_number, seal_text, image = command.atena_number, command.seal_text, command.image
+    method, identity_document = command.method, command.identity_document
+    person = domain.check_eligible(current_person(uow, atena_number), today)
+    text = domain.check_seal_text(seal_text, person)
+    img = domain.check_image(image)
     if method is Method.IMMEDIATE and identity_document not in IDENTITY_DOCUMENTS:
-        raise InvalidInput(
+        raise InvalidError(
+            "seal.identity_document",
             "即日登録には写真付きの本人確認書類を指定してください"
             f"（{'、'.join(IDENTITY_DOCUMENTS)}）。",
-            item="identity_document",
+            "identity_document",
         )
     existing = _active_of(uow, atena_number)
     if existing is not None and not _expire_if_due(uow, existing, today, actor.id):
-        raise Conflict(
+        raise ConflictError(
+            "seal-already-registered",
             "この方は既に印鑑登録されています（照会中を含む）。"
             "登録を変えるには、廃止届の後に改めて申請してください。",
-            slug="seal-already-registered",
         )
     # an expired registration gives up active_atena (unique index) before the new one claims it
     uow.session.flush()
@@ -125,9 +114,9 @@ def register(
     try:  # the unique index on active_atena answers a concurrent registration here
         uow.session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same person won
-        raise ConcurrentUpdate(
+        raise StaleError(
+            "seal-already-registered",
             "この方は既に印鑑登録されています（同時に別の申請が処理されました）。",
-            slug="seal-already-registered",
         ) from exc
     add_history(uow, reg, "登録" if immediate else "照会書発行", actor.id, method.value)
     audit_operation(
@@ -150,40 +139,32 @@ def by_number(uow: UnitOfWork, registration_number: int) -> SealRegistrationRow:
         )
     ).first()
     if reg is None:
-        raise NotFound("指定された登録番号の印鑑登録はありません。", slug="seal-not-found")
+        raise NotFoundError("seal-not-found", "指定された登録番号の印鑑登録はありません。")
     return reg
 
 
-def answer(
-    uow: UnitOfWork,
-    actor: audit.Actor,
-    registration_number: int,
-    *,
-    inquiry_code: str,
-    today: date | None = None,
-) -> SealRegistrationRow:
+def answer(uow: UnitOfWork, ctx: Context, command: commands.Answer) -> SealRegistrationRow:
     """回答書の受理: the registration completes if the 照会番号 matches and the deadline holds."""
-    today = today or today_jst()
-    reg = by_number(uow, registration_number)
+    actor, today, inquiry_code = ctx.actor, ctx.today, command.inquiry_code
+    reg = by_number(uow, command.registration_number)
     if reg.status != Status.PENDING.value:
-        raise Conflict(
+        raise ConflictError(
+            "seal-not-pending",
             f"この申請は回答を受け付けられる状態ではありません（状態: {reg.status}）。",
-            slug="seal-not-pending",
         )
     if reg.inquiry_deadline is not None and today > reg.inquiry_deadline:
-        raise Conflict(
+        raise ConflictError(
+            "seal-inquiry-expired",
             f"回答書の提出期限（{reg.inquiry_deadline.isoformat()}）を過ぎています。"
             "改めて登録申請してください。",
-            slug="seal-inquiry-expired",
         )
     expected = reg.inquiry_digest or ""
     if not hmac.compare_digest(expected, _inquiry_digest(inquiry_code)):
-        raise InvalidInput("照会番号が照会書の番号と一致しません。", item="inquiry_code")
+        raise InvalidError(
+            "seal.inquiry_code", "照会番号が照会書の番号と一致しません。", "inquiry_code"
+        )
     person = current_person(uow, reg.atena_number)
-    try:
-        person = domain.check_eligible(person, today)
-    except SealRuleError as exc:
-        raise rule_problem(exc) from exc
+    person = domain.check_eligible(person, today)
     reg.status = Status.REGISTERED.value
     reg.card_number = domain.card_number(next_value(uow, "seal_card"))
     reg.registered_on = today
@@ -205,46 +186,44 @@ def answer(
 
 def by_card(uow: UnitOfWork, card_number: str, *, for_update: bool = False) -> SealRegistrationRow:
     """The registration a presented 印鑑登録証 belongs to, refused if the card is not valid."""
-    try:
-        number = domain.check_card_number(card_number)
-    except SealRuleError as exc:
-        raise rule_problem(exc) from exc
+    number = domain.check_card_number(card_number)
     stmt = select(SealRegistrationRow).where(SealRegistrationRow.card_number == number)
     if for_update:
         stmt = stmt.with_for_update()
     reg = uow.session.scalars(stmt).first()
     if reg is None:
-        raise NotFound("この印鑑登録証番号の登録はありません。", slug="seal-card-unknown")
+        raise NotFoundError("seal-card-unknown", "この印鑑登録証番号の登録はありません。")
     if reg.status == Status.LOST.value:
-        raise Conflict(
-            "この印鑑登録証は亡失届により無効です。証明書は交付できません。",
-            slug="seal-card-lost",
+        raise ConflictError(
+            "seal-card-lost", "この印鑑登録証は亡失届により無効です。証明書は交付できません。"
         )
     if reg.status != Status.REGISTERED.value:
-        raise Conflict(
-            f"この印鑑登録証の登録は{reg.status}されているため無効です。",
-            slug="seal-card-invalid",
+        raise ConflictError(
+            "seal-card-invalid", f"この印鑑登録証の登録は{reg.status}されているため無効です。"
         )
     return reg
 
 
-def read_by_card(uow: UnitOfWork, actor: audit.Actor, card_number: str) -> SealRegistrationRow:
-    reg = by_card(uow, card_number)
+def read_by_card(uow: UnitOfWork, ctx: Context, query: commands.CardRef) -> SealRegistrationRow:
+    reg = by_card(uow, query.card_number)
     audit_operation(
-        uow, actor, "inquiry", FUNCTIONS.entry("seal.audit.read_by_card"), [reg.atena_number]
+        uow, ctx.actor, "inquiry", FUNCTIONS.entry("seal.audit.read_by_card"), [reg.atena_number]
     )
     return reg
 
 
-def read(uow: UnitOfWork, actor: audit.Actor, registration_number: int) -> SealRegistrationRow:
+def read(uow: UnitOfWork, ctx: Context, query: commands.RegistrationRef) -> SealRegistrationRow:
     """A registration by its number. Persons under 支援措置 are reached only with their card."""
-    reg = by_number(uow, registration_number)
-    guard_protected(uow, actor, reg.atena_number)
-    audit_operation(uow, actor, "inquiry", FUNCTIONS.entry("seal.audit.read"), [reg.atena_number])
+    reg = by_number(uow, query.registration_number)
+    guard_protected(uow, ctx.actor, reg.atena_number)
+    audit_operation(
+        uow, ctx.actor, "inquiry", FUNCTIONS.entry("seal.audit.read"), [reg.atena_number]
+    )
     return reg
 
 
-def find(uow: UnitOfWork, actor: audit.Actor, atena_number: str) -> list[SealRegistrationRow]:
+def find(uow: UnitOfWork, ctx: Context, query: commands.PersonRef) -> list[SealRegistrationRow]:
+    actor, atena_number = ctx.actor, query.atena_number
     guard_protected(uow, actor, atena_number)
     rows = list(
         uow.session.scalars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from kikan.residents import service
+from kikan.platform.context import Context
 from kikan.residents.domain import (
     RegisterError,
     validate_person,
@@ -69,7 +69,7 @@ def part_fields(kind: Kind) -> set[str]:
     return out
 
 
-def check_values(kind: Kind, v: Values, ctx: service.Context) -> tuple[dict[str, str], str]:
+def check_values(kind: Kind, v: Values, ctx: Context) -> tuple[dict[str, str], str]:
     """Per-person problems (domain rules) and pydantic shape problems, by field."""
     errors: dict[str, str] = {}
     if "members" in kind.parts:

@@ -3,6 +3,7 @@ version the person was read at when the screen opened (someone else's change mea
 
 from __future__ import annotations
 
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import Reason, RegisterError
@@ -30,7 +31,7 @@ def correct(kind: Kind, v: Values) -> UseCase:
     atena, version, note = _atena(v), form_version(v), v.get("note")
     reason = Reason(v.get("reason") or kind.reasons[0])
 
-    def run(uow: UnitOfWork, ctx: service.Context) -> service.ChangeResult:
+    def run(uow: UnitOfWork, ctx: Context) -> service.ChangeResult:
         snap, _ = service.latest(uow, atena)
         return service.correct(
             uow,

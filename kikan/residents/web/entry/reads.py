@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kikan.errors import DomainError
 from kikan.platform import audit
-from kikan.platform.errors import KikanError
+from kikan.platform.context import Context
+from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import (
@@ -19,11 +21,11 @@ from kikan.web import shell
 
 
 def household_around(
-    db: shell.Database, user: shell.PageUser, ctx: service.Context, atena: str
+    db: shell.Database, user: shell.PageUser, ctx: Context, atena: str
 ) -> tuple[Outcome, list[Snapshot], set[str]]:
     """The household of `atena` for a screen pre-filled from the register (audited read)."""
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> tuple[list[Snapshot], set[str]]:
+    def fn(uow: UnitOfWork, ctx: Context) -> tuple[list[Snapshot], set[str]]:
         found = service.detail(uow, ctx, atena)
         members = service.household_members(uow, found.snapshot.household_number)
         ids = [m.atena_number for m in members]
@@ -49,7 +51,7 @@ def household_around(
 
 
 def household_by_number(
-    db: shell.Database, user: shell.PageUser, ctx: service.Context, number: str
+    db: shell.Database, user: shell.PageUser, ctx: Context, number: str
 ) -> tuple[list[Snapshot], set[str]]:
     if not number:
         return [], set()
@@ -86,12 +88,10 @@ class PersonView:
     protected: bool = False
 
 
-def person_view(
-    db: shell.Database, user: shell.PageUser, ctx: service.Context, atena: str
-) -> Outcome:
+def person_view(db: shell.Database, user: shell.PageUser, ctx: Context, atena: str) -> Outcome:
     """The person for a person screen: an audited 住民照会 read that honours 照会抑止."""
 
-    def fn(uow: UnitOfWork, ctx: service.Context) -> PersonView:
+    def fn(uow: UnitOfWork, ctx: Context) -> PersonView:
         found = service.detail(uow, ctx, atena)
         hist = service.read_history(uow, ctx, atena).value
         last = next(
@@ -101,5 +101,6 @@ def person_view(
 
     try:
         return run(db, user, ctx, function=FUNCTIONS.entry("residents.inquiry"), fn=fn)
-    except KikanError as exc:  # unknown 宛名番号
-        return Outcome(error=exc.detail, item="宛名番号", status=exc.status)
+    except (KikanError, DomainError) as exc:  # unknown 宛名番号
+        problem = as_problem(exc)
+        return Outcome(error=problem.detail, item="宛名番号", status=problem.status)

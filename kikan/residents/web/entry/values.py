@@ -10,6 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from kikan.calendar import RegisterDate
+from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.domain import (
@@ -22,7 +23,7 @@ from kikan.residents.web.entry.kinds import ADDRESS_FIELDS, CORRECT_FIELDS, MAX_
 from kikan.web import shell
 
 #: one 異動 as the service runs it, in the unit of work the entry flow opens
-UseCase = Callable[[UnitOfWork, service.Context], service.ChangeResult]
+UseCase = Callable[[UnitOfWork, Context], service.ChangeResult]
 
 
 @dataclass
