@@ -1,8 +1,8 @@
 """The scaffold (`kikan module new`): a throwaway module built inside the test, registered,
-migrated on both backends on its own Alembic branch, served over HTTP, and its generated test
-file run — without leaving a file in kikan/ or a table in this session's metadata.
-
-Not covered yet: syncing persons through the linkage-consumer kit (issue 16 item 3 does not exist).
+migrated on both backends on its own Alembic branch (models checked against the migration),
+served over HTTP, syncing residents into its 宛名 replica through the linkage-consumer kit
+against the real application under uvicorn, and its generated test file run — without leaving a
+file in kikan/ or a table in this session's metadata (tests/scaffold_driver.py).
 """
 
 from __future__ import annotations

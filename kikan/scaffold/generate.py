@@ -31,6 +31,8 @@ LAYOUT: dict[str, str] = {
     "module/service.py.tmpl": "{pkgdir}/service.py",
     "module/api.py.tmpl": "{pkgdir}/api.py",
     "module/settings.py.tmpl": "{pkgdir}/settings.py",
+    "module/linkage.py.tmpl": "{pkgdir}/linkage.py",
+    "module/cli.py.tmpl": "{pkgdir}/cli.py",
     "module/module.py.tmpl": "{pkgdir}/module.py",
     "module/functions.toml.tmpl": "{pkgdir}/functions.toml",
     "module/migrations/__init__.py.tmpl": "{pkgdir}/migrations/__init__.py",
@@ -166,8 +168,8 @@ def next_steps(done: Scaffolded) -> list[str]:
         f' "{pkg}" を加える',
         f'pyproject.toml（import-linter）: layers の業務モジュールの行に "| {pkg}" を加え、'
         f'プラットフォーム・UI シェルの forbidden_modules に "{pkg}" を加える',
-        f"README.md: 設定 KIKAN_{const}_PAGE_SIZE を運用設定の表に記載する"
-        "（tests/test_module_registry.py が確認）",
+        f"README.md: 設定 KIKAN_{const}_PAGE_SIZE・_SYNC_INTERVAL・_LINKAGE_URL を"
+        "運用設定の表に記載する（tests/test_module_registry.py が確認）",
         f'tests/test_module_registry.py: 業務コードの一覧に "{name}": "{done.code}" を加える',
         f"確認: .venv/bin/pytest -n 0 -q tests/{name} tests/test_module_registry.py "
         "tests/platform/test_migrations.py && .venv/bin/lint-imports",
