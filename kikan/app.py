@@ -60,9 +60,14 @@ class SchemaOutdated(RuntimeError):
     """The database was not migrated to the revision this code needs."""
 
 
-def verify_schema(db: Database, locations: Iterable[Path] = ()) -> None:
+def verify_schema(db: Database, locations: Iterable[Path] | None = None) -> None:
     """Refuse to serve on a database that `kikan db upgrade` has not brought up to date: every
-    request would otherwise fail on a missing table, long after start-up looked fine."""
+    request would otherwise fail on a missing table, long after start-up looked fine.
+
+    `locations` None: the registry's module branches (what `kikan db upgrade` applies); the
+    platform chain alone would call a database with a module branch (seal_0001) outdated."""
+    if locations is None:
+        locations = modules.migration_locations()
     current_ok, current, head = schema_is_current(db.engine, locations)
     if not current_ok:
         raise SchemaOutdated(
