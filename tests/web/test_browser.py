@@ -345,9 +345,13 @@ def test_large_monitor(server: tuple[str, str], browser: Browser) -> None:
     context.close()
 
 
-def test_clerk_corrects_and_cancels_by_keyboard(server: tuple[str, str], page: Page) -> None:
-    """修正 → 確認 → 登録, then 異動の取消し of that correction, by keyboard from the detail page;
-    the other new screens (交付履歴・本人通知, 職権記載, 職権消除, 世帯合併) open and are shot."""
+def test_clerk_corrects_and_an_approver_cancels_by_keyboard(
+    server: tuple[str, str], page: Page
+) -> None:
+    """修正 → 確認 → 登録 by a clerk, then 異動の取消し of that correction by keyboard from the
+    detail page — refused to the clerk (異動の取消し, 職権記載 and 職権消除 are 審査・決裁 functions
+    in the catalogue, as in the API) and done by an approver; the other new screens
+    (交付履歴・本人通知, 職権記載, 職権消除, 世帯合併) open for the approver and are shot."""
     base, backend = server
     login_by_keyboard(page, base, DEMO_TENANT, "madoguchi")
     key(page, "Alt+Shift+S")
@@ -379,6 +383,11 @@ def test_clerk_corrects_and_cancels_by_keyboard(server: tuple[str, str], page: P
     page.keyboard.press("Control+Enter")
     expect(page.locator("#done")).to_contain_text("誤記修正を登録しました")
     expect(page.locator("#result")).to_contain_text("野口　香織")
+    page.goto(detail)
+    key(page, "Alt+Shift+X")
+    expect(page.locator("h1")).to_have_text("この画面は利用できません")
+    page.context.clear_cookies()  # the clerk leaves the counter; the approver signs in
+    login_by_keyboard(page, base, DEMO_TENANT, "shinsa")
     page.goto(detail)
     key(page, "Alt+Shift+X")
     expect(page.locator("h1")).to_contain_text("異動の取消し")
