@@ -637,10 +637,7 @@ def full(
             return as_of_reader(uow, after=after, limit=limit, valid_on=as_of)
 
     day = as_of.isoformat() if as_of is not None else ""
-    if group.topic not in caller.scopes:
-        raise Forbidden(
-            f"この連携クライアントには「{domain.TOPIC_SCOPES[group.topic]}」の連携範囲がありません。"
-        )
+    _require_scope(caller, group)
     secret = _client_secret(uow, caller)
     if cursor:
         try:
@@ -707,16 +704,22 @@ def full(
 # ---------------------------------------------------------------- records of named persons
 
 
+def _require_scope(caller: LinkageCaller, group: DataGroup) -> None:
+    """全件 and 個別 of a data group need its topic among the client's scopes (差分 filters
+    per event instead)."""
+    if group.topic not in caller.scopes:
+        raise Forbidden(
+            f"この連携クライアントには「{domain.TOPIC_SCOPES[group.topic]}」の連携範囲がありません。"
+        )
+
+
 def records(
     uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, keys: Sequence[str]
 ) -> list[dict[str, str]]:
     """The current records of these persons the caller may see, in key order (unknown and
     invisible ones left out alike, so the answer tells nothing about who is protected): how a
     consumer fetches a person a change named without a record."""
-    if group.topic not in caller.scopes:
-        raise Forbidden(
-            f"この連携クライアントには「{domain.TOPIC_SCOPES[group.topic]}」の連携範囲がありません。"
-        )
+    _require_scope(caller, group)
     visible = _visible_records(uow, caller, group, sorted(set(keys)))
     delivered = [visible[k] for k in sorted(visible)]
     audit.append(

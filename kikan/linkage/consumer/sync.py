@@ -168,17 +168,23 @@ def save_link(
         uow.session.add(row)
     row.base_url, row.client_id, row.client_secret = base_url, client_id, client_secret
     row.restart()
+    _audit_config(uow, consumer, actor, "linkage_settings", client_id=client_id, base_url=base_url)
+    return row
+
+
+def _audit_config(
+    uow: UnitOfWork, consumer: Consumer, actor: audit.Actor, what: str, **detail: object
+) -> None:
     audit.append(
         uow,
         actor,
         audit.AuditEvent(
             category="config",
             action="config",
-            function=consumer.audit_function("linkage_settings"),
-            detail={"client_id": client_id, "base_url": base_url},
+            function=consumer.audit_function(what),
+            detail=dict(detail),
         ),
     )
-    return row
 
 
 def restart(uow: UnitOfWork, consumer: Consumer, actor: audit.Actor) -> LinkStateMixin:
@@ -188,16 +194,7 @@ def restart(uow: UnitOfWork, consumer: Consumer, actor: audit.Actor) -> LinkStat
         raise consumer.not_connected()
     previous = row.cursor
     row.restart()
-    audit.append(
-        uow,
-        actor,
-        audit.AuditEvent(
-            category="config",
-            action="config",
-            function=consumer.audit_function("resync"),
-            detail={"previous_cursor": previous},
-        ),
-    )
+    _audit_config(uow, consumer, actor, "resync", previous_cursor=previous)
     return row
 
 
