@@ -27,6 +27,12 @@ from kikan.residents.service._common import (
     latest,
     protected_among,
 )
+from kikan.residents.service.commands import (
+    AsOfQuery,
+    HistoryQuery,
+    PersonRef,
+    SearchCriteria,
+)
 from kikan.residents.service.protection import inquiry_check, support_measures
 from kikan.residents.store import (
     CurrentRow,
@@ -68,10 +74,12 @@ class Guarded(Generic[T]):
 
 
 def read_history(
-    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
+    uow: UnitOfWork, ctx: Context, command: HistoryQuery
 ) -> Guarded[list[HistoryEntry]]:
     """異動履歴 (spec 2.2.1), optionally as the register knew it at `known_at`, after the
     照会抑止 check (refused at level エラー, warnings at level アラート)."""
+    atena_number = command.atena_number
+    known_at = command.known_at
     warnings = inquiry_check(uow, ctx, atena_number)
     stmt = (
         select(HistoryRow)
@@ -111,24 +119,18 @@ def read_history(
     return Guarded(entries, warnings)
 
 
-def history(
-    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
-) -> list[HistoryEntry]:
+def history(uow: UnitOfWork, ctx: Context, command: HistoryQuery) -> list[HistoryEntry]:
     """`read_history` without the warnings, for callers that show none (batch, benchmarks)."""
-    return read_history(uow, ctx, atena_number, known_at=known_at).value
+    return read_history(uow, ctx, command).value
 
 
-def read_as_of(
-    uow: UnitOfWork,
-    ctx: Context,
-    atena_number: str,
-    *,
-    valid_on: date | None = None,
-    known_at: datetime | None = None,
-) -> Guarded[HistoryEntry | None]:
+def read_as_of(uow: UnitOfWork, ctx: Context, command: AsOfQuery) -> Guarded[HistoryEntry | None]:
     """The entry in force on `valid_on` according to what was recorded by `known_at`
     (defaults: today, now). Cancelled 異動 and the cancelling rows themselves are ignored."""
-    read = read_history(uow, ctx, atena_number, known_at=known_at)
+    atena_number = command.atena_number
+    valid_on = command.valid_on
+    known_at = command.known_at
+    read = read_history(uow, ctx, HistoryQuery(atena_number=atena_number, known_at=known_at))
     day = valid_on or ctx.today
     live = [e for e in read.value if not e.cancelled and e.cancels_history_no is None]
     candidates = [e for e in live if e.valid_from <= day]
@@ -137,16 +139,9 @@ def read_as_of(
     return Guarded(max(candidates, key=lambda e: (e.valid_from, e.history_no)), read.warnings)
 
 
-def as_of(
-    uow: UnitOfWork,
-    ctx: Context,
-    atena_number: str,
-    *,
-    valid_on: date | None = None,
-    known_at: datetime | None = None,
-) -> HistoryEntry | None:
+def as_of(uow: UnitOfWork, ctx: Context, command: AsOfQuery) -> HistoryEntry | None:
     """`read_as_of` without the warnings."""
-    return read_as_of(uow, ctx, atena_number, valid_on=valid_on, known_at=known_at).value
+    return read_as_of(uow, ctx, command).value
 
 
 @dataclass(frozen=True)
@@ -160,10 +155,11 @@ class ResidentDetail:
     household_version: int = 0
 
 
-def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
+def detail(uow: UnitOfWork, ctx: Context, command: PersonRef) -> ResidentDetail:
     """住民照会: the latest entry with its 支援措置 (spec 2.2.4: visibly flagged) after the
     照会抑止 check. Warnings: 照会抑止 at level アラート and the 支援措置 period alerts of
     spec 3.4."""
+    atena_number = command.atena_number
     warnings = inquiry_check(uow, ctx, atena_number)
     snap, version = latest(uow, atena_number)
     measures = support_measures(uow, atena_number, ctx.today)
@@ -183,19 +179,6 @@ def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
         select(HouseholdRow.version).where(HouseholdRow.household_number == snap.household_number)
     )
     return ResidentDetail(snap, version, measures, warnings, household_version or 0)
-
-
-@dataclass(frozen=True)
-class SearchCriteria:
-    name: str = ""
-    kana: str = ""
-    birth_date: str = ""
-    address: str = ""
-    atena_number: str = ""
-    juminhyo_code: str = ""
-    include_removed: bool = False
-    page: int = 1
-    page_size: int = 20
 
 
 def _prefix(column: Any, key: str) -> ColumnElement[bool]:
