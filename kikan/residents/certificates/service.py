@@ -684,9 +684,9 @@ def end_honnin_tsuuchi(uow: UnitOfWork, ctx: Context, command: PersonRef) -> Hon
     return row
 
 
-def honnin_notices(uow: UnitOfWork, ctx: Context, command: PersonRef) -> list[HonninNoticeRow]:
+def honnin_notices(uow: UnitOfWork, ctx: Context, query: PersonRef) -> list[HonninNoticeRow]:
     """The notices owed to (or sent to) a registered person; the read is audited."""
-    atena_number = command.atena_number
+    atena_number = query.atena_number
     latest(uow, atena_number)
     rows = list(
         uow.session.scalars(
@@ -709,9 +709,9 @@ def honnin_notices(uow: UnitOfWork, ctx: Context, command: PersonRef) -> list[Ho
     return rows
 
 
-def issuance_history(uow: UnitOfWork, ctx: Context, command: PersonRef) -> list[issuance.Issuance]:
+def issuance_history(uow: UnitOfWork, ctx: Context, query: PersonRef) -> list[issuance.Issuance]:
     """交付履歴照会 (spec 2.2.2): the certificates issued about one person, newest first."""
-    atena_number = command.atena_number
+    atena_number = query.atena_number
     latest(uow, atena_number)
     found = issuance.issued_for(uow, atena_number)
     audit.append(

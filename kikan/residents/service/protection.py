@@ -313,12 +313,12 @@ def confirm_support_measure(
 
 
 def support_measure_records(
-    uow: UnitOfWork, ctx: Context, command: SupportMeasureQuery
+    uow: UnitOfWork, ctx: Context, query: SupportMeasureQuery
 ) -> list[SupportMeasureRow]:
     """支援対象者照会 (spec 2.2.4, 3.4): the measures with their 加害者, for the 支援措置責任者.
     Every read is audited, and says that the 加害者 were shown."""
-    atena_number = command.atena_number
-    include_ended = command.include_ended
+    atena_number = query.atena_number
+    include_ended = query.include_ended
     _current_row(uow, atena_number, lock=False)
     stmt = select(SupportMeasureRow).where(SupportMeasureRow.atena_number == atena_number)
     if not include_ended:
@@ -336,13 +336,13 @@ def support_measure_records(
 
 
 def support_measure_perpetrators(
-    uow: UnitOfWork, ctx: Context, command: PersonRef
+    uow: UnitOfWork, ctx: Context, query: PersonRef
 ) -> list[dict[str, Any]]:
     """The 加害者 listed by the person's measures that staff have not ended (expired ones
     included, like `is_protected`). The certificate and 閲覧 rules will call this to refuse a
     request by or for a listed 加害者 (spec 3.4). The read is audited: it takes `ctx` for the
     actor, which is why it differs from the plain `(uow, atena)` lookups."""
-    atena_number = command.atena_number
+    atena_number = query.atena_number
     rows = support_measures(uow, atena_number, ctx.today)
     perpetrators = [
         {**p, "measure": r.id, "kind": r.kind} for r in rows for p in (r.perpetrators or [])
@@ -657,11 +657,11 @@ def release_temporarily(
 
 
 def list_suppressions(
-    uow: UnitOfWork, ctx: Context, command: SuppressionQuery
+    uow: UnitOfWork, ctx: Context, query: SuppressionQuery
 ) -> list[SuppressionRow]:
     """The person's and their current household's 抑止 (audited read)."""
-    atena_number = command.atena_number
-    include_ended = command.include_ended
+    atena_number = query.atena_number
+    include_ended = query.include_ended
     cur = _current_row(uow, atena_number, lock=False)
     stmt = select(SuppressionRow).where(
         or_(
