@@ -80,9 +80,7 @@ def seed(db: Database, households: int) -> list[str]:
                 )
                 for g, gk, sex, birth, z in members
             ]  # fmt: skip
-            result = service.move_in(
-                uow,
-                ctx,
+            command = service.MoveIn(
                 movers=movers,
                 address=Address(prefecture="架空県", city="日和市", town="本町一丁目",
                                 banchi=f"{i + 1}番地", katagaki="日和ハイツ101号室"),
@@ -91,6 +89,7 @@ def seed(db: Database, households: int) -> list[str]:
                 move_date=day,
                 notified_date=day,
             )  # fmt: skip
+            result = service.move_in(uow, ctx, command)
             heads.append(result.atena_numbers[0])
         uow.commit()
     return heads

@@ -263,12 +263,14 @@ def move_in_once(db: Database, i: int) -> None:
         service.move_in(
             uow,
             ctx,
-            movers=[mover(i)],
-            address=Address(
-                prefecture="架空県", city="日和市", town="松町1丁目", banchi=f"{i % 50}番地"
+            service.MoveIn(
+                movers=[mover(i)],
+                address=Address(
+                    prefecture="架空県", city="日和市", town="松町1丁目", banchi=f"{i % 50}番地"
+                ),
+                prior_address=OtherAddress(address=Address(prefecture="東京都", city="千代田区")),
+                move_date=date.today() - timedelta(days=1),
             ),
-            prior_address=OtherAddress(address=Address(prefecture="東京都", city="千代田区")),
-            move_date=date.today() - timedelta(days=1),
         )
         uow.commit()
 
@@ -350,8 +352,10 @@ def main() -> None:
                 lambda uow: service.as_of(
                     uow,
                     ctx,
-                    rng.choice(people)[0],
-                    valid_on=BASE + timedelta(days=rng.randint(0, 2000)),
+                    service.AsOfQuery(
+                        atena_number=rng.choice(people)[0],
+                        valid_on=BASE + timedelta(days=rng.randint(0, 2000)),
+                    ),
                 ),
             ),
         ):

@@ -278,3 +278,192 @@ def test_the_http_error_check_catches_imports_and_raises() -> None:
     assert http_error_breaches(source, allowed_functions=frozenset({"find", "other"})) == [
         Breach("<source>", 1, "imports NotFound")
     ]
+
+
+# ---------------------------------------------------------------- one use-case shape (ADR 0013)
+
+#: The service modules whose use cases are `fn(uow, ctx, command)`, and where their command and
+#: query objects are defined.
+SHAPED_MODULES = {
+    "residents/service/_common.py": "residents/service/commands.py",
+    "residents/service/changes.py": "residents/service/commands.py",
+    "residents/service/entries.py": "residents/service/commands.py",
+    "residents/service/households.py": "residents/service/commands.py",
+    "residents/service/protection.py": "residents/service/commands.py",
+    "residents/service/reads.py": "residents/service/commands.py",
+    "residents/service/removals.py": "residents/service/commands.py",
+    "residents/certificates/service.py": "residents/service/commands.py",
+    "seal/service/certificates.py": "seal/service/commands.py",
+    "seal/service/changes.py": "seal/service/commands.py",
+    "seal/service/common.py": "seal/service/commands.py",
+    "seal/service/registrations.py": "seal/service/commands.py",
+    "seal/service/replica.py": "seal/service/commands.py",
+    "linkage/service.py": "linkage/service.py",
+}
+
+#: Public functions taking `uow` first that are not use cases, and why. None of them is called by
+#: the API or a screen as an operation of its own; each is a step inside use cases (or another
+#: module's published read), so it keeps the plain parameters its callers pass.
+NOT_USE_CASES = {
+    "residents/service/_common.py": {
+        # the write path's loads and checks, also read by linkage's feed and the certificates
+        "latest": "the current snapshot and version of one person, unaudited",
+        "household_members": "the members of a household, for the write path and the screens",
+        "protected_among": "which 宛名番号 have a 支援措置 (linkage's feed filters them)",
+        "is_protected": "whether one person has a 支援措置 on a day",
+        "check_unique_numbers": "住民票コード/個人番号 uniqueness, a step of every write",
+    },
+    "residents/service/protection.py": {
+        "support_measures": "the measures in force on a day, a step of reads and certificates",
+        "issue_blockers": "the 抑止 that block a certificate, a step of issue_certificate",
+        "inquiry_check": "the 照会抑止 gate every audited read passes first",
+        "suppression_flags": "marks the rows of a result list; the list is the operation",
+    },
+    "seal/service/changes.py": {
+        "open_reviews": "the open 確認事項 of one loaded registration, for the reads",
+        "history": "the history rows of a loaded registration, for the reads",
+    },
+    "seal/service/common.py": {
+        "person_row": "the replica's row of one person, a step of the use cases",
+        "current_person": "the replica's current person, a step of the use cases",
+        "is_protected": "whether the replica marks a person protected",
+        "add_history": "appends to a registration's history",
+        "audit_operation": "writes the use case's audit record",
+        "guard_protected": "refuses a protected person, a step of the use cases",
+    },
+    "seal/service/registrations.py": {
+        "by_number": "loads a registration, a step of the use cases",
+        "by_card": "loads a registration by card, a step of the use cases",
+    },
+    # ADR 0013 "Not done yet": the replica is being rebuilt with the linkage-consumer kit
+    "seal/service/replica.py": {
+        "react": "the consumer kit's hook, called by the sync with the kit's arguments",
+        "save_link": "stores the replica's connection (the kit's `connect` verb)",
+        "link": "loads the replica connection settings",
+        "apply_full": "applies a 全件 page (rebuilt with the consumer kit)",
+        "apply_change": "applies one 差分 event (rebuilt with the consumer kit)",
+        "audit_sync": "writes the sync's audit record",
+    },
+    # ADR 0013 "Not done yet": the pull API answers as the OAuth/pull protocol says
+    "linkage/service.py": {
+        "changes": "差分 of the pull API, authenticated by the caller's token",
+        "full": "全件 of the pull API, authenticated by the caller's token",
+        "records": "個別取得 of the pull API, authenticated by the caller's token",
+    },
+}
+
+
+def frozen_dataclasses(source: str) -> frozenset[str]:
+    """The classes of a module decorated `@dataclass(frozen=True, …)`."""
+    found = set()
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for deco in node.decorator_list:
+            if (
+                isinstance(deco, ast.Call)
+                and getattr(deco.func, "id", getattr(deco.func, "attr", "")) == "dataclass"
+                and any(
+                    k.arg == "frozen" and isinstance(k.value, ast.Constant) and k.value.value
+                    for k in deco.keywords
+                )
+            ):
+                found.add(node.name)
+    return frozenset(found)
+
+
+def shape_breaches(
+    source: str,
+    path: str = "<source>",
+    *,
+    commands: frozenset[str],
+    allowed: frozenset[str] = frozenset(),
+) -> list[Breach]:
+    """Public module-level functions taking `uow` first whose parameters are not exactly
+    `(uow, ctx, command)` or `(uow, ctx, query)` with the last annotated as one of `commands`."""
+    found: list[Breach] = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        a = node.args
+        names = [p.arg for p in a.posonlyargs + a.args]
+        if node.name.startswith("_") or not names or names[0] != "uow" or node.name in allowed:
+            continue
+        last = a.args[-1].annotation if len(names) == 3 else None
+        kind = last.attr if isinstance(last, ast.Attribute) else getattr(last, "id", "")
+        if (
+            names[1:2] != ["ctx"]
+            or len(names) != 3
+            or names[2] not in ("command", "query")
+            or a.kwonlyargs
+            or a.vararg
+            or a.kwarg
+            or a.defaults
+            or kind not in commands
+        ):
+            shown = ", ".join(
+                names + (["*"] if a.kwonlyargs else []) + [k.arg for k in a.kwonlyargs]
+            )
+            found.append(Breach(path, node.lineno, f"{node.name}({shown}) is not fn(uow, ctx, c)"))
+    return found
+
+
+def test_use_cases_take_uow_ctx_and_one_command() -> None:
+    """ADR 0013: every use case of residents, seal and linkage's administration is
+    `fn(uow, ctx, command)`, the command (or query) a frozen dataclass of the module's own."""
+    found: list[Breach] = []
+    for rel, commands_rel in SHAPED_MODULES.items():
+        path = KIKAN / rel
+        commands = frozen_dataclasses((KIKAN / commands_rel).read_text(encoding="utf-8"))
+        assert commands, commands_rel
+        found += shape_breaches(
+            path.read_text(encoding="utf-8"),
+            str(path.relative_to(ROOT)),
+            commands=commands,
+            allowed=frozenset(NOT_USE_CASES.get(rel, {})),
+        )
+    assert not found, "\n".join(map(str, found))
+    covered = {
+        str(p.relative_to(KIKAN))
+        for p in service_modules()
+        if p.parts[-3:-1] == ("residents", "service")
+        or (p.parent.name == "service" and p.parent.parent.name == "seal")
+    }
+    assert covered - {"residents/service/__init__.py", "residents/service/commands.py"} - {
+        "seal/service/__init__.py",
+        "seal/service/commands.py",
+    } <= set(SHAPED_MODULES), "a new service module is not checked for the use-case shape"
+
+
+def test_the_allow_list_names_existing_functions() -> None:
+    """A helper renamed or removed must leave the allow-list too, or it would excuse a new one."""
+    for rel, names in NOT_USE_CASES.items():
+        defined = {
+            n.name
+            for n in ast.parse((KIKAN / rel).read_text(encoding="utf-8")).body
+            if isinstance(n, ast.FunctionDef)
+        }
+        assert set(names) <= defined, (rel, set(names) - defined)
+
+
+def test_the_shape_check_catches_keyword_arguments_and_plain_values() -> None:
+    source = (
+        "def move(uow, ctx, *, household_number, move_date=None):\n    pass\n"
+        "def read(uow, ctx, atena_number: str):\n    pass\n"
+        "def good(uow: UnitOfWork, ctx: Context, command: Move):\n    pass\n"
+        "def also(uow, ctx, query: commands.Ref):\n    pass\n"
+        "def helper(uow, atena):\n    pass\n"
+        "def _private(uow, x, y):\n    pass\n"
+    )
+    commands = frozenset({"Move", "Ref"})
+    assert [(b.line, b.what) for b in shape_breaches(source, commands=commands)] == [
+        (1, "move(uow, ctx, *, household_number, move_date) is not fn(uow, ctx, c)"),
+        (3, "read(uow, ctx, atena_number) is not fn(uow, ctx, c)"),
+        (9, "helper(uow, atena) is not fn(uow, ctx, c)"),
+    ]
+    allowed = frozenset({"move", "read", "helper"})
+    assert shape_breaches(source, commands=commands, allowed=allowed) == []
+    assert frozen_dataclasses(
+        "@dataclass(frozen=True, slots=True)\nclass A:\n    x: int\n"
+        "@dataclass\nclass B:\n    x: int\n"
+    ) == frozenset({"A"})

@@ -960,12 +960,14 @@ class Story:
             r = service.move_in(
                 uow,
                 ctx,
-                movers=[_mover(self.people[i], ctx) for i in movers],
-                address=address,
-                prior_address=prior,
-                move_date=day,
-                notified_date=min(notified, ctx.today),
-                reason=reason,
+                service.MoveIn(
+                    movers=[_mover(self.people[i], ctx) for i in movers],
+                    address=address,
+                    prior_address=prior,
+                    move_date=day,
+                    notified_date=min(notified, ctx.today),
+                    reason=reason,
+                ),
             )
             st.household = r.household_numbers[0]
             for i, atena in zip(movers, r.atena_numbers, strict=True):
@@ -984,12 +986,14 @@ class Story:
             r = service.move_in(
                 uow,
                 ctx,
-                movers=[_mover(self.people[i], ctx) for i in indexes],
-                address=_current_address(uow, st),
-                prior_address=prior,
-                move_date=day,
-                notified_date=ctx.today,
-                join_household=st.household,
+                service.MoveIn(
+                    movers=[_mover(self.people[i], ctx) for i in indexes],
+                    address=_current_address(uow, st),
+                    prior_address=prior,
+                    move_date=day,
+                    notified_date=ctx.today,
+                    join_household=st.household,
+                ),
             )
             for i, atena in zip(indexes, r.atena_numbers, strict=True):
                 st.atena[i] = atena
@@ -1005,9 +1009,11 @@ class Story:
             r = service.record_birth(
                 uow,
                 ctx,
-                household_number=st.household,
-                person=self.people[index].person,
-                notified_date=ctx.today,
+                service.RecordBirth(
+                    household_number=st.household,
+                    person=self.people[index].person,
+                    notified_date=ctx.today,
+                ),
             )
             st.atena[index] = r.atena_numbers[0]
             st.active.add(index)
@@ -1021,10 +1027,12 @@ class Story:
             service.move_within(
                 uow,
                 ctx,
-                household_number=st.household,
-                address=address,
-                move_date=day,
-                notified_date=ctx.today,
+                service.MoveWithin(
+                    household_number=st.household,
+                    address=address,
+                    move_date=day,
+                    notified_date=ctx.today,
+                ),
             )
 
         self._add(day, run)
@@ -1034,7 +1042,11 @@ class Story:
 
         def run(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.record_death(
-                uow, ctx, atena_number=st.atena[index], death_date=day, notified_date=ctx.today
+                uow,
+                ctx,
+                service.RecordDeath(
+                    atena_number=st.atena[index], death_date=day, notified_date=ctx.today
+                ),
             )
             st.active.discard(index)
 
@@ -1045,10 +1057,12 @@ class Story:
             service.change_head(
                 uow,
                 ctx,
-                household_number=st.household,
-                zokugara={st.atena[i]: z for i, z in mapping.items() if i in st.active},
-                change_date=day,
-                notified_date=ctx.today,
+                service.ChangeHead(
+                    household_number=st.household,
+                    zokugara={st.atena[i]: z for i, z in mapping.items() if i in st.active},
+                    change_date=day,
+                    notified_date=ctx.today,
+                ),
             )
 
         self._add(day, run)
@@ -1074,18 +1088,21 @@ class Story:
             service.plan_move_out(
                 uow,
                 ctx,
-                atena_numbers=[st.atena[i] for i in who],
-                destination=dest,
-                planned_date=planned,
-                notified_date=notified,
+                service.PlanMoveOut(
+                    atena_numbers=[st.atena[i] for i in who],
+                    destination=dest,
+                    planned_date=planned,
+                    notified_date=notified,
+                ),
             )
 
         def confirm(uow: UnitOfWork, ctx: Context, st: HouseholdState) -> None:
             service.confirm_move_out(
                 uow,
                 ctx,
-                atena_numbers=[st.atena[i] for i in leaving],
-                moved_date=planned,
+                service.ConfirmMoveOut(
+                    atena_numbers=[st.atena[i] for i in leaving], moved_date=planned
+                ),
             )
             for i in leaving:
                 st.active.discard(i)
@@ -1111,10 +1128,12 @@ class Story:
             service.correct(
                 uow,
                 ctx,
-                atena_number=st.atena[index],
-                changes={"given_name_kana": right, **_restated_birth(uow, st.atena[index])},
-                reason=Reason.CLERICAL_CORRECTION,
-                note="フリガナの入力誤りを訂正",
+                service.Correct(
+                    atena_number=st.atena[index],
+                    changes={"given_name_kana": right, **_restated_birth(uow, st.atena[index])},
+                    reason=Reason.CLERICAL_CORRECTION,
+                    note="フリガナの入力誤りを訂正",
+                ),
             )
 
         self._add(day, run)
@@ -1142,10 +1161,12 @@ class Story:
             service.correct(
                 uow,
                 ctx,
-                atena_number=st.atena[index],
-                changes={"foreign": foreign, **_restated_birth(uow, st.atena[index])},
-                reason=Reason.EX_OFFICIO_CORRECTION,
-                note="出入国在留管理庁長官通知（在留資格の取得）",
+                service.Correct(
+                    atena_number=st.atena[index],
+                    changes={"foreign": foreign, **_restated_birth(uow, st.atena[index])},
+                    reason=Reason.EX_OFFICIO_CORRECTION,
+                    note="出入国在留管理庁長官通知（在留資格の取得）",
+                ),
             )
 
         self._add(day, run)
@@ -1155,12 +1176,14 @@ class Story:
             service.start_support_measure(
                 uow,
                 ctx,
-                atena_number=st.atena[0],
-                start_date=day,
-                perpetrators=[
-                    {"氏名": "加害 一郎", "続柄": "元夫", "住所": "東京都世田谷区（非表示）"}
-                ],
-                note="配偶者暴力（DV）: 警察署の意見による",
+                service.StartSupportMeasure(
+                    atena_number=st.atena[0],
+                    start_date=day,
+                    perpetrators=[
+                        {"氏名": "加害 一郎", "続柄": "元夫", "住所": "東京都世田谷区（非表示）"}
+                    ],
+                    note="配偶者暴力（DV）: 警察署の意見による",
+                ),
             )
 
         self._add(day, run)

@@ -79,13 +79,15 @@ def test_synthetic_city_is_a_register_the_use_cases_accept(db: Database, ctx: Co
         result = service.record_birth(
             uow,
             ctx,
-            household_number=household,
-            person=PersonInput(
-                family_name="合成",
-                given_name="誕生",
-                sex="1",
-                birth_date=(ctx.today - timedelta(days=3)).isoformat(),
-                zokugara="子",
+            service.RecordBirth(
+                household_number=household,
+                person=PersonInput(
+                    family_name="合成",
+                    given_name="誕生",
+                    sex="1",
+                    birth_date=(ctx.today - timedelta(days=3)).isoformat(),
+                    zokugara="子",
+                ),
             ),
         )
         uow.commit()

@@ -23,6 +23,7 @@ from kikan.residents.certificates import (
     CertificateRefused,
     CertificateRequest,
     Requester,
+    SetCertifier,
     issue_certificate,
     set_certifier,
 )
@@ -61,11 +62,13 @@ def test_deputy_signs_within_the_period_with_their_seal(clerk: Clerk, db: Databa
         set_certifier(
             uow,
             _ctx(),
-            deputy_title="副市長",
-            deputy_name="代理 次郎",
-            deputy_from=TODAY,
-            deputy_until=TODAY + timedelta(days=3),
-            notice="この印は黒色です",
+            SetCertifier(
+                deputy_title="副市長",
+                deputy_name="代理 次郎",
+                deputy_from=TODAY,
+                deputy_until=TODAY + timedelta(days=3),
+                notice="この印は黒色です",
+            ),
         )
         uow.commit()
     during = issue_certificate(db, clerk.tenant, _ctx(), _self(head))

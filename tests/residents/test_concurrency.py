@@ -92,10 +92,12 @@ def _move_in(db: Database, tenant: str, people: list[PersonInput], n: int) -> se
         result = service.move_in(
             uow,
             ctx,
-            movers=[service.Mover(p) for p in people],
-            address=_address(n),
-            prior_address=PRIOR,
-            move_date=ctx.today - timedelta(days=1),
+            service.MoveIn(
+                movers=[service.Mover(p) for p in people],
+                address=_address(n),
+                prior_address=PRIOR,
+                move_date=ctx.today - timedelta(days=1),
+            ),
         )
         uow.commit()
         return result
@@ -146,9 +148,9 @@ def test_same_version_corrections_one_wins_the_other_gets_409(pg_db: Database) -
             result = service.correct(
                 uow,
                 _ctx(),
-                atena_number=atena,
-                changes={"given_name": names[i]},
-                expected_version=version,
+                service.Correct(
+                    atena_number=atena, changes={"given_name": names[i]}, expected_version=version
+                ),
             )
             time.sleep(0.2)  # keep the row locked while the other counter tries
             uow.commit()
@@ -181,19 +183,23 @@ def test_merge_and_change_over_the_same_households_do_not_deadlock(pg_db: Databa
                 result = service.merge_households(
                     uow,
                     _ctx(),
-                    household_number=ha,
-                    merging_household_number=hb,
-                    zokugara={b_head: "同居人", b_wife: "同居人"},
-                    change_date=_ctx().today,
+                    service.MergeHouseholds(
+                        household_number=ha,
+                        merging_household_number=hb,
+                        zokugara={b_head: "同居人", b_wife: "同居人"},
+                        change_date=_ctx().today,
+                    ),
                 )
             else:  # B's wife joins A (names the households the other way round)
                 result = service.change_household(
                     uow,
                     _ctx(),
-                    household_number=hb,
-                    target_household_number=ha,
-                    zokugara={b_wife: "同居人"},
-                    change_date=_ctx().today,
+                    service.ChangeHousehold(
+                        household_number=hb,
+                        target_household_number=ha,
+                        zokugara={b_wife: "同居人"},
+                        change_date=_ctx().today,
+                    ),
                 )
             time.sleep(0.1)
             uow.commit()

@@ -180,12 +180,14 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 lambda uow, ctx: service.move_in(
                     uow,
                     ctx,
-                    movers=[service.Mover(p) for p in people],
-                    address=address,
-                    prior_address=OtherAddress(
-                        address=Address(prefecture="東京都", city="千代田区", banchi="1番1号")
+                    service.MoveIn(
+                        movers=[service.Mover(p) for p in people],
+                        address=address,
+                        prior_address=OtherAddress(
+                            address=Address(prefecture="東京都", city="千代田区", banchi="1番1号")
+                        ),
+                        move_date=moved,
                     ),
-                    move_date=moved,
                 ),
             )
 
@@ -199,7 +201,7 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
             self.run(
                 "birth",
                 lambda uow, ctx: service.record_birth(
-                    uow, ctx, household_number=household, person=child
+                    uow, ctx, service.RecordBirth(household_number=household, person=child)
                 ),
             )
 
@@ -214,7 +216,11 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
             self.run(
                 "move_within",
                 lambda uow, ctx: service.move_within(
-                    uow, ctx, household_number=household, address=address, move_date=today
+                    uow,
+                    ctx,
+                    service.MoveWithin(
+                        household_number=household, address=address, move_date=today
+                    ),
                 ),
             )
 
@@ -239,12 +245,14 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 lambda uow, ctx: service.plan_move_out(
                     uow,
                     ctx,
-                    atena_numbers=leaving,
-                    destination=OtherAddress(
-                        address=Address(prefecture="大阪府", city="大阪市北区", banchi="2番2号")
+                    service.PlanMoveOut(
+                        atena_numbers=leaving,
+                        destination=OtherAddress(
+                            address=Address(prefecture="大阪府", city="大阪市北区", banchi="2番2号")
+                        ),
+                        planned_date=today + timedelta(days=planned_in),
+                        notified_date=today,
                     ),
-                    planned_date=today + timedelta(days=planned_in),
-                    notified_date=today,
                 ),
             )
 
@@ -258,7 +266,9 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
             self.run(
                 "confirm_move_out",
                 lambda uow, ctx: service.confirm_move_out(
-                    uow, ctx, atena_numbers=[person.atena_number], moved_date=today
+                    uow,
+                    ctx,
+                    service.ConfirmMoveOut(atena_numbers=[person.atena_number], moved_date=today),
                 ),
             )
 
@@ -272,7 +282,9 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
             self.run(
                 "death",
                 lambda uow, ctx: service.record_death(
-                    uow, ctx, atena_number=person.atena_number, death_date=today
+                    uow,
+                    ctx,
+                    service.RecordDeath(atena_number=person.atena_number, death_date=today),
                 ),
             )
 
@@ -292,9 +304,11 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 lambda uow, ctx: service.change_head(
                     uow,
                     ctx,
-                    household_number=household,
-                    zokugara={new_head.atena_number: HEAD},
-                    change_date=today,
+                    service.ChangeHead(
+                        household_number=household,
+                        zokugara={new_head.atena_number: HEAD},
+                        change_date=today,
+                    ),
                 ),
             )
 
@@ -307,7 +321,11 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
             self.run(
                 "correct",
                 lambda uow, ctx: service.correct(
-                    uow, ctx, atena_number=person.atena_number, changes={"given_name_kana": kana}
+                    uow,
+                    ctx,
+                    service.Correct(
+                        atena_number=person.atena_number, changes={"given_name_kana": kana}
+                    ),
                 ),
             )
 
@@ -319,7 +337,9 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
             person = data.draw(st.sampled_from(everyone))
             self.run(
                 "cancel_last",
-                lambda uow, ctx: service.cancel_last(uow, ctx, atena_number=person.atena_number),
+                lambda uow, ctx: service.cancel_last(
+                    uow, ctx, service.CancelLast(atena_number=person.atena_number)
+                ),
             )
 
         @rule(data=st.data())
@@ -336,13 +356,15 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 lambda uow, ctx: service.move_in(
                     uow,
                     ctx,
-                    movers=[service.Mover(head)],
-                    address=self.address(),
-                    prior_address=OtherAddress(
-                        address=Address(prefecture="東京都", city="千代田区", banchi="1番1号")
+                    service.MoveIn(
+                        movers=[service.Mover(head)],
+                        address=self.address(),
+                        prior_address=OtherAddress(
+                            address=Address(prefecture="東京都", city="千代田区", banchi="1番1号")
+                        ),
+                        move_date=today,
+                        join_household=household,
                     ),
-                    move_date=today,
-                    join_household=household,
                 ),
             )
 
@@ -360,9 +382,11 @@ def make_machine(db: Database, outcomes: Counter[tuple[str, str]]) -> type[RuleB
                 lambda uow, ctx: service.record_death(
                     uow,
                     ctx,
-                    atena_number=person.atena_number,
-                    death_date=today,
-                    expected_version=None if removed else 0,
+                    service.RecordDeath(
+                        atena_number=person.atena_number,
+                        death_date=today,
+                        expected_version=None if removed else 0,
+                    ),
                 ),
             )
 

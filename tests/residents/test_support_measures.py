@@ -121,9 +121,9 @@ def test_extension_window_with_an_injected_clock(clerk: Clerk, db: Database) -> 
         row = service.start_support_measure(
             uow,
             ctx(date(2020, 4, 1)),
-            atena_number=atena,
-            start_date=date(2020, 4, 1),
-            perpetrators=PERPETRATORS,
+            service.StartSupportMeasure(
+                atena_number=atena, start_date=date(2020, 4, 1), perpetrators=PERPETRATORS
+            ),
         )
         measure_id = row.id
         assert row.end_date == date(2021, 3, 31)
@@ -131,13 +131,17 @@ def test_extension_window_with_an_injected_clock(clerk: Clerk, db: Database) -> 
     with db.unit_of_work(clerk.tenant) as uow:
         with pytest.raises(RegisterError) as refused:
             service.extend_support_measure(
-                uow, ctx(date(2021, 2, 28)), atena_number=atena, measure_id=measure_id
+                uow,
+                ctx(date(2021, 2, 28)),
+                service.ExtendSupportMeasure(atena_number=atena, measure_id=measure_id),
             )
         assert refused.value.code == "support.extension_too_early"
         assert "令和3年3月1日" in refused.value.message and "1か月前" in refused.value.message
     with db.unit_of_work(clerk.tenant) as uow:
         extended = service.extend_support_measure(
-            uow, ctx(date(2021, 3, 1)), atena_number=atena, measure_id=measure_id
+            uow,
+            ctx(date(2021, 3, 1)),
+            service.ExtendSupportMeasure(atena_number=atena, measure_id=measure_id),
         )
         assert (extended.period_start, extended.end_date) == (date(2021, 4, 1), date(2022, 3, 31))
         assert extended.start_date == date(2020, 4, 1) and extended.extensions == 1
@@ -269,9 +273,14 @@ def test_perpetrators_are_shown_only_to_approvers_and_every_read_is_audited(
 
     with db.unit_of_work(clerk.tenant) as uow:
         ctx = Context(actor=audit.Actor(kind="system", id="certificate-rules"))
-        listed = service.support_measure_perpetrators(uow, ctx, wife)
+        listed = service.support_measure_perpetrators(
+            uow, ctx, service.PersonRef(atena_number=wife)
+        )
         assert [p["氏名"] for p in listed] == ["加害 太郎"] and listed[0]["measure"] == m["id"]
-        assert service.support_measure_perpetrators(uow, ctx, head) == []
+        assert (
+            service.support_measure_perpetrators(uow, ctx, service.PersonRef(atena_number=head))
+            == []
+        )
         uow.commit()
     with db.unit_of_work(clerk.tenant) as uow:
         reads = uow.session.scalars(

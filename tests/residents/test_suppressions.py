@@ -263,7 +263,9 @@ def test_release_expiry_with_an_injected_clock(clerk: Clerk, db: Database) -> No
     with db.unit_of_work(clerk.tenant) as uow:
         assert [h.id for h in service.issue_blockers(uow, wife, t0)] == [s["id"]]
         service.release_temporarily(
-            uow, Context(actor=actor, now=t0), atena_number=wife, suppression_id=s["id"]
+            uow,
+            Context(actor=actor, now=t0),
+            service.ReleaseTemporarily(atena_number=wife, suppression_id=s["id"]),
         )
         uow.commit()
     with db.unit_of_work(clerk.tenant) as uow:

@@ -240,7 +240,9 @@ def test_a_real_race_on_postgresql_ends_as_a_409(
 
     with db.unit_of_work(clerk.tenant) as uow:
         service.change_my_number(
-            uow, ctx, atena_number=first, my_number=racer, change_date=days_ago(1)
+            uow,
+            ctx,
+            service.ChangeMyNumber(atena_number=first, my_number=racer, change_date=days_ago(1)),
         )
         thread = threading.Thread(target=api_change)
         thread.start()

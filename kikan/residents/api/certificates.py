@@ -30,7 +30,10 @@ from kikan.residents.api._common import (
 )
 from kikan.residents.certificates import (
     CertificateRequest,
+    PersonRef,
+    RegisterHonninTsuuchi,
     Requester,
+    SetCertifier,
     end_honnin_tsuuchi,
     honnin_notices,
     issuance_history,
@@ -207,7 +210,7 @@ def history(
         staff,
         request,
         function=op,
-        fn=lambda uow, ctx: issuance_history(uow, ctx, atena_number),
+        fn=lambda uow, ctx: issuance_history(uow, ctx, PersonRef(atena_number=atena_number)),
     )
     return [
         IssuanceOut(
@@ -250,7 +253,9 @@ def register_notice(
         request,
         function=op,
         fn=lambda uow, ctx: register_honnin_tsuuchi(
-            uow, ctx, atena_number=atena_number, send_to=body.send_to, note=body.note
+            uow,
+            ctx,
+            RegisterHonninTsuuchi(atena_number=atena_number, send_to=body.send_to, note=body.note),
         ),
     )
     return HonninTsuuchiOut(
@@ -279,7 +284,7 @@ def end_notice(
         staff,
         request,
         function=op,
-        fn=lambda uow, ctx: end_honnin_tsuuchi(uow, ctx, atena_number=atena_number),
+        fn=lambda uow, ctx: end_honnin_tsuuchi(uow, ctx, PersonRef(atena_number=atena_number)),
     )
     return HonninTsuuchiOut(
         id=row.id,
@@ -308,7 +313,7 @@ def notices(
         staff,
         request,
         function=op,
-        fn=lambda uow, ctx: honnin_notices(uow, ctx, atena_number),
+        fn=lambda uow, ctx: honnin_notices(uow, ctx, PersonRef(atena_number=atena_number)),
     )
     return [
         HonninNoticeOut(
@@ -389,12 +394,14 @@ def configure_certifier(
         return set_certifier(
             uow,
             ctx,
-            deputy_title=body.deputy_title,
-            deputy_name=body.deputy_name,
-            deputy_from=body.deputy_from,
-            deputy_until=body.deputy_until,
-            deputy_seal_png=deputy_seal,
-            notice=body.notice,
+            SetCertifier(
+                deputy_title=body.deputy_title,
+                deputy_name=body.deputy_name,
+                deputy_from=body.deputy_from,
+                deputy_until=body.deputy_until,
+                deputy_seal_png=deputy_seal,
+                notice=body.notice,
+            ),
         )
 
     row = _run(db, staff, request, function=op, fn=run)

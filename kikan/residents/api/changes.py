@@ -173,14 +173,16 @@ def move_in(
         fn=lambda uow, ctx: service.move_in(
             uow,
             ctx,
-            movers=[service.Mover(m.person, m.my_number) for m in body.movers],
-            address=body.address,
-            prior_address=body.prior_address,
-            move_date=body.move_date,
-            notified_date=body.notified_date,
-            reason=Reason(body.reason),
-            join_household=body.join_household,
-            expected_household_version=body.expected_household_version,
+            service.MoveIn(
+                movers=[service.Mover(m.person, m.my_number) for m in body.movers],
+                address=body.address,
+                prior_address=body.prior_address,
+                move_date=body.move_date,
+                notified_date=body.notified_date,
+                reason=Reason(body.reason),
+                join_household=body.join_household,
+                expected_household_version=body.expected_household_version,
+            ),
         ),
     )
 
@@ -201,10 +203,12 @@ def birth(
         fn=lambda uow, ctx: service.record_birth(
             uow,
             ctx,
-            household_number=body.household_number,
-            person=body.person,
-            notified_date=body.notified_date,
-            expected_household_version=body.expected_household_version,
+            service.RecordBirth(
+                household_number=body.household_number,
+                person=body.person,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
         ),
     )
 
@@ -225,11 +229,13 @@ def move_within(
         fn=lambda uow, ctx: service.move_within(
             uow,
             ctx,
-            household_number=body.household_number,
-            address=body.address,
-            move_date=body.move_date,
-            notified_date=body.notified_date,
-            expected_household_version=body.expected_household_version,
+            service.MoveWithin(
+                household_number=body.household_number,
+                address=body.address,
+                move_date=body.move_date,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
         ),
     )
 
@@ -250,11 +256,13 @@ def move_out(
         fn=lambda uow, ctx: service.plan_move_out(
             uow,
             ctx,
-            atena_numbers=body.atena_numbers,
-            destination=body.destination,
-            planned_date=body.planned_date,
-            notified_date=body.notified_date,
-            expected_versions=body.expected_versions,
+            service.PlanMoveOut(
+                atena_numbers=body.atena_numbers,
+                destination=body.destination,
+                planned_date=body.planned_date,
+                notified_date=body.notified_date,
+                expected_versions=body.expected_versions,
+            ),
         ),
     )
 
@@ -275,10 +283,12 @@ def move_out_confirm(
         fn=lambda uow, ctx: service.confirm_move_out(
             uow,
             ctx,
-            atena_numbers=body.atena_numbers,
-            moved_date=body.moved_date,
-            confirmed_destination=body.confirmed_destination,
-            expected_versions=body.expected_versions,
+            service.ConfirmMoveOut(
+                atena_numbers=body.atena_numbers,
+                moved_date=body.moved_date,
+                confirmed_destination=body.confirmed_destination,
+                expected_versions=body.expected_versions,
+            ),
         ),
     )
 
@@ -299,10 +309,12 @@ def death(
         fn=lambda uow, ctx: service.record_death(
             uow,
             ctx,
-            atena_number=body.atena_number,
-            death_date=body.death_date,
-            notified_date=body.notified_date,
-            expected_version=body.expected_version,
+            service.RecordDeath(
+                atena_number=body.atena_number,
+                death_date=body.death_date,
+                notified_date=body.notified_date,
+                expected_version=body.expected_version,
+            ),
         ),
     )
 
@@ -323,11 +335,13 @@ def head_change(
         fn=lambda uow, ctx: service.change_head(
             uow,
             ctx,
-            household_number=body.household_number,
-            zokugara=body.zokugara,
-            change_date=body.change_date,
-            notified_date=body.notified_date,
-            expected_household_version=body.expected_household_version,
+            service.ChangeHead(
+                household_number=body.household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
         ),
     )
 
@@ -355,11 +369,13 @@ def corrections(
         fn=lambda uow, ctx: service.correct(
             uow,
             ctx,
-            atena_number=atena_number,
-            changes=body.changes,
-            reason=Reason(body.reason),
-            note=body.note,
-            expected_version=_if_match(if_match),
+            service.Correct(
+                atena_number=atena_number,
+                changes=body.changes,
+                reason=Reason(body.reason),
+                note=body.note,
+                expected_version=_if_match(if_match),
+            ),
         ),
     )
 
@@ -383,9 +399,9 @@ def cancel(
         fn=lambda uow, ctx: service.cancel_last(
             uow,
             ctx,
-            atena_number=atena_number,
-            note=body.note,
-            expected_version=_if_match(if_match),
+            service.CancelLast(
+                atena_number=atena_number, note=body.note, expected_version=_if_match(if_match)
+            ),
         ),
     )
 
@@ -414,15 +430,17 @@ def ex_officio_entry(
         fn=lambda uow, ctx: service.enter_ex_officio(
             uow,
             ctx,
-            movers=[service.Mover(m.person, m.my_number) for m in body.movers],
-            address=body.address,
-            prior_address=body.prior_address,
-            entry_date=body.entry_date,
-            notified_date=body.notified_date,
-            reason=Reason(body.reason),
-            join_household=body.join_household,
-            expected_household_version=body.expected_household_version,
-            note=body.note,
+            service.EnterExOfficio(
+                movers=[service.Mover(m.person, m.my_number) for m in body.movers],
+                address=body.address,
+                prior_address=body.prior_address,
+                entry_date=body.entry_date,
+                notified_date=body.notified_date,
+                reason=Reason(body.reason),
+                join_household=body.join_household,
+                expected_household_version=body.expected_household_version,
+                note=body.note,
+            ),
         ),
     )
 
@@ -444,11 +462,13 @@ def ex_officio_removal(
         fn=lambda uow, ctx: service.remove_ex_officio(
             uow,
             ctx,
-            atena_numbers=body.atena_numbers,
-            removal_date=body.removal_date,
-            reason=Reason(body.reason),
-            notified_date=body.notified_date,
-            note=body.note,
-            expected_versions=body.expected_versions,
+            service.RemoveExOfficio(
+                atena_numbers=body.atena_numbers,
+                removal_date=body.removal_date,
+                reason=Reason(body.reason),
+                notified_date=body.notified_date,
+                note=body.note,
+                expected_versions=body.expected_versions,
+            ),
         ),
     )

@@ -84,11 +84,13 @@ def household_split(
         fn=lambda uow, ctx: service.split_household(
             uow,
             ctx,
-            household_number=body.household_number,
-            zokugara=body.zokugara,
-            change_date=body.change_date,
-            notified_date=body.notified_date,
-            expected_household_version=body.expected_household_version,
+            service.SplitHousehold(
+                household_number=body.household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_version=body.expected_household_version,
+            ),
         ),
     )
 
@@ -110,12 +112,14 @@ def household_merge(
         fn=lambda uow, ctx: service.merge_households(
             uow,
             ctx,
-            household_number=body.household_number,
-            merging_household_number=body.merging_household_number,
-            zokugara=body.zokugara,
-            change_date=body.change_date,
-            notified_date=body.notified_date,
-            expected_household_versions=body.expected_household_versions,
+            service.MergeHouseholds(
+                household_number=body.household_number,
+                merging_household_number=body.merging_household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_versions=body.expected_household_versions,
+            ),
         ),
     )
 
@@ -137,11 +141,13 @@ def household_change(
         fn=lambda uow, ctx: service.change_household(
             uow,
             ctx,
-            household_number=body.household_number,
-            target_household_number=body.target_household_number,
-            zokugara=body.zokugara,
-            change_date=body.change_date,
-            notified_date=body.notified_date,
-            expected_household_versions=body.expected_household_versions,
+            service.ChangeHousehold(
+                household_number=body.household_number,
+                target_household_number=body.target_household_number,
+                zokugara=body.zokugara,
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_household_versions=body.expected_household_versions,
+            ),
         ),
     )

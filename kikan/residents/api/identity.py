@@ -104,11 +104,13 @@ def kyuuji(
         fn=lambda uow, ctx: service.record_kyuuji(
             uow,
             ctx,
-            atena_number=atena_number,
-            kyuuji=body.kyuuji,
-            kyuuji_kana=body.kyuuji_kana,
-            requested_date=body.requested_date,
-            expected_version=_if_match(if_match),
+            service.RecordKyuuji(
+                atena_number=atena_number,
+                kyuuji=body.kyuuji,
+                kyuuji_kana=body.kyuuji_kana,
+                requested_date=body.requested_date,
+                expected_version=_if_match(if_match),
+            ),
         ),
     )
 
@@ -134,9 +136,11 @@ def kyuuji_delete(
         fn=lambda uow, ctx: service.delete_kyuuji(
             uow,
             ctx,
-            atena_number=atena_number,
-            requested_date=body.requested_date,
-            expected_version=_if_match(if_match),
+            service.DeleteKyuuji(
+                atena_number=atena_number,
+                requested_date=body.requested_date,
+                expected_version=_if_match(if_match),
+            ),
         ),
     )
 
@@ -161,11 +165,13 @@ def tsuushou(
         fn=lambda uow, ctx: service.record_tsuushou(
             uow,
             ctx,
-            atena_number=atena_number,
-            tsuushou=body.tsuushou,
-            tsuushou_kana=body.tsuushou_kana,
-            offered_date=body.offered_date,
-            expected_version=_if_match(if_match),
+            service.RecordTsuushou(
+                atena_number=atena_number,
+                tsuushou=body.tsuushou,
+                tsuushou_kana=body.tsuushou_kana,
+                offered_date=body.offered_date,
+                expected_version=_if_match(if_match),
+            ),
         ),
     )
 
@@ -191,9 +197,11 @@ def tsuushou_delete(
         fn=lambda uow, ctx: service.delete_tsuushou(
             uow,
             ctx,
-            atena_number=atena_number,
-            offered_date=body.offered_date,
-            expected_version=_if_match(if_match),
+            service.DeleteTsuushou(
+                atena_number=atena_number,
+                offered_date=body.offered_date,
+                expected_version=_if_match(if_match),
+            ),
         ),
     )
 
@@ -239,12 +247,14 @@ def my_number_change(
             fn=lambda uow, ctx: service.change_my_number(
                 uow,
                 ctx,
-                atena_number=atena_number,
-                my_number=body.my_number,
-                reason=Reason(body.reason),
-                change_date=body.change_date,
-                notified_date=body.notified_date,
-                expected_version=_if_match(if_match),
+                service.ChangeMyNumber(
+                    atena_number=atena_number,
+                    my_number=body.my_number,
+                    reason=Reason(body.reason),
+                    change_date=body.change_date,
+                    notified_date=body.notified_date,
+                    expected_version=_if_match(if_match),
+                ),
             ),
         )
     except RegisterError as exc:
@@ -310,11 +320,13 @@ def juminhyo_code_change(
         fn=lambda uow, ctx: service.change_juminhyo_code(
             uow,
             ctx,
-            atena_number=atena_number,
-            juminhyo_code=body.juminhyo_code,
-            reason=Reason(body.reason),
-            change_date=body.change_date,
-            notified_date=body.notified_date,
-            expected_version=_if_match(if_match),
+            service.ChangeJuminhyoCode(
+                atena_number=atena_number,
+                juminhyo_code=body.juminhyo_code,
+                reason=Reason(body.reason),
+                change_date=body.change_date,
+                notified_date=body.notified_date,
+                expected_version=_if_match(if_match),
+            ),
         ),
     )

@@ -112,12 +112,14 @@ def add_support_measure(
         fn=lambda uow, ctx: service.start_support_measure(
             uow,
             ctx,
-            atena_number=atena_number,
-            start_date=body.start_date,
-            end_date=body.end_date,
-            perpetrators=body.perpetrators,
-            provisional=body.provisional,
-            note=body.note,
+            service.StartSupportMeasure(
+                atena_number=atena_number,
+                start_date=body.start_date,
+                end_date=body.end_date,
+                perpetrators=body.perpetrators,
+                provisional=body.provisional,
+                note=body.note,
+            ),
         ),
     )
     return _measures([row], _today(staff))[0]
@@ -145,7 +147,9 @@ def list_support_measures(
         request,
         function=op,
         fn=lambda uow, ctx: service.support_measure_records(
-            uow, ctx, atena_number, include_ended=include_ended
+            uow,
+            ctx,
+            service.SupportMeasureQuery(atena_number=atena_number, include_ended=include_ended),
         ),
     )
     return _measure_details(rows, _today(staff))
@@ -173,7 +177,7 @@ def extend_support_measure(
         request,
         function=op,
         fn=lambda uow, ctx: service.extend_support_measure(
-            uow, ctx, atena_number=atena_number, measure_id=measure_id
+            uow, ctx, service.ExtendSupportMeasure(atena_number=atena_number, measure_id=measure_id)
         ),
     )
     return _measures([row], _today(staff))[0]
@@ -203,10 +207,12 @@ def end_support_measure(
         fn=lambda uow, ctx: service.end_support_measure(
             uow,
             ctx,
-            atena_number=atena_number,
-            measure_id=measure_id,
-            reason=SupportEndReason(body.reason),
-            note=body.note,
+            service.EndSupportMeasure(
+                atena_number=atena_number,
+                measure_id=measure_id,
+                reason=SupportEndReason(body.reason),
+                note=body.note,
+            ),
         ),
     )
     return _measures([row], _today(staff))[0]
@@ -236,10 +242,12 @@ def confirm_support_measure(
         fn=lambda uow, ctx: service.confirm_support_measure(
             uow,
             ctx,
-            atena_number=atena_number,
-            measure_id=measure_id,
-            start_date=body.start_date,
-            end_date=body.end_date,
+            service.ConfirmSupportMeasure(
+                atena_number=atena_number,
+                measure_id=measure_id,
+                start_date=body.start_date,
+                end_date=body.end_date,
+            ),
         ),
     )
     return _measures([row], _today(staff))[0]
@@ -365,14 +373,16 @@ def add_suppression(
         lambda uow, ctx: service.add_suppression(
             uow,
             ctx,
-            atena_number=atena_number,
-            target=body.target,
-            kinds=body.kinds,
-            level=body.level,
-            start_date=body.start_date,
-            end_date=body.end_date,
-            reason=body.reason,
-            note=body.note,
+            service.AddSuppression(
+                atena_number=atena_number,
+                target=body.target,
+                kinds=body.kinds,
+                level=body.level,
+                start_date=body.start_date,
+                end_date=body.end_date,
+                reason=body.reason,
+                note=body.note,
+            ),
         ),
     )
 
@@ -398,7 +408,9 @@ def list_suppressions(
         request,
         op,
         lambda uow, ctx: service.list_suppressions(
-            uow, ctx, atena_number, include_ended=include_ended
+            uow,
+            ctx,
+            service.SuppressionQuery(atena_number=atena_number, include_ended=include_ended),
         ),
     )
 
@@ -425,7 +437,11 @@ def end_suppression(
         request,
         op,
         lambda uow, ctx: service.end_suppression(
-            uow, ctx, atena_number=atena_number, suppression_id=suppression_id, note=body.note
+            uow,
+            ctx,
+            service.EndSuppression(
+                atena_number=atena_number, suppression_id=suppression_id, note=body.note
+            ),
         ),
     )
 
@@ -455,9 +471,11 @@ def release_suppression(
         lambda uow, ctx: service.release_temporarily(
             uow,
             ctx,
-            atena_number=atena_number,
-            suppression_id=suppression_id,
-            duration=timedelta(minutes=body.minutes),
-            note=body.note,
+            service.ReleaseTemporarily(
+                atena_number=atena_number,
+                suppression_id=suppression_id,
+                duration=timedelta(minutes=body.minutes),
+                note=body.note,
+            ),
         ),
     )

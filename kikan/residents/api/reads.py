@@ -213,7 +213,7 @@ def get_resident(
         staff,
         request,
         function=op,
-        fn=lambda uow, ctx: service.detail(uow, ctx, atena_number),
+        fn=lambda uow, ctx: service.detail(uow, ctx, service.PersonRef(atena_number=atena_number)),
     )
     response.headers["ETag"] = f'"{found.version}"'
     return ResidentOut(
@@ -250,7 +250,9 @@ def get_history(
         staff,
         request,
         function=op,
-        fn=lambda uow, ctx: service.read_history(uow, ctx, atena_number, known_at=known_at),
+        fn=lambda uow, ctx: service.read_history(
+            uow, ctx, service.HistoryQuery(atena_number=atena_number, known_at=known_at)
+        ),
     )
     _warning_headers(response, read.warnings)
     return [_history_out(e) for e in read.value]
@@ -298,7 +300,9 @@ def get_as_of(
         request,
         function=op,
         fn=lambda uow, ctx: service.read_as_of(
-            uow, ctx, atena_number, valid_on=date_, known_at=known_at
+            uow,
+            ctx,
+            service.AsOfQuery(atena_number=atena_number, valid_on=date_, known_at=known_at),
         ),
     )
     _warning_headers(response, read.warnings)

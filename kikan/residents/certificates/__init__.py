@@ -4,7 +4,9 @@ register (shared with other modules through `kikan.platform.issuance`).
 
 - `rules`: kinds, items and requester rules (pure, data in ``data/certificates.toml``);
 - `document`: what is printed, from a frozen `Plan` (pure);
-- `service`: the use cases (`issue_certificate`, 本人通知, 交付履歴照会, 認証者設定).
+- `service`: the use cases (`issue_certificate`, 本人通知, 交付履歴照会, 認証者設定); the
+  commands they take (`PersonRef`, `RegisterHonninTsuuchi`, `SetCertifier`) are the register's,
+  from `kikan.residents.service.commands`, and re-exported here.
 """
 
 from kikan.residents.certificates.rules import Requester, catalogue
@@ -19,12 +21,16 @@ from kikan.residents.certificates.service import (
     register_honnin_tsuuchi,
     set_certifier,
 )
+from kikan.residents.service.commands import PersonRef, RegisterHonninTsuuchi, SetCertifier
 
 __all__ = [
     "CertificateRefused",
     "CertificateRequest",
     "IssuedCertificate",
+    "PersonRef",
+    "RegisterHonninTsuuchi",
     "Requester",
+    "SetCertifier",
     "catalogue",
     "end_honnin_tsuuchi",
     "honnin_notices",

@@ -10,6 +10,7 @@ from kikan.platform import audit, tenancy
 from kikan.platform.context import Context
 from kikan.platform.uow import Database
 from kikan.residents.certificates.service import set_certifier
+from kikan.residents.service.commands import SetCertifier
 
 ACTOR = audit.Actor(kind="system", id="kikan-demo")
 DEPUTY_TITLE = "副市長"
@@ -31,12 +32,14 @@ def seed_certificate_settings(db: Database, tenant: str) -> int:
         set_certifier(
             uow,
             Context(actor=ACTOR),
-            deputy_title=DEPUTY_TITLE,
-            deputy_name=DEPUTY_NAME,
-            deputy_from=DEPUTY_PERIOD[0],
-            deputy_until=DEPUTY_PERIOD[1],
-            deputy_seal_png=draw_official_seal(f"{t.name}長職務代理者印"),
-            notice=NOTICE,
+            SetCertifier(
+                deputy_title=DEPUTY_TITLE,
+                deputy_name=DEPUTY_NAME,
+                deputy_from=DEPUTY_PERIOD[0],
+                deputy_until=DEPUTY_PERIOD[1],
+                deputy_seal_png=draw_official_seal(f"{t.name}長職務代理者印"),
+                notice=NOTICE,
+            ),
         )
         uow.commit()
     return 1

@@ -67,6 +67,11 @@ from kikan.residents.service import (
     protected_among,
     support_measures,
 )
+from kikan.residents.service.commands import (
+    PersonRef,
+    RegisterHonninTsuuchi,
+    SetCertifier,
+)
 from kikan.residents.store import (
     CertifierSettingsRow,
     CurrentRow,
@@ -607,9 +612,12 @@ def issue_certificate(
 
 
 def register_honnin_tsuuchi(
-    uow: UnitOfWork, ctx: Context, *, atena_number: str, send_to: str = "", note: str = ""
+    uow: UnitOfWork, ctx: Context, command: RegisterHonninTsuuchi
 ) -> HonninTsuuchiRow:
     """本人通知制度への登録: the person will be told of certificates a 第三者 or 代理人 obtains."""
+    atena_number = command.atena_number
+    send_to = command.send_to
+    note = command.note
     snap = latest(uow, atena_number)[0]
     existing = uow.session.scalars(
         select(HonninTsuuchiRow).where(
@@ -646,8 +654,9 @@ def register_honnin_tsuuchi(
     return row
 
 
-def end_honnin_tsuuchi(uow: UnitOfWork, ctx: Context, *, atena_number: str) -> HonninTsuuchiRow:
+def end_honnin_tsuuchi(uow: UnitOfWork, ctx: Context, command: PersonRef) -> HonninTsuuchiRow:
     """本人通知制度の登録廃止 (the person withdraws)."""
+    atena_number = command.atena_number
     row = uow.session.scalars(
         select(HonninTsuuchiRow)
         .where(HonninTsuuchiRow.atena_number == atena_number, HonninTsuuchiRow.ended_on.is_(None))
@@ -675,8 +684,9 @@ def end_honnin_tsuuchi(uow: UnitOfWork, ctx: Context, *, atena_number: str) -> H
     return row
 
 
-def honnin_notices(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[HonninNoticeRow]:
+def honnin_notices(uow: UnitOfWork, ctx: Context, query: PersonRef) -> list[HonninNoticeRow]:
     """The notices owed to (or sent to) a registered person; the read is audited."""
+    atena_number = query.atena_number
     latest(uow, atena_number)
     rows = list(
         uow.session.scalars(
@@ -699,8 +709,9 @@ def honnin_notices(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[Hon
     return rows
 
 
-def issuance_history(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[issuance.Issuance]:
+def issuance_history(uow: UnitOfWork, ctx: Context, query: PersonRef) -> list[issuance.Issuance]:
     """交付履歴照会 (spec 2.2.2): the certificates issued about one person, newest first."""
+    atena_number = query.atena_number
     latest(uow, atena_number)
     found = issuance.issued_for(uow, atena_number)
     audit.append(
@@ -717,18 +728,14 @@ def issuance_history(uow: UnitOfWork, ctx: Context, atena_number: str) -> list[i
     return found
 
 
-def set_certifier(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    deputy_title: str = "",
-    deputy_name: str = "",
-    deputy_from: date | None = None,
-    deputy_until: date | None = None,
-    deputy_seal_png: bytes | None = None,
-    notice: str | None = None,
-) -> CertifierSettingsRow:
+def set_certifier(uow: UnitOfWork, ctx: Context, command: SetCertifier) -> CertifierSettingsRow:
     """職務代理者 and the 公印 phrase (spec 1.3.7, 1.3.9, 5.6); a setting change, audited."""
+    deputy_title = command.deputy_title
+    deputy_name = command.deputy_name
+    deputy_from = command.deputy_from
+    deputy_until = command.deputy_until
+    deputy_seal_png = command.deputy_seal_png
+    notice = command.notice
     if deputy_name and deputy_from is None:
         raise InvalidError(
             "certificates.deputy_period",

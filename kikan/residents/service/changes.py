@@ -8,9 +8,7 @@ household (no one enters or leaves the register), mostly one person at a time vi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 
@@ -21,7 +19,6 @@ from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     KYUUJI_JAPANESE_ONLY,
     TSUUSHOU_FOREIGN_ONLY,
-    Address,
     OtherAddress,
     PersonInput,
     Reason,
@@ -54,23 +51,31 @@ from kikan.residents.service._common import (
     household_members,
     latest,
 )
+from kikan.residents.service.commands import (
+    CancelLast,
+    ChangeHead,
+    ChangeJuminhyoCode,
+    ChangeMyNumber,
+    Correct,
+    DeleteKyuuji,
+    DeleteTsuushou,
+    MoveWithin,
+    RecordKyuuji,
+    RecordTsuushou,
+)
 from kikan.residents.store import HistoryRow
 from kikan.standard.zokugara import ZokugaraError, parse_zokugara
 
 # ---------------------------------------------------------------- 修正: 転居, 世帯主変更, 訂正
 
 
-def move_within(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    household_number: str,
-    address: Address,
-    move_date: date | str,
-    notified_date: date | str | None = None,
-    expected_household_version: int | None = None,
-) -> ChangeResult:
+def move_within(uow: UnitOfWork, ctx: Context, command: MoveWithin) -> ChangeResult:
     """転居: the whole household moves to another address in the municipality."""
+    household_number = command.household_number
+    address = command.address
+    move_date = command.move_date
+    notified_date = command.notified_date
+    expected_household_version = command.expected_household_version
     day = legal_date(move_date, "異動日", today=ctx.today)
     notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
     hh = _lock_household(uow, household_number)
@@ -103,17 +108,13 @@ def move_within(
     )
 
 
-def change_head(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    household_number: str,
-    zokugara: Mapping[str, str],
-    change_date: date | str,
-    notified_date: date | str | None = None,
-    expected_household_version: int | None = None,
-) -> ChangeResult:
+def change_head(uow: UnitOfWork, ctx: Context, command: ChangeHead) -> ChangeResult:
     """世帯主変更: new 続柄 for the household's members (exactly one becomes 世帯主)."""
+    household_number = command.household_number
+    zokugara = command.zokugara
+    change_date = command.change_date
+    notified_date = command.notified_date
+    expected_household_version = command.expected_household_version
     day = legal_date(change_date, "異動日", today=ctx.today)
     notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
     hh = _lock_household(uow, household_number)
@@ -180,19 +181,15 @@ CORRECTION_REASONS = (
 )
 
 
-def correct(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    changes: Mapping[str, Any],
-    reason: Reason = Reason.CLERICAL_CORRECTION,
-    note: str = "",
-    expected_version: int | None = None,
-) -> ChangeResult:
+def correct(uow: UnitOfWork, ctx: Context, command: Correct) -> ChangeResult:
     """誤記修正 / 職権修正 / 軽微な修正: the entry was wrong. The correction is a new row valid
     from the same day as the row it corrects, so "as of" answers show the corrected value
     while "as known at" answers before the correction still show what the register said then."""
+    atena_number = command.atena_number
+    changes = command.changes
+    reason = command.reason
+    note = command.note
+    expected_version = command.expected_version
     if reason not in CORRECTION_REASONS:
         raise RegisterError("reason.invalid", "修正の異動事由が正しくありません。", "異動事由")
     bad = sorted(set(changes) - CORRECTABLE)
@@ -279,18 +276,14 @@ def _expect(atena: str, version: int | None) -> dict[str, int] | None:
     return {atena: version} if version is not None else None
 
 
-def record_kyuuji(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    kyuuji: str,
-    requested_date: date | str,
-    kyuuji_kana: str = "",
-    expected_version: int | None = None,
-) -> ChangeResult:
+def record_kyuuji(uow: UnitOfWork, ctx: Context, command: RecordKyuuji) -> ChangeResult:
     """旧氏の記載 (spec 1.1.7) on the person's 請求, or 旧氏の変更 when one is already recorded.
     Japanese residents only. The 請求日 is the row's 異動日 and its notified date."""
+    atena_number = command.atena_number
+    kyuuji = command.kyuuji
+    requested_date = command.requested_date
+    kyuuji_kana = command.kyuuji_kana
+    expected_version = command.expected_version
     day = legal_date(requested_date, "請求日", today=ctx.today)
     _check_versions(uow, _expect(atena_number, expected_version))
     snap = _active_person(uow, atena_number)
@@ -302,15 +295,11 @@ def record_kyuuji(
     return _change_person(uow, ctx, new, reason=reason, day=day, notified=day)
 
 
-def delete_kyuuji(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    requested_date: date | str,
-    expected_version: int | None = None,
-) -> ChangeResult:
+def delete_kyuuji(uow: UnitOfWork, ctx: Context, command: DeleteKyuuji) -> ChangeResult:
     """旧氏の削除 (spec 1.1.7) on the person's 請求."""
+    atena_number = command.atena_number
+    requested_date = command.requested_date
+    expected_version = command.expected_version
     day = legal_date(requested_date, "請求日", today=ctx.today)
     _check_versions(uow, _expect(atena_number, expected_version))
     snap = _active_person(uow, atena_number)
@@ -322,18 +311,14 @@ def delete_kyuuji(
     return _change_person(uow, ctx, new, reason=Reason.KYUUJI_DELETE, day=day, notified=day)
 
 
-def record_tsuushou(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    tsuushou: str,
-    offered_date: date | str,
-    tsuushou_kana: str = "",
-    expected_version: int | None = None,
-) -> ChangeResult:
+def record_tsuushou(uow: UnitOfWork, ctx: Context, command: RecordTsuushou) -> ChangeResult:
     """通称の記載 (spec 1.1.7) on the foreign resident's 申出. The spec knows no 通称の変更:
     a different 通称 is a 削除 followed by a new 記載, so an existing one is refused."""
+    atena_number = command.atena_number
+    tsuushou = command.tsuushou
+    offered_date = command.offered_date
+    tsuushou_kana = command.tsuushou_kana
+    expected_version = command.expected_version
     day = legal_date(offered_date, "申出日", today=ctx.today)
     _check_versions(uow, _expect(atena_number, expected_version))
     snap = _active_person(uow, atena_number)
@@ -348,15 +333,11 @@ def record_tsuushou(
     return _change_person(uow, ctx, new, reason=Reason.TSUUSHOU_ADD, day=day, notified=day)
 
 
-def delete_tsuushou(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    offered_date: date | str,
-    expected_version: int | None = None,
-) -> ChangeResult:
+def delete_tsuushou(uow: UnitOfWork, ctx: Context, command: DeleteTsuushou) -> ChangeResult:
     """通称の削除 (spec 1.1.7) on the foreign resident's 申出."""
+    atena_number = command.atena_number
+    offered_date = command.offered_date
+    expected_version = command.expected_version
     day = legal_date(offered_date, "申出日", today=ctx.today)
     _check_versions(uow, _expect(atena_number, expected_version))
     snap = _active_person(uow, atena_number)
@@ -372,21 +353,17 @@ MYNUMBER_REASONS = (Reason.MYNUMBER_CHANGE, Reason.MYNUMBER_EX_OFFICIO)
 JUMINHYO_CODE_REASONS = (Reason.JUMINHYO_CODE_CHANGE, Reason.JUMINHYO_CODE_EX_OFFICIO)
 
 
-def change_my_number(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    my_number: str,
-    change_date: date | str,
-    reason: Reason = Reason.MYNUMBER_CHANGE,
-    notified_date: date | str | None = None,
-    expected_version: int | None = None,
-) -> ChangeResult:
+def change_my_number(uow: UnitOfWork, ctx: Context, command: ChangeMyNumber) -> ChangeResult:
     """個人番号の変更 (spec 4.4, 7.1.2.1): on request (変更請求, e.g. the number leaked) or ex
     officio (職権修正). The new number is checked, stored encrypted with the tenant as context and
     its blind index replaced; it never appears in an error, event or audit record, and the
     audit record says that a My Number was handled."""
+    atena_number = command.atena_number
+    my_number = command.my_number
+    change_date = command.change_date
+    reason = command.reason
+    notified_date = command.notified_date
+    expected_version = command.expected_version
     if reason not in MYNUMBER_REASONS:
         raise RegisterError("reason.invalid", "個人番号の異動事由が正しくありません。", "異動事由")
     if not my_number.strip():
@@ -409,18 +386,16 @@ def change_my_number(
 
 
 def change_juminhyo_code(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    juminhyo_code: str,
-    change_date: date | str,
-    reason: Reason = Reason.JUMINHYO_CODE_CHANGE,
-    notified_date: date | str | None = None,
-    expected_version: int | None = None,
+    uow: UnitOfWork, ctx: Context, command: ChangeJuminhyoCode
 ) -> ChangeResult:
     """住民票コードの変更請求 (the person asks for a new code, 住基法 第30条の4) or 職権記載
     (spec 4.3.1-2: the office enters a code, e.g. for someone who had none)."""
+    atena_number = command.atena_number
+    juminhyo_code = command.juminhyo_code
+    change_date = command.change_date
+    reason = command.reason
+    notified_date = command.notified_date
+    expected_version = command.expected_version
     if reason not in JUMINHYO_CODE_REASONS:
         raise RegisterError(
             "reason.invalid", "住民票コードの異動事由が正しくありません。", "異動事由"
@@ -450,16 +425,12 @@ def change_juminhyo_code(
 # ---------------------------------------------------------------- 異動取消
 
 
-def cancel_last(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    note: str = "",
-    expected_version: int | None = None,
-) -> ChangeResult:
+def cancel_last(uow: UnitOfWork, ctx: Context, command: CancelLast) -> ChangeResult:
     """異動の取消し: the person's latest 異動 never happened. A new row restores the snapshot
     before it (or removes a person whose first row is cancelled); both rows stay in history."""
+    atena_number = command.atena_number
+    note = command.note
+    expected_version = command.expected_version
     _check_versions(uow, {atena_number: expected_version} if expected_version is not None else None)
     rows = uow.session.scalars(
         select(HistoryRow)

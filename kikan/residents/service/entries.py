@@ -8,7 +8,6 @@ Why a module of its own: these are the only use cases that create persons (a new
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -43,13 +42,13 @@ from kikan.residents.service._common import (
     _notification_dates,
     household_members,
 )
+from kikan.residents.service.commands import (
+    EnterExOfficio,
+    MoveIn,
+    Mover,
+    RecordBirth,
+)
 from kikan.residents.store import CurrentRow
-
-
-@dataclass(frozen=True)
-class Mover:
-    person: PersonInput
-    my_number: str | None = None
 
 
 def _find_returning(uow: UnitOfWork, p: PersonInput) -> str | None:
@@ -75,25 +74,21 @@ def _find_returning(uow: UnitOfWork, p: PersonInput) -> str | None:
     return candidates[0].atena_number if len(candidates) == 1 else None
 
 
-def move_in(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    movers: Sequence[Mover],
-    address: Address,
-    prior_address: OtherAddress | None,
-    move_date: date | str,
-    notified_date: date | str | None = None,
-    reason: Reason = Reason.DOMESTIC_MOVE_IN,
-    join_household: str | None = None,
-    expected_household_version: int | None = None,
-) -> ChangeResult:
+def move_in(uow: UnitOfWork, ctx: Context, command: MoveIn) -> ChangeResult:
     """転入 (国内転入 / 国外転入等, incl. 第30条の46・47): one or more persons move in together,
     as a new household or joining an existing one. Former residents keep their 宛名番号.
 
     A 国内転入 needs the domestic 転入前住所; for 国外転入等 it is the country and foreign address,
     or blank (第30条の46・47: a foreign resident with no former domestic address, spec 4.5.1-2).
     未届転入 (spec 4.1.1.4) marks the 転入前住所 （未届） and records it in the 留意事項."""
+    movers = command.movers
+    address = command.address
+    prior_address = command.prior_address
+    move_date = command.move_date
+    notified_date = command.notified_date
+    reason = command.reason
+    join_household = command.join_household
+    expected_household_version = command.expected_household_version
     if reason not in (Reason.DOMESTIC_MOVE_IN, Reason.FOREIGN_MOVE_IN):
         raise RegisterError("reason.invalid", "転入の異動事由が正しくありません。", "異動事由")
     day, notified = _notification_dates(ctx, move_date, notified_date)
@@ -126,24 +121,20 @@ EX_OFFICIO_ENTRY_REASONS = (
 )
 
 
-def enter_ex_officio(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    movers: Sequence[Mover],
-    address: Address,
-    entry_date: date | str,
-    prior_address: OtherAddress | None = None,
-    notified_date: date | str | None = None,
-    reason: Reason = Reason.EX_OFFICIO_ENTRY,
-    join_household: str | None = None,
-    expected_household_version: int | None = None,
-    note: str = "",
-) -> ChangeResult:
+def enter_ex_officio(uow: UnitOfWork, ctx: Context, command: EnterExOfficio) -> ChangeResult:
     """職権記載 (spec 4.2.0.1, 4.2.1.1, 4.5.3-5): the office enters persons without a 届出, e.g.
     after 帰化 or 国籍喪失 (a 戸籍通知) or when someone was found living here. It works like a
     転入, but a former address is not required (it may be unknown); `notified_date` is the
     戸籍届出・通知日 or 申出日 (spec 4.2.0.4-5)."""
+    movers = command.movers
+    address = command.address
+    entry_date = command.entry_date
+    prior_address = command.prior_address
+    notified_date = command.notified_date
+    reason = command.reason
+    join_household = command.join_household
+    expected_household_version = command.expected_household_version
+    note = command.note
     if reason not in EX_OFFICIO_ENTRY_REASONS:
         raise RegisterError("reason.invalid", "職権記載の異動事由が正しくありません。", "異動事由")
     day, notified = _notification_dates(ctx, entry_date, notified_date)
@@ -243,16 +234,12 @@ def _enter_persons(
     )
 
 
-def record_birth(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    household_number: str,
-    person: PersonInput,
-    notified_date: date | str | None = None,
-    expected_household_version: int | None = None,
-) -> ChangeResult:
+def record_birth(uow: UnitOfWork, ctx: Context, command: RecordBirth) -> ChangeResult:
     """出生: a child is entered into an existing household; 異動日 is the date of birth."""
+    household_number = command.household_number
+    person = command.person
+    notified_date = command.notified_date
+    expected_household_version = command.expected_household_version
     p = validate_person(person, today=ctx.today)
     birth = RegisterDate.from_storage(p.birth_date)
     # a birth filed now becomes the 異動日: it must be a real day (不詳 and non-calendar

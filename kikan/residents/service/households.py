@@ -31,6 +31,11 @@ from kikan.residents.service._common import (
     _notification_dates,
     household_members,
 )
+from kikan.residents.service.commands import (
+    ChangeHousehold,
+    MergeHouseholds,
+    SplitHousehold,
+)
 from kikan.residents.service.removals import _auto_head
 
 
@@ -86,19 +91,15 @@ def _move_members(
     return moved, versions
 
 
-def split_household(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    household_number: str,
-    zokugara: Mapping[str, str],
-    change_date: date | str,
-    notified_date: date | str | None = None,
-    expected_household_version: int | None = None,
-) -> ChangeResult:
+def split_household(uow: UnitOfWork, ctx: Context, command: SplitHousehold) -> ChangeResult:
     """世帯分離 (spec 4.1.4.1): the members named in `zokugara` leave their household and form
     a new one at the same address, with their 続柄 in the new household (exactly one 世帯主).
     If the head leaves, the remaining household follows spec 4.0.4 (`_auto_head`)."""
+    household_number = command.household_number
+    zokugara = command.zokugara
+    change_date = command.change_date
+    notified_date = command.notified_date
+    expected_household_version = command.expected_household_version
     day, notified = _notification_dates(ctx, change_date, notified_date)
     wanted = new_zokugara(dict(zokugara))
     hh = _lock_household(uow, household_number)
@@ -127,20 +128,16 @@ def split_household(
     )
 
 
-def merge_households(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    household_number: str,
-    merging_household_number: str,
-    zokugara: Mapping[str, str],
-    change_date: date | str,
-    notified_date: date | str | None = None,
-    expected_household_versions: Mapping[str, int] | None = None,
-) -> ChangeResult:
+def merge_households(uow: UnitOfWork, ctx: Context, command: MergeHouseholds) -> ChangeResult:
     """世帯合併 (spec 4.1.4.1): every member of `merging_household_number` joins
     `household_number` at the same address, with a new 続柄 each; the merged household ends.
     At most one 世帯主 may result (the joining head usually gets another 続柄)."""
+    household_number = command.household_number
+    merging_household_number = command.merging_household_number
+    zokugara = command.zokugara
+    change_date = command.change_date
+    notified_date = command.notified_date
+    expected_household_versions = command.expected_household_versions
     day, notified = _notification_dates(ctx, change_date, notified_date)
     if household_number == merging_household_number:
         raise RegisterError(
@@ -184,20 +181,16 @@ def merge_households(
     )
 
 
-def change_household(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    household_number: str,
-    target_household_number: str,
-    zokugara: Mapping[str, str],
-    change_date: date | str,
-    notified_date: date | str | None = None,
-    expected_household_versions: Mapping[str, int] | None = None,
-) -> ChangeResult:
+def change_household(uow: UnitOfWork, ctx: Context, command: ChangeHousehold) -> ChangeResult:
     """世帯変更（構成変更） (spec 4.1.4.1): some members of `household_number` join the existing
     household `target_household_number` at the same address, with new 続柄. Moving everyone is a
     世帯合併, which linkage partners must see as such, so it is refused here."""
+    household_number = command.household_number
+    target_household_number = command.target_household_number
+    zokugara = command.zokugara
+    change_date = command.change_date
+    notified_date = command.notified_date
+    expected_household_versions = command.expected_household_versions
     day, notified = _notification_dates(ctx, change_date, notified_date)
     if household_number == target_household_number:
         raise RegisterError(

@@ -9,7 +9,7 @@ suppressions) and events, not history rows. The 抑止 gate every 異動 passes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from kikan.platform.context import JST, Context
 from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
-    DEFAULT_RELEASE,
     ProcessKind,
     RegisterError,
     SupportEndReason,
@@ -44,6 +43,18 @@ from kikan.residents.service._common import (
     _enforce,
     _open_suppressions,
     is_protected,
+)
+from kikan.residents.service.commands import (
+    AddSuppression,
+    ConfirmSupportMeasure,
+    EndSupportMeasure,
+    EndSuppression,
+    ExtendSupportMeasure,
+    PersonRef,
+    ReleaseTemporarily,
+    StartSupportMeasure,
+    SupportMeasureQuery,
+    SuppressionQuery,
 )
 from kikan.residents.store import CurrentRow, SupportMeasureRow, SuppressionRow
 
@@ -69,17 +80,15 @@ def one_year_after(start: date) -> date:
 
 
 def start_support_measure(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    start_date: date | str,
-    perpetrators: Sequence[Mapping[str, str]],
-    provisional: bool = False,
-    end_date: date | str | None = None,
-    note: str = "",
+    uow: UnitOfWork, ctx: Context, command: StartSupportMeasure
 ) -> SupportMeasureRow:
     """支援措置 (or 仮支援措置 while the need is being confirmed) with the listed 加害者."""
+    atena_number = command.atena_number
+    start_date = command.start_date
+    perpetrators = command.perpetrators
+    provisional = command.provisional
+    end_date = command.end_date
+    note = command.note
     _current_row(uow, atena_number)
     start = legal_date(start_date, "支援措置開始年月日", today=ctx.today, allow_future=True)
     end = (
@@ -183,12 +192,14 @@ def _open_measure(uow: UnitOfWork, atena: str, measure_id: int) -> SupportMeasur
 
 
 def extend_support_measure(
-    uow: UnitOfWork, ctx: Context, *, atena_number: str, measure_id: int
+    uow: UnitOfWork, ctx: Context, command: ExtendSupportMeasure
 ) -> SupportMeasureRow:
     """支援措置の延長 (spec 3.4): possible from the first day of the period's last month
     (`domain.final_month_start`); the new period starts the day after the old end and lasts one
     year. A late extension of an expired, not ended measure is accepted on the same terms, so the
     protection stays continuous. A 仮支援措置 is confirmed, not extended."""
+    atena_number = command.atena_number
+    measure_id = command.measure_id
     row = _open_measure(uow, atena_number, measure_id)
     if row.kind != "support":
         raise RegisterError(
@@ -217,16 +228,14 @@ def extend_support_measure(
 
 
 def end_support_measure(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    measure_id: int,
-    reason: SupportEndReason,
-    note: str = "",
+    uow: UnitOfWork, ctx: Context, command: EndSupportMeasure
 ) -> SupportMeasureRow:
     """支援措置の終了 (spec 3.4) on the person's 申出, after the period passed without extension,
     or when the mayor finds support no longer needed. 期間経過 is only true after the end date."""
+    atena_number = command.atena_number
+    measure_id = command.measure_id
+    reason = command.reason
+    note = command.note
     row = _open_measure(uow, atena_number, measure_id)
     reason = SupportEndReason(reason)
     if reason is SupportEndReason.PERIOD_OVER and ctx.today <= row.end_date:
@@ -250,17 +259,15 @@ def end_support_measure(
 
 
 def confirm_support_measure(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    measure_id: int,
-    start_date: date | str | None = None,
-    end_date: date | str | None = None,
+    uow: UnitOfWork, ctx: Context, command: ConfirmSupportMeasure
 ) -> SupportMeasureRow:
     """仮支援措置 → 支援措置 (spec 3.4): once the need is confirmed the measure starts for real on
     `start_date` (default: today) for one year unless an end date is given. The provisional
     start is kept (spec 1.1.16 仮支援措置の開始年月日)."""
+    atena_number = command.atena_number
+    measure_id = command.measure_id
+    start_date = command.start_date
+    end_date = command.end_date
     row = _open_measure(uow, atena_number, measure_id)
     if row.kind != "provisional":
         raise RegisterError(
@@ -306,10 +313,12 @@ def confirm_support_measure(
 
 
 def support_measure_records(
-    uow: UnitOfWork, ctx: Context, atena_number: str, *, include_ended: bool = False
+    uow: UnitOfWork, ctx: Context, query: SupportMeasureQuery
 ) -> list[SupportMeasureRow]:
     """支援対象者照会 (spec 2.2.4, 3.4): the measures with their 加害者, for the 支援措置責任者.
     Every read is audited, and says that the 加害者 were shown."""
+    atena_number = query.atena_number
+    include_ended = query.include_ended
     _current_row(uow, atena_number, lock=False)
     stmt = select(SupportMeasureRow).where(SupportMeasureRow.atena_number == atena_number)
     if not include_ended:
@@ -327,12 +336,13 @@ def support_measure_records(
 
 
 def support_measure_perpetrators(
-    uow: UnitOfWork, ctx: Context, atena_number: str
+    uow: UnitOfWork, ctx: Context, query: PersonRef
 ) -> list[dict[str, Any]]:
     """The 加害者 listed by the person's measures that staff have not ended (expired ones
     included, like `is_protected`). The certificate and 閲覧 rules will call this to refuse a
     request by or for a listed 加害者 (spec 3.4). The read is audited: it takes `ctx` for the
     actor, which is why it differs from the plain `(uow, atena)` lookups."""
+    atena_number = query.atena_number
     rows = support_measures(uow, atena_number, ctx.today)
     perpetrators = [
         {**p, "measure": r.id, "kind": r.kind} for r in rows for p in (r.perpetrators or [])
@@ -491,22 +501,18 @@ def _audit_suppression(
     )
 
 
-def add_suppression(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    kinds: Sequence[str],
-    level: str,
-    start_date: date | str,
-    reason: str,
-    end_date: date | str | None = None,
-    target: str = SuppressionTarget.PERSON.value,
-    note: str = "",
-) -> SuppressionRow:
+def add_suppression(uow: UnitOfWork, ctx: Context, command: AddSuppression) -> SuppressionRow:
     """抑止の設定 (spec 3.1) for the person or, with `target="household"`, for the household the
     person belongs to now. Several may coexist; each names its processes and level. The end date
     is optional and informational: the 抑止 applies until `end_suppression`."""
+    atena_number = command.atena_number
+    kinds = command.kinds
+    level = command.level
+    start_date = command.start_date
+    reason = command.reason
+    end_date = command.end_date
+    target = command.target
+    note = command.note
     cur = _current_row(uow, atena_number, lock=False)
     try:
         target_kind = SuppressionTarget(target)
@@ -594,11 +600,12 @@ def _suppression_of(
     return row
 
 
-def end_suppression(
-    uow: UnitOfWork, ctx: Context, *, atena_number: str, suppression_id: int, note: str = ""
-) -> SuppressionRow:
+def end_suppression(uow: UnitOfWork, ctx: Context, command: EndSuppression) -> SuppressionRow:
     """抑止の終了 (本解除, spec 3.1): the only way a 抑止 stops applying for good. Published to
     other systems (spec 3.2), unlike a temporary release."""
+    atena_number = command.atena_number
+    suppression_id = command.suppression_id
+    note = command.note
     row = _suppression_of(uow, atena_number, suppression_id)
     if row.ended_on is not None:
         raise RegisterError("suppression.ended", "この抑止は既に終了しています。", "抑止番号")
@@ -619,18 +626,16 @@ def end_suppression(
 
 
 def release_temporarily(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    suppression_id: int,
-    duration: timedelta = DEFAULT_RELEASE,
-    note: str = "",
+    uow: UnitOfWork, ctx: Context, command: ReleaseTemporarily
 ) -> SuppressionRow:
     """抑止の一時解除 (spec 3.1): the 抑止 stops applying until `now + duration`, then applies
     again by itself (default 30 minutes; the municipality's setting is passed as `duration`).
     Audited, but deliberately NOT published: other systems, コンビニ交付 included, must never
     mistake it for an end. Releasing again restarts the period."""
+    atena_number = command.atena_number
+    suppression_id = command.suppression_id
+    duration = command.duration
+    note = command.note
     duration = check_release_duration(duration)
     row = _suppression_of(uow, atena_number, suppression_id)
     if row.ended_on is not None:
@@ -652,9 +657,11 @@ def release_temporarily(
 
 
 def list_suppressions(
-    uow: UnitOfWork, ctx: Context, atena_number: str, *, include_ended: bool = False
+    uow: UnitOfWork, ctx: Context, query: SuppressionQuery
 ) -> list[SuppressionRow]:
     """The person's and their current household's 抑止 (audited read)."""
+    atena_number = query.atena_number
+    include_ended = query.include_ended
     cur = _current_row(uow, atena_number, lock=False)
     stmt = select(SuppressionRow).where(
         or_(

@@ -27,6 +27,12 @@ from kikan.residents.service._common import (
     latest,
     protected_among,
 )
+from kikan.residents.service.commands import (
+    AsOfQuery,
+    HistoryQuery,
+    PersonRef,
+    SearchCriteria,
+)
 from kikan.residents.service.protection import inquiry_check, support_measures
 from kikan.residents.store import (
     CurrentRow,
@@ -67,11 +73,11 @@ class Guarded(Generic[T]):
     warnings: list[str] = field(default_factory=list)
 
 
-def read_history(
-    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
-) -> Guarded[list[HistoryEntry]]:
+def read_history(uow: UnitOfWork, ctx: Context, query: HistoryQuery) -> Guarded[list[HistoryEntry]]:
     """異動履歴 (spec 2.2.1), optionally as the register knew it at `known_at`, after the
     照会抑止 check (refused at level エラー, warnings at level アラート)."""
+    atena_number = query.atena_number
+    known_at = query.known_at
     warnings = inquiry_check(uow, ctx, atena_number)
     stmt = (
         select(HistoryRow)
@@ -111,24 +117,18 @@ def read_history(
     return Guarded(entries, warnings)
 
 
-def history(
-    uow: UnitOfWork, ctx: Context, atena_number: str, *, known_at: datetime | None = None
-) -> list[HistoryEntry]:
+def history(uow: UnitOfWork, ctx: Context, query: HistoryQuery) -> list[HistoryEntry]:
     """`read_history` without the warnings, for callers that show none (batch, benchmarks)."""
-    return read_history(uow, ctx, atena_number, known_at=known_at).value
+    return read_history(uow, ctx, query).value
 
 
-def read_as_of(
-    uow: UnitOfWork,
-    ctx: Context,
-    atena_number: str,
-    *,
-    valid_on: date | None = None,
-    known_at: datetime | None = None,
-) -> Guarded[HistoryEntry | None]:
+def read_as_of(uow: UnitOfWork, ctx: Context, query: AsOfQuery) -> Guarded[HistoryEntry | None]:
     """The entry in force on `valid_on` according to what was recorded by `known_at`
     (defaults: today, now). Cancelled 異動 and the cancelling rows themselves are ignored."""
-    read = read_history(uow, ctx, atena_number, known_at=known_at)
+    atena_number = query.atena_number
+    valid_on = query.valid_on
+    known_at = query.known_at
+    read = read_history(uow, ctx, HistoryQuery(atena_number=atena_number, known_at=known_at))
     day = valid_on or ctx.today
     live = [e for e in read.value if not e.cancelled and e.cancels_history_no is None]
     candidates = [e for e in live if e.valid_from <= day]
@@ -137,16 +137,9 @@ def read_as_of(
     return Guarded(max(candidates, key=lambda e: (e.valid_from, e.history_no)), read.warnings)
 
 
-def as_of(
-    uow: UnitOfWork,
-    ctx: Context,
-    atena_number: str,
-    *,
-    valid_on: date | None = None,
-    known_at: datetime | None = None,
-) -> HistoryEntry | None:
+def as_of(uow: UnitOfWork, ctx: Context, query: AsOfQuery) -> HistoryEntry | None:
     """`read_as_of` without the warnings."""
-    return read_as_of(uow, ctx, atena_number, valid_on=valid_on, known_at=known_at).value
+    return read_as_of(uow, ctx, query).value
 
 
 @dataclass(frozen=True)
@@ -160,10 +153,11 @@ class ResidentDetail:
     household_version: int = 0
 
 
-def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
+def detail(uow: UnitOfWork, ctx: Context, query: PersonRef) -> ResidentDetail:
     """住民照会: the latest entry with its 支援措置 (spec 2.2.4: visibly flagged) after the
     照会抑止 check. Warnings: 照会抑止 at level アラート and the 支援措置 period alerts of
     spec 3.4."""
+    atena_number = query.atena_number
     warnings = inquiry_check(uow, ctx, atena_number)
     snap, version = latest(uow, atena_number)
     measures = support_measures(uow, atena_number, ctx.today)
@@ -183,19 +177,6 @@ def detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> ResidentDetail:
         select(HouseholdRow.version).where(HouseholdRow.household_number == snap.household_number)
     )
     return ResidentDetail(snap, version, measures, warnings, household_version or 0)
-
-
-@dataclass(frozen=True)
-class SearchCriteria:
-    name: str = ""
-    kana: str = ""
-    birth_date: str = ""
-    address: str = ""
-    atena_number: str = ""
-    juminhyo_code: str = ""
-    include_removed: bool = False
-    page: int = 1
-    page_size: int = 20
 
 
 def _prefix(column: Any, key: str) -> ColumnElement[bool]:
@@ -250,36 +231,38 @@ def _by_name_key(key: str) -> tuple[Select[CurrentRow], tuple[Any, ...]]:
 
 
 def search(
-    uow: UnitOfWork, ctx: Context, c: SearchCriteria
+    uow: UnitOfWork, ctx: Context, query: SearchCriteria
 ) -> tuple[list[CurrentRow], int, set[str]]:
     """基本検索 (spec 2.1.3): any combination of criteria; name keys are prefix matches over
     氏名, 通称, 旧氏 and foreign residents' names. The total is exact up to SEARCH_COUNT_CAP."""
     conditions: list[ColumnElement[bool]] = []
-    if c.kana:
-        conditions.append(_prefix(CurrentRow.kana_key, search_key(c.kana)))
-    if c.birth_date:
+    if query.kana:
+        conditions.append(_prefix(CurrentRow.kana_key, search_key(query.kana)))
+    if query.birth_date:
         try:
-            birth = RegisterDate.parse(c.birth_date)
+            birth = RegisterDate.parse(query.birth_date)
         except DateError as exc:
             # the message of a DateError quotes the value: name the item only
             raise RegisterError(
                 "search.birth", exc.without_value("生年月日") + "。", "生年月日"
             ) from exc
         conditions.append(CurrentRow.birth_sort == birth.internal_date)
-    if c.address:
-        conditions.append(CurrentRow.address_key.contains(address_key(c.address), autoescape=True))
-    if c.atena_number:
-        conditions.append(CurrentRow.atena_number == c.atena_number)
-    if c.juminhyo_code:
-        conditions.append(CurrentRow.juminhyo_code == c.juminhyo_code)
-    if not conditions and not c.name:
+    if query.address:
+        conditions.append(
+            CurrentRow.address_key.contains(address_key(query.address), autoescape=True)
+        )
+    if query.atena_number:
+        conditions.append(CurrentRow.atena_number == query.atena_number)
+    if query.juminhyo_code:
+        conditions.append(CurrentRow.juminhyo_code == query.juminhyo_code)
+    if not conditions and not query.name:
         raise RegisterError("search.empty", "検索条件を一つ以上入力してください。", "検索条件")
-    if not c.include_removed:
+    if not query.include_removed:
         conditions.append(CurrentRow.status.in_([Status.RESIDENT, Status.MOVING_OUT]))
     base = select(CurrentRow)
     order: tuple[Any, ...] = (CurrentRow.kana_key, CurrentRow.atena_number)
-    if c.name:
-        base, order = _by_name_key(search_key(c.name))
+    if query.name:
+        base, order = _by_name_key(search_key(query.name))
     where = and_(*conditions)
     # the total is counted up to a cap: a clerk narrows a search of thousands, and an exact
     # count of a common surname in a big city would cost more than the page itself
@@ -287,7 +270,10 @@ def search(
     total = uow.session.scalar(select(func.count()).select_from(capped)) or 0
     rows = list(
         uow.session.scalars(
-            base.where(where).order_by(*order).limit(c.page_size).offset((c.page - 1) * c.page_size)
+            base.where(where)
+            .order_by(*order)
+            .limit(query.page_size)
+            .offset((query.page - 1) * query.page_size)
         )
     )
     protected = protected_among(uow, [r.atena_number for r in rows])
@@ -300,7 +286,7 @@ def search(
         criteria=sorted(
             k
             for k in ("name", "kana", "birth_date", "address", "atena_number", "juminhyo_code")
-            if getattr(c, k)
+            if getattr(query, k)
         ),
     )
     return rows, total, protected

@@ -7,7 +7,7 @@ also used by 世帯分離 and 世帯変更 in `households`, which import it from
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from kikan.platform.context import Context
@@ -15,7 +15,6 @@ from kikan.platform.uow import UnitOfWork
 from kikan.residents.domain import (
     HEAD,
     MoveOut,
-    OtherAddress,
     Reason,
     RegisterError,
     Snapshot,
@@ -33,22 +32,24 @@ from kikan.residents.service._common import (
     household_members,
     latest,
 )
+from kikan.residents.service.commands import (
+    ConfirmMoveOut,
+    PlanMoveOut,
+    RecordDeath,
+    RemoveExOfficio,
+)
 
 # ---------------------------------------------------------------- 消除: 転出, 死亡
 
 
-def plan_move_out(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_numbers: Sequence[str],
-    destination: OtherAddress,
-    planned_date: date | str,
-    notified_date: date | str,
-    expected_versions: Mapping[str, int] | None = None,
-) -> ChangeResult:
+def plan_move_out(uow: UnitOfWork, ctx: Context, command: PlanMoveOut) -> ChangeResult:
     """転出届 (予定): the persons stay residents until the move is confirmed; the planned date
     may lie in the future (spec 4.0.3: 転出を除き…)."""
+    atena_numbers = command.atena_numbers
+    destination = command.destination
+    planned_date = command.planned_date
+    notified_date = command.notified_date
+    expected_versions = command.expected_versions
     planned = legal_date(planned_date, "転出予定年月日", today=ctx.today, allow_future=True)
     notified = legal_date(notified_date, "転出届出年月日", today=ctx.today)
     if planned > ctx.today + timedelta(days=30):
@@ -96,16 +97,12 @@ def plan_move_out(
     )
 
 
-def confirm_move_out(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_numbers: Sequence[str],
-    moved_date: date | str,
-    confirmed_destination: OtherAddress | None = None,
-    expected_versions: Mapping[str, int] | None = None,
-) -> ChangeResult:
+def confirm_move_out(uow: UnitOfWork, ctx: Context, command: ConfirmMoveOut) -> ChangeResult:
     """転出確定 (転入通知の受理 etc.): the persons are removed from the register (除票)."""
+    atena_numbers = command.atena_numbers
+    moved_date = command.moved_date
+    confirmed_destination = command.confirmed_destination
+    expected_versions = command.expected_versions
     day = legal_date(moved_date, "異動日", today=ctx.today)
     _check_versions(uow, expected_versions)
     changed, versions, households = [], {}, set()
@@ -142,16 +139,12 @@ def confirm_move_out(
     )
 
 
-def record_death(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_number: str,
-    death_date: date | str,
-    notified_date: date | str | None = None,
-    expected_version: int | None = None,
-) -> ChangeResult:
+def record_death(uow: UnitOfWork, ctx: Context, command: RecordDeath) -> ChangeResult:
     """死亡: the person is removed; if the head dies, spec 4.0.4 applies (see `_auto_head`)."""
+    atena_number = command.atena_number
+    death_date = command.death_date
+    notified_date = command.notified_date
+    expected_version = command.expected_version
     day = legal_date(death_date, "死亡年月日", today=ctx.today)
     notified = legal_date(notified_date, "届出日", today=ctx.today) if notified_date else None
     _check_versions(uow, {atena_number: expected_version} if expected_version is not None else None)
@@ -236,20 +229,16 @@ EX_OFFICIO_REMOVAL_REASONS = (
 )
 
 
-def remove_ex_officio(
-    uow: UnitOfWork,
-    ctx: Context,
-    *,
-    atena_numbers: Sequence[str],
-    removal_date: date | str,
-    reason: Reason = Reason.EX_OFFICIO_REMOVAL,
-    notified_date: date | str | None = None,
-    note: str = "",
-    expected_versions: Mapping[str, int] | None = None,
-) -> ChangeResult:
+def remove_ex_officio(uow: UnitOfWork, ctx: Context, command: RemoveExOfficio) -> ChangeResult:
     """職権消除 (spec 4.2.0.1, 4.2.2.2): the office removes persons who no longer live here (実態
     調査), were declared missing (失踪), or left the foreign-resident register by 帰化 and the like.
     The entries become 除票; a leaving head triggers the spec 4.0.4 rules (`_auto_head`)."""
+    atena_numbers = command.atena_numbers
+    removal_date = command.removal_date
+    reason = command.reason
+    notified_date = command.notified_date
+    note = command.note
+    expected_versions = command.expected_versions
     if reason not in EX_OFFICIO_REMOVAL_REASONS:
         raise RegisterError("reason.invalid", "職権消除の異動事由が正しくありません。", "異動事由")
     if not atena_numbers:

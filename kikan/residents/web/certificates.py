@@ -51,7 +51,7 @@ def _load(
     ctx = context(request, user)
 
     def fn(uow: UnitOfWork, ctx: Context) -> tuple[Snapshot, list[Snapshot], set[str]]:
-        found = service.detail(uow, ctx, atena)
+        found = service.detail(uow, ctx, service.PersonRef(atena_number=atena))
         members = service.household_members(uow, found.snapshot.household_number)
         if not any(m.atena_number == atena for m in members):
             members = [found.snapshot, *members]

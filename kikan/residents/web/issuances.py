@@ -24,6 +24,8 @@ from kikan.platform.types import Chars
 from kikan.platform.uow import UnitOfWork
 from kikan.residents import service
 from kikan.residents.certificates import (
+    PersonRef,
+    RegisterHonninTsuuchi,
     end_honnin_tsuuchi,
     honnin_notices,
     issuance_history,
@@ -54,7 +56,7 @@ def _load(db: shell.Database, user: shell.PageUser, ctx: Context, atena: str) ->
     """The person (住民照会, honouring 照会抑止), the 交付履歴 and the 本人通知 records."""
 
     def fn(uow: UnitOfWork, ctx: Context) -> View:
-        found = service.detail(uow, ctx, atena)
+        found = service.detail(uow, ctx, service.PersonRef(atena_number=atena))
         registration = uow.session.scalars(
             select(HonninTsuuchiRow).where(
                 HonninTsuuchiRow.atena_number == atena, HonninTsuuchiRow.ended_on.is_(None)
@@ -62,9 +64,9 @@ def _load(db: shell.Database, user: shell.PageUser, ctx: Context, atena: str) ->
         ).first()
         return View(
             found.snapshot,
-            issuance_history(uow, ctx, atena),
+            issuance_history(uow, ctx, PersonRef(atena_number=atena)),
             registration,
-            honnin_notices(uow, ctx, atena),
+            honnin_notices(uow, ctx, PersonRef(atena_number=atena)),
         )
 
     try:
@@ -141,11 +143,11 @@ def honnin_submit(
     values = {k: str(form.get(k, "")).strip() for k in ("send_to", "note")}
     fn: Any
     if action == "end":
-        fn = lambda uow, ctx: end_honnin_tsuuchi(uow, ctx, atena_number=atena_number)  # noqa: E731
+        fn = lambda uow, ctx: end_honnin_tsuuchi(uow, ctx, PersonRef(atena_number=atena_number))  # noqa: E731
         done = "本人通知制度の登録を廃止しました。"
     else:
         fn = lambda uow, ctx: register_honnin_tsuuchi(  # noqa: E731
-            uow, ctx, atena_number=atena_number, **values
+            uow, ctx, RegisterHonninTsuuchi(atena_number=atena_number, **values)
         )
         done = "本人通知制度に登録しました。"
     try:

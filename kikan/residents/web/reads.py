@@ -185,8 +185,8 @@ def detail_page(
             as_of_error = "基準日は YYYY-MM-DD の形で入力してください。"
 
     def fn(uow: UnitOfWork, ctx: Context) -> dict[str, Any]:
-        found = service.detail(uow, ctx, atena_number)
-        hist = service.read_history(uow, ctx, atena_number)
+        found = service.detail(uow, ctx, service.PersonRef(atena_number=atena_number))
+        hist = service.read_history(uow, ctx, service.HistoryQuery(atena_number=atena_number))
         snap = found.snapshot
         members = service.household_members(uow, snap.household_number)
         member_ids = [m.atena_number for m in members]
@@ -205,7 +205,9 @@ def detail_page(
         )
         in_force = None
         if day is not None:
-            in_force = service.read_as_of(uow, ctx, atena_number, valid_on=day).value
+            in_force = service.read_as_of(
+                uow, ctx, service.AsOfQuery(atena_number=atena_number, valid_on=day)
+            ).value
         return {
             "found": found,
             "history": list(reversed(hist.value)),

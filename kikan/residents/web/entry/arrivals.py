@@ -29,13 +29,15 @@ def move_in(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.move_in(
         uow,
         ctx,
-        movers=movers,
-        address=address,
-        prior_address=prior,
-        move_date=v.get("move_date"),
-        notified_date=notified,
-        reason=reason,
-        join_household=join,
+        service.MoveIn(
+            movers=movers,
+            address=address,
+            prior_address=prior,
+            move_date=v.get("move_date"),
+            notified_date=notified,
+            reason=reason,
+            join_household=join,
+        ),
     )
 
 
@@ -48,14 +50,16 @@ def ex_officio_entry(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.enter_ex_officio(
         uow,
         ctx,
-        movers=movers,
-        address=address,
-        prior_address=prior,
-        entry_date=v.get("entry_date"),
-        notified_date=notified,
-        reason=reason,
-        join_household=join,
-        note=v.get("note"),
+        service.EnterExOfficio(
+            movers=movers,
+            address=address,
+            prior_address=prior,
+            entry_date=v.get("entry_date"),
+            notified_date=notified,
+            reason=reason,
+            join_household=join,
+            note=v.get("note"),
+        ),
     )
 
 
@@ -63,5 +67,5 @@ def birth(kind: Kind, v: Values) -> UseCase:
     person, hh = form_person(v, 0), v.get("household")
     notified = v.get("notified_date") or None
     return lambda uow, ctx: service.record_birth(
-        uow, ctx, household_number=hh, person=person, notified_date=notified
+        uow, ctx, service.RecordBirth(household_number=hh, person=person, notified_date=notified)
     )

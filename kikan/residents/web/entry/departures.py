@@ -18,16 +18,18 @@ def move_out(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.plan_move_out(
         uow,
         ctx,
-        atena_numbers=v.picked,
-        destination=dest,
-        planned_date=v.get("planned_date"),
-        notified_date=v.get("notified_date"),
+        service.PlanMoveOut(
+            atena_numbers=v.picked,
+            destination=dest,
+            planned_date=v.get("planned_date"),
+            notified_date=v.get("notified_date"),
+        ),
     )
 
 
 def move_out_confirm(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.confirm_move_out(
-        uow, ctx, atena_numbers=v.picked, moved_date=v.get("moved_date")
+        uow, ctx, service.ConfirmMoveOut(atena_numbers=v.picked, moved_date=v.get("moved_date"))
     )
 
 
@@ -36,9 +38,9 @@ def death(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.record_death(
         uow,
         ctx,
-        atena_number=v.picked[0],
-        death_date=v.get("death_date"),
-        notified_date=notified,
+        service.RecordDeath(
+            atena_number=v.picked[0], death_date=v.get("death_date"), notified_date=notified
+        ),
     )
 
 
@@ -48,9 +50,11 @@ def ex_officio_removal(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.remove_ex_officio(
         uow,
         ctx,
-        atena_numbers=v.picked,
-        removal_date=v.get("removal_date"),
-        reason=reason,
-        notified_date=notified,
-        note=v.get("note"),
+        service.RemoveExOfficio(
+            atena_numbers=v.picked,
+            removal_date=v.get("removal_date"),
+            reason=reason,
+            notified_date=notified,
+            note=v.get("note"),
+        ),
     )

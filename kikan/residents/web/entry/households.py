@@ -13,10 +13,12 @@ def move_within(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.move_within(
         uow,
         ctx,
-        household_number=hh,
-        address=address,
-        move_date=v.get("move_date"),
-        notified_date=notified,
+        service.MoveWithin(
+            household_number=hh,
+            address=address,
+            move_date=v.get("move_date"),
+            notified_date=notified,
+        ),
     )
 
 
@@ -26,10 +28,12 @@ def head_change(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.change_head(
         uow,
         ctx,
-        household_number=hh,
-        zokugara=z,
-        change_date=v.get("change_date"),
-        notified_date=notified,
+        service.ChangeHead(
+            household_number=hh,
+            zokugara=z,
+            change_date=v.get("change_date"),
+            notified_date=notified,
+        ),
     )
 
 
@@ -39,10 +43,12 @@ def household_split(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.split_household(
         uow,
         ctx,
-        household_number=hh,
-        zokugara=z,
-        change_date=v.get("change_date"),
-        notified_date=notified,
+        service.SplitHousehold(
+            household_number=hh,
+            zokugara=z,
+            change_date=v.get("change_date"),
+            notified_date=notified,
+        ),
     )
 
 
@@ -52,11 +58,13 @@ def household_change(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.change_household(
         uow,
         ctx,
-        household_number=hh,
-        target_household_number=v.get("target_household"),
-        zokugara=z,
-        change_date=v.get("change_date"),
-        notified_date=notified,
+        service.ChangeHousehold(
+            household_number=hh,
+            target_household_number=v.get("target_household"),
+            zokugara=z,
+            change_date=v.get("change_date"),
+            notified_date=notified,
+        ),
     )
 
 
@@ -66,9 +74,11 @@ def household_merge(kind: Kind, v: Values) -> UseCase:
     return lambda uow, ctx: service.merge_households(
         uow,
         ctx,
-        household_number=v.get("target_household"),
-        merging_household_number=hh,
-        zokugara=z,
-        change_date=v.get("change_date"),
-        notified_date=notified,
+        service.MergeHouseholds(
+            household_number=v.get("target_household"),
+            merging_household_number=hh,
+            zokugara=z,
+            change_date=v.get("change_date"),
+            notified_date=notified,
+        ),
     )

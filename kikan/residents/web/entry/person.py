@@ -23,7 +23,7 @@ def cancel(kind: Kind, v: Values) -> UseCase:
     if not note:
         raise RegisterError("cancel.reason", "取消しの理由を入力してください。", "備考")
     return lambda uow, ctx: service.cancel_last(
-        uow, ctx, atena_number=atena, note=note, expected_version=version
+        uow, ctx, service.CancelLast(atena_number=atena, note=note, expected_version=version)
     )
 
 
@@ -36,11 +36,13 @@ def correct(kind: Kind, v: Values) -> UseCase:
         return service.correct(
             uow,
             ctx,
-            atena_number=atena,
-            changes=corrections(v, snap),
-            reason=reason,
-            note=note,
-            expected_version=version,
+            service.Correct(
+                atena_number=atena,
+                changes=corrections(v, snap),
+                reason=reason,
+                note=note,
+                expected_version=version,
+            ),
         )
 
     return run

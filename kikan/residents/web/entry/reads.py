@@ -26,7 +26,7 @@ def household_around(
     """The household of `atena` for a screen pre-filled from the register (audited read)."""
 
     def fn(uow: UnitOfWork, ctx: Context) -> tuple[list[Snapshot], set[str]]:
-        found = service.detail(uow, ctx, atena)
+        found = service.detail(uow, ctx, service.PersonRef(atena_number=atena))
         members = service.household_members(uow, found.snapshot.household_number)
         ids = [m.atena_number for m in members]
         audit.append(
@@ -92,8 +92,8 @@ def person_view(db: shell.Database, user: shell.PageUser, ctx: Context, atena: s
     """The person for a person screen: an audited 住民照会 read that honours 照会抑止."""
 
     def fn(uow: UnitOfWork, ctx: Context) -> PersonView:
-        found = service.detail(uow, ctx, atena)
-        hist = service.read_history(uow, ctx, atena).value
+        found = service.detail(uow, ctx, service.PersonRef(atena_number=atena))
+        hist = service.read_history(uow, ctx, service.HistoryQuery(atena_number=atena)).value
         last = next(
             (e for e in reversed(hist) if not e.cancelled and e.cancels_history_no is None), None
         )
