@@ -20,6 +20,7 @@ from kikan.linkage import push as linkage_push
 from kikan.linkage.consumer import sync as consumer_sync
 from kikan.linkage.settings import LinkageSettings
 from kikan.platform import api as platform_api
+from kikan.platform import auth
 from kikan.platform.crypto import load_keyring
 from kikan.platform.deps import check_operations
 from kikan.platform.errors import install_handlers
@@ -103,6 +104,7 @@ def create_app(
     `registry` replaces the module list (the scaffold's scenario test adds a throwaway module)."""
     settings = settings or get_settings()
     protect_server_logs()
+    auth.prepare_login()
     owns_db = db is None
     database = db or Database(settings.effective_database_url, **settings.engine_options)
 
