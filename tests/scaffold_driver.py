@@ -61,7 +61,7 @@ def _sync_through_the_kit(
 ) -> None:
     """Residents made over HTTP reach the module's replica only through 庁内データ連携."""
     consumer = import_module(f"{package}.linkage").CONSUMER
-    replica = import_module(f"{package}.store").__dict__[f"{consumer.replica.__name__}"]
+    replica = consumer.replica
     base, server, thread = _serve(app)
     try:
         with httpx.Client(base_url=base, timeout=60) as http:

@@ -25,7 +25,7 @@ import copy
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -137,10 +137,7 @@ class SharedFont:
         return (base, selector) in self.ivs
 
 
-_PLAIN_CACHE_MAX = 200_000
-_plain_cache: dict[tuple[int, str], bool] = {}
-
-
+@lru_cache(maxsize=65_536)
 def shapes_as_mapped(shared: SharedFont, text: str) -> bool:
     """True when HarfBuzz would draw ``text`` exactly as the font's character map does: one
     glyph per character, in order, each the cmap's glyph at its nominal advance, no offsets.
@@ -150,16 +147,10 @@ def shapes_as_mapped(shared: SharedFont, text: str) -> bool:
     cmap glyphs. Such a line may be drawn without shaping and comes out identical (same glyph
     ids, same advances: fpdf2 rounds both paths' widths the same way). Anything else — an IVS,
     a combining mark, a ligature, a right-to-left run, a character the font lacks — keeps
-    shaping. Decided once per process and string (HarfBuzz itself answers, not a list of ours).
+    shaping. Decided once per font and string (HarfBuzz itself answers, not a list of ours);
+    the cache holds the font itself, so a font parsed again never meets a stale answer.
     """
-    key = (id(shared), text)
-    known = _plain_cache.get(key)
-    if known is not None:
-        return known
-    plain = _shapes_as_mapped(shared, text)
-    if len(_plain_cache) < _PLAIN_CACHE_MAX:
-        _plain_cache[key] = plain
-    return plain
+    return _shapes_as_mapped(shared, text)
 
 
 def _shapes_as_mapped(shared: SharedFont, text: str) -> bool:

@@ -58,8 +58,9 @@ SEAL_OVERLAP = (
 )
 
 
-#: cluster widths (mm at 1 pt) per shared font: bounded by the font's repertoire in practice
-_CLUSTER_WIDTHS: dict[tuple[int, str], float] = {}
+#: cluster widths (mm at 1 pt) per shared font, bounded by the font's repertoire in practice;
+#: keyed by the font object itself, so a font parsed again never meets a stale width
+_CLUSTER_WIDTHS: dict[tuple[SharedFont, str], float] = {}
 _CLUSTER_WIDTHS_MAX = 200_000
 
 
@@ -119,7 +120,7 @@ class _Renderer:
     def measure(self, cluster: str) -> float:
         """Width of a cluster in mm at 1 pt, from HarfBuzz shaping (cached per process: a
         cluster's width depends on the font only, and certificates repeat the same characters)."""
-        key = (id(self.font), cluster)
+        key = (self.font, cluster)
         width = _CLUSTER_WIDTHS.get(key)
         if width is None:
             self.pdf.set_font_size(10)

@@ -120,10 +120,6 @@ class Consumer:
     scopes: tuple[str, ...] = (TOPIC, "support_measure")
 
     @property
-    def label(self) -> str:
-        return self.title
-
-    @property
     def route_key(self) -> str:
         """The catalogue key the link routes declare."""
         return f"{self.name}.linkage_settings"
