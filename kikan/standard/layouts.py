@@ -118,6 +118,7 @@ _GROUP_KEYS = frozenset({"code", "name", "description", "source", "confidence", 
 _ITEM_KEYS = frozenset(
     {
         "code",
+        "item_id",
         "name",
         "type",
         "length",
@@ -173,6 +174,9 @@ class Item:
     validator: str | None = None
     sensitive: bool = False
     note: str = ""
+    #: the standard's データ項目ID (業務コード 3桁 + 項目番号 5桁) where the item definition gives
+    #: one; empty where it was not obtainable (never invented)
+    item_id: str = ""
 
     @property
     def type_label(self) -> str:
@@ -430,7 +434,18 @@ def _item(raw: Any, where: str, defaults: Mapping[str, Any]) -> Item:
         validator=validator,
         sensitive=_bool(raw, "sensitive", label),
         note=str(raw.get("note", "")),
+        item_id=_item_id(raw, label),
     )
+
+
+_ITEM_ID = re.compile(r"^[0-9]{8}$")
+
+
+def _item_id(raw: Mapping[str, Any], label: str) -> str:
+    value = raw.get("item_id", "")
+    if not isinstance(value, str) or (value and not _ITEM_ID.fullmatch(value)):
+        raise _invalid(label, "item_id は8桁の数字（業務コード3桁＋項目番号5桁）にしてください")
+    return value
 
 
 def _group(raw: Any, where: str, defaults: Mapping[str, Any]) -> Group:

@@ -1,0 +1,1 @@
+"""宛名管理's own Alembic branch ("atena"): revisions here never join the platform chain."""
