@@ -72,6 +72,7 @@ def test_business_modules_are_the_independence_contract() -> None:
     assert {m.name: m.gyomu_code for m in business_modules()} == {
         "residents": "001",
         "seal": "002",
+        "atena": "031",
     }
 
 

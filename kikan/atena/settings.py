@@ -13,4 +13,9 @@ class AtenaSettings(ConsumerSettings):
 
     model_config = SettingsConfigDict(env_prefix="KIKAN_ATENA_", extra="ignore")
 
-    page_size: int = Field(default=100, ge=1, le=1000, description="宛名管理: 一覧の件数")
+    sync_interval: float | None = Field(
+        default=None, description="宛名管理: seconds between background 宛名 syncs (unset: off)"
+    )
+    linkage_url: str = Field(
+        default="", description="宛名管理: linkage API base URL overriding the stored one"
+    )

@@ -39,7 +39,7 @@ from sqlalchemy import Table, select
 
 from kikan.calendar import RegisterDate
 from kikan.moji import search_key
-from kikan.platform import audit, outbox, sequences
+from kikan.platform import audit, numbering, outbox, sequences
 from kikan.platform.context import Context
 from kikan.platform.crypto import MyNumber
 from kikan.platform.ids import IdentifierError, make_atena_number, validate_my_number
@@ -536,9 +536,10 @@ def reserve_numbers(uow: UnitOfWork, *, atena_serial: int = 0, household_serial:
     """Move the gap-free 宛名番号 / 世帯番号 sequences past kept legacy numbers, so the numbers
     handed out later continue after the highest kept one and never collide with it. Idempotent
     (a sequence already further along is left alone); in the caller's transaction."""
-    for name, serial in (("residents.atena", atena_serial), ("residents.setai", household_serial)):
-        if serial > 0:
-            sequences.advance_past(uow, name, serial)
+    if atena_serial > 0:  # the tenant's one 宛名番号 space (kikan.platform.numbering)
+        numbering.keep_atena_serial(uow, atena_serial)
+    if household_serial > 0:
+        sequences.advance_past(uow, "residents.setai", household_serial)
 
 
 @dataclass
@@ -595,7 +596,7 @@ def load_prepared(
     )
     new_atenas = count - len(kept_atenas)
     new_homes = len(kept) - len(kept_homes)
-    atenas = iter(next_values(uow, "residents.atena", new_atenas) if new_atenas else [])
+    atenas = iter(numbering.next_atena_numbers(uow, new_atenas) if new_atenas else [])
     home_serials = iter(next_values(uow, "residents.setai", new_homes) if new_homes else [])
     note = f"データ移行（{label}）"
     rows = _Rows()
@@ -603,7 +604,7 @@ def load_prepared(
         household = number or make_atena_number(next(home_serials), 15, item="世帯番号")
         head: str | None = None
         for p in ok:
-            atena = p.atena_number or make_atena_number(next(atenas), 15)
+            atena = p.atena_number or next(atenas)
             snapshot = (
                 f'{p.snapshot_head}"atena_number":"{atena}",'
                 f'"household_number":"{household}"{p.snapshot_tail}'

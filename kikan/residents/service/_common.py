@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kikan.calendar import RegisterDate
 from kikan.errors import NotFoundError, StaleError
-from kikan.platform import audit, outbox
+from kikan.platform import audit, numbering, outbox
 from kikan.platform.context import JST, Context
 from kikan.platform.crypto import MyNumber
 from kikan.platform.functions import FunctionLabel
@@ -300,7 +300,8 @@ def _audit_read(
 
 
 def _new_atena(uow: UnitOfWork) -> str:
-    return make_atena_number(next_value(uow, "residents.atena"), 15)
+    # the tenant's one 宛名番号 space, shared with 住登外者 (宛名管理): the platform's service
+    return numbering.next_atena_number(uow)
 
 
 def _new_household(uow: UnitOfWork) -> str:
