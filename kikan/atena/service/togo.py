@@ -93,7 +93,7 @@ def _rows(uow: UnitOfWork, ctx: Context, since: date | None) -> Iterator[dict[st
         .where(IdentityRow.togo_number != "")
         .order_by(IdentityRow.togo_number, IdentityRow.atena_number)
     )
-    for ident, mn in uow.session.execute(stmt).tuples():
+    for ident, mn in uow.session.execute(stmt):
         togo = togos.get(ident.togo_number)
         if togo is None or (since is not None and togo.issued_on < since):
             continue
