@@ -87,6 +87,8 @@ def test_every_reference_resolves_to_what_it_names() -> None:
         for provider in m.linkage_providers:
             assert callable(resolve(provider.page)) and callable(resolve(provider.records))
             assert provider.page_as_of is None or callable(resolve(provider.page_as_of))
+            assert provider.my_numbers is None or callable(resolve(provider.my_numbers))
+        assert all(label.strip() for label in m.scope_labels().values()), m.name
         for ref in m.linkage_consumers:
             assert isinstance(resolve(ref), Consumer), ref
         for seeder in m.demo_seeders:
