@@ -179,7 +179,11 @@ def test_every_module_is_type_checked_strictly() -> None:
         loosened = [k for k in relaxing if override.get(k) is False]
         for descriptor in MODULES:
             covered = [n for n in names if n.split(".*")[0] in (descriptor.package, "kikan")]
-            assert not (covered and loosened), f"{descriptor.name}: mypy override relaxes {loosened}"
+            assert not (covered and loosened), (
+                f"{descriptor.name}: mypy override relaxes {loosened}"
+            )
+
+
 def _migration_contract() -> set[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     for contract in config["tool"]["importlinter"]["contracts"]:
