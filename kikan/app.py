@@ -146,6 +146,7 @@ def create_app(
     app.state.keyring = load_keyring(settings)
     app.state.functions = modules.function_catalogue(registry)
     modules.register_linkage_providers(registry)
+    modules.register_linkage_scopes(registry)
     install_handlers(app)
     app.add_middleware(BodyLimit)  # inside security_headers, so a 413 carries them too
 

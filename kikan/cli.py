@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from kikan.modules import demo_seeders, install_cli
+from kikan.modules import demo_seeders, install_cli, register_linkage_scopes
 from kikan.platform import audit, auth, console, tenancy
 from kikan.platform.crypto import KeyRing
 from kikan.platform.db import HOST_SCOPE
@@ -64,6 +64,9 @@ def _db() -> Database:
 @app.callback()
 def main() -> None:
     configure_logging(_settings().log_level)
+    # scopes the modules declare for their provider APIs: `kikan linkage client create|list|
+    # scopes` accept and label them as the application does (kikan.app registers them too)
+    register_linkage_scopes()
 
 
 # ---------------------------------------------------------------- db

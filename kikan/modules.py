@@ -70,7 +70,16 @@ def register_linkage_providers(modules: Iterable[ModuleDescriptor] = MODULES) ->
                 records=resolve(provider.records),
                 resource=provider.resource,
                 as_of=resolve(provider.page_as_of) if provider.page_as_of else None,
+                my_numbers=resolve(provider.my_numbers) if provider.my_numbers else None,
             )
+
+
+def register_linkage_scopes(modules: Iterable[ModuleDescriptor] = MODULES) -> None:
+    """The scopes modules declare for their own provider APIs (`linkage_scopes`), so client
+    registration accepts them and listings show their labels (the linkage layer cannot import
+    modules). Called wherever clients are registered: the application and the CLI."""
+    for module in modules:
+        linkage_service.register_scopes(module.scope_labels())
 
 
 def linkage_consumers(modules: Iterable[ModuleDescriptor] = MODULES) -> list[Consumer]:
@@ -130,6 +139,7 @@ __all__ = [
     "migration_locations",
     "nav_items",
     "register_linkage_providers",
+    "register_linkage_scopes",
     "store_modules",
     "template_dirs",
 ]

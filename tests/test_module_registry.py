@@ -88,6 +88,8 @@ def test_every_reference_resolves_to_what_it_names() -> None:
         for provider in m.linkage_providers:
             assert callable(resolve(provider.page)) and callable(resolve(provider.records))
             assert provider.page_as_of is None or callable(resolve(provider.page_as_of))
+            assert provider.my_numbers is None or callable(resolve(provider.my_numbers))
+        assert all(label.strip() for label in m.scope_labels().values()), m.name
         for ref in m.linkage_consumers:
             assert isinstance(resolve(ref), Consumer), ref
         for seeder in m.demo_seeders:
@@ -178,7 +180,11 @@ def test_every_module_is_type_checked_strictly() -> None:
         loosened = [k for k in relaxing if override.get(k) is False]
         for descriptor in MODULES:
             covered = [n for n in names if n.split(".*")[0] in (descriptor.package, "kikan")]
-            assert not (covered and loosened), f"{descriptor.name}: mypy override relaxes {loosened}"
+            assert not (covered and loosened), (
+                f"{descriptor.name}: mypy override relaxes {loosened}"
+            )
+
+
 def _migration_contract() -> set[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     for contract in config["tool"]["importlinter"]["contracts"]:

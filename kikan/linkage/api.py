@@ -7,24 +7,24 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
+from kikan.linkage.provider import ClientCaller, ClientCallerDep
+from kikan.linkage.store import LinkageClientRow
+from kikan.platform.crypto import KeyRing
 from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
 from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
-from kikan.platform.types import Chars, Cursor, ItemClass
+from kikan.platform.types import Chars, Cursor
 from kikan.platform.uow import Database
 
 router = APIRouter(prefix="/api/v1/linkage", tags=["庁内データ連携"])
 
 
 ClientIdPath = Annotated[str, Chars(64), Path(description="クライアントID")]
-AuthorizationHeader = Annotated[
-    str | None, Chars(8192, ItemClass.SECRET), Header(description="Bearer トークン")
-]
 
 
 class ClientCreate(BaseModel):
@@ -32,8 +32,10 @@ class ClientCreate(BaseModel):
     scopes: list[Annotated[str, Chars(40)]] = Field(
         min_length=1,
         max_length=10,
-        description="連携範囲: データの種類（residents.changed）と、支援措置対象者を含めて"
-        "受け取る場合は support_measure",
+        description="連携範囲: データの種類（residents.changed）、支援措置対象者を含めて"
+        "受け取る場合は support_measure、個人番号を含めて受け取る場合（マイナンバー利用事務系の"
+        "システムのみ）は my_number、ほかに各業務が提供する API の連携範囲"
+        "（kikan linkage client scopes で一覧）",
         examples=[["residents.changed"]],
     )
 
@@ -50,6 +52,7 @@ class ClientOut(BaseModel):
     client_id: str
     name: str
     scopes: list[str]
+    scope_labels: dict[str, str] = Field(description="連携範囲ごとの説明")
     active: bool
     created_at: datetime
 
@@ -73,7 +76,8 @@ class ChangeOut(BaseModel):
         description="payload の宛名番号の現在の標準レイアウト行（個人データ群、取得時点）。"
         "支援措置対象者の行は support_measure の連携範囲を持つクライアントにのみ含めます。"
         'そのクライアントには各行に support_measure（現在支援措置の対象なら "1"、'
-        'それ以外は "0"）を付けます。',
+        'それ以外は "0"）を付けます。個人番号（my_number）は my_number の連携範囲を持つ'
+        "クライアントにのみ入れ、それ以外には空です。",
     )
 
 
@@ -82,6 +86,18 @@ class ChangesOut(BaseModel):
     changes: list[ChangeOut]
     next_cursor: int = Field(description="次回の after に指定する値")
     has_more: bool
+
+
+def _client_out(row: LinkageClientRow) -> ClientOut:
+    scopes = row.scopes.split(",")
+    return ClientOut(
+        client_id=row.client_id,
+        name=row.name,
+        scopes=scopes,
+        scope_labels={s: service.scope_label(s) for s in scopes},
+        active=row.active,
+        created_at=row.created_at,
+    )
 
 
 @router.post(
@@ -114,16 +130,7 @@ def get_clients(
     db: DbDep,
 ) -> list[ClientOut]:
     with db.unit_of_work(staff.scope) as uow:
-        return [
-            ClientOut(
-                client_id=r.client_id,
-                name=r.name,
-                scopes=r.scopes.split(","),
-                active=r.active,
-                created_at=r.created_at,
-            )
-            for r in service.list_clients(uow, ctx, service.ListClients())
-        ]
+        return [_client_out(r) for r in service.list_clients(uow, ctx, service.ListClients())]
 
 
 @router.post(
@@ -163,13 +170,7 @@ def disable_client(
 ) -> ClientOut:
     with db.unit_of_work(staff.scope) as uow:
         row = service.disable_client(uow, ctx, service.ClientRef(client_id))
-        out = ClientOut(
-            client_id=row.client_id,
-            name=row.name,
-            scopes=row.scopes.split(","),
-            active=row.active,
-            created_at=row.created_at,
-        )
+        out = _client_out(row)
         uow.commit()
     return out
 
@@ -243,19 +244,34 @@ async def token(request: Request, db: DbDep) -> LinkageToken:
     )
 
 
-def get_caller(db: DbDep, authorization: AuthorizationHeader = None) -> service.LinkageCaller:
-    scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthenticated("アクセストークンを Bearer 形式で指定してください。")
-    return service.authenticate(db, value.strip())
+#: the bearer check of the pull API is the provider kit's, which modules' own routes use too
+CallerDep = ClientCallerDep
 
 
-CallerDep = Annotated[service.LinkageCaller, Depends(get_caller)]
+def get_keyring(request: Request) -> KeyRing | None:
+    """The application's My Number key ring (None when none is configured): it decrypts
+    個人番号 for `my_number` clients."""
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    return keyring
 
 
-def _pull(db: Database, caller: service.LinkageCaller, after: int, limit: int) -> ChangesOut:
+KeyRingDep = Annotated[KeyRing | None, Depends(get_keyring)]
+
+#: the answer a `my_number` client gets when the server has no key (or cannot decrypt)
+_MY_NUMBER_409: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "連携範囲 my_number のクライアントに個人番号を渡せません：暗号鍵が設定"
+        "されていない（問題詳細 urn:kikan:problem:keyring-missing）か、復号できない"
+        "（urn:kikan:problem:my-number-undecryptable）。"
+    }
+}
+
+
+def _pull(
+    db: Database, caller: ClientCaller, after: int, limit: int, keyring: KeyRing | None
+) -> ChangesOut:
     with db.unit_of_work(caller.tenant) as uow:
-        page = service.changes(uow, caller, after=after, limit=limit)
+        page = service.changes(uow, caller, after=after, limit=limit, keyring=keyring)
         uow.commit()
     return ChangesOut(
         changes=[
@@ -282,24 +298,27 @@ def _pull(db: Database, caller: service.LinkageCaller, after: int, limit: int) -
             "description": "after がこの団体の差分の位置ではありません（別の団体のカーソル、"
             "または削除済みの範囲）。全件から取り直してください（問題詳細 "
             "urn:kikan:problem:cursor-out-of-range）。"
-        }
+        },
+        **_MY_NUMBER_409,
     },
     dependencies=[client_uses("linkage.changes")],
 )
 def changes(
     caller: CallerDep,
     db: DbDep,
+    keyring: KeyRingDep,
     after: Annotated[Cursor, Query(description="前回の next_cursor（初回は 0）")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="最大件数")] = 100,
 ) -> ChangesOut:
-    return _pull(db, caller, after, limit)
+    return _pull(db, caller, after, limit, keyring)
 
 
 class FullOut(BaseModel):
     kind: str = Field(default="1", description="連携区分（1 全件）")
     records: list[dict[str, str]] = Field(
         description="標準レイアウトの個人データ群の行に現住所の項目を加えたもの"
-        "（項目コード → 値）。個人番号は常に空です。"
+        "（項目コード → 値）。個人番号（my_number）は my_number の連携範囲を持つ"
+        "クライアントにのみ現在の番号を入れ、それ以外には空です。"
         "support_measure の連携範囲を持つクライアントには支援措置対象者も含め、"
         "各行に support_measure（現在支援措置の対象なら "
         '"1"、それ以外は "0"）を付けます。'
@@ -317,11 +336,14 @@ class FullOut(BaseModel):
     "/full/residents",
     response_model=FullOut,
     summary="住民記録の全件取得（連携区分 1）",
+    responses=_MY_NUMBER_409,
     dependencies=[client_uses("linkage.full")],
 )
 def full_residents(
     caller: CallerDep,
     db: DbDep,
+    keyring: KeyRingDep,
+    *,
     cursor: Annotated[
         str | None, Chars(512), Query(description="前のページの next_cursor（初回は省略）")
     ] = None,
@@ -339,7 +361,9 @@ def full_residents(
     if group is None:
         raise NotFound("住民記録の全件連携は提供されていません。")
     with db.unit_of_work(caller.tenant) as uow:
-        page = service.full(uow, caller, group, cursor=cursor or None, limit=limit, as_of=as_of)
+        page = service.full(
+            uow, caller, group, cursor=cursor or None, limit=limit, as_of=as_of, keyring=keyring
+        )
         uow.commit()
     # thousands of flat string dicts per page: serialised directly (the shape is FullOut's, and
     # the records are already plain str → str), which keeps 全件 bound by the database read
@@ -366,11 +390,13 @@ class RecordsOut(BaseModel):
     "/records/residents",
     response_model=RecordsOut,
     summary="住民記録の個別取得（宛名番号を指定）",
+    responses=_MY_NUMBER_409,
     dependencies=[client_uses("linkage.records")],
 )
 def records_residents(
     caller: CallerDep,
     db: DbDep,
+    keyring: KeyRingDep,
     atena_number: Annotated[
         list[Annotated[str, Chars(15, min_length=1)]],
         Query(min_length=1, max_length=100, description="宛名番号（繰り返し指定、100件まで）"),
@@ -380,6 +406,6 @@ def records_residents(
     if group is None:
         raise NotFound("住民記録の連携は提供されていません。")
     with db.unit_of_work(caller.tenant) as uow:
-        found = service.records(uow, caller, group, atena_number)
+        found = service.records(uow, caller, group, atena_number, keyring)
         uow.commit()
     return RecordsOut(records=found)

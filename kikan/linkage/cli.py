@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
 from nats.errors import Error as NatsError
 from rich.table import Table
 
-from kikan.linkage import domain, push, service
+from kikan.linkage import push, service
 from kikan.platform import console, tenancy
 from kikan.platform.context import Context
 from kikan.platform.settings import get_settings
@@ -31,6 +32,11 @@ linkage_app.add_typer(client_app, name="client")
 out = console.out
 err = console.err
 _actor = console.cli_actor
+
+
+def _labelled(scopes: Iterable[str]) -> str:
+    """Scopes with their Japanese labels, as listings show them."""
+    return ", ".join(f"{s}（{service.scope_label(s)}）" for s in scopes)
 
 
 def _ctx() -> Context:
@@ -53,7 +59,10 @@ def client_create(
     name: Annotated[str, typer.Option(help="連携先システムの名称")],
     scope: Annotated[
         list[str],
-        typer.Option("--scope", help=f"連携範囲（複数可）: {', '.join(domain.SCOPES)}"),
+        typer.Option(
+            "--scope",
+            help="連携範囲（複数可）。指定できるものは kikan linkage client scopes で表示",
+        ),
     ],
     as_json: Annotated[
         bool,
@@ -88,7 +97,7 @@ def client_create(
     out.print(f"[green]✓[/] 連携クライアント「{created.name}」を登録しました。")
     out.print(f"  クライアントID {created.client_id}")
     out.print(f"  共有鍵         {created.client_secret}")
-    out.print(f"  連携範囲       {', '.join(created.scopes)}")
+    out.print(f"  連携範囲       {_labelled(created.scopes)}")
     out.print("  共有鍵は再表示できません。連携先に安全な方法で渡してください。")
 
 
@@ -100,18 +109,32 @@ def client_list(tenant: TenantOpt) -> None:
     code = _tenant(db, tenant)
     with db.unit_of_work(code) as uow:
         rows = service.list_clients(uow, _ctx(), service.ListClients())
-        table = Table("クライアントID", "名称", "連携範囲", "状態", "登録日時")
+        table = Table()
+        # the id is copied into other commands: never folded by a narrow terminal
+        table.add_column("クライアントID", no_wrap=True)
+        for header in ("名称", "連携範囲", "状態", "登録日時"):
+            table.add_column(header)
         for r in rows:
             table.add_row(
                 r.client_id,
                 r.name,
-                r.scopes,
+                _labelled(r.scopes.split(",")),
                 "利用中" if r.active else "停止",
                 r.created_at.isoformat(timespec="seconds"),
             )
     if not rows:
         out.print("連携クライアントは登録されていません。")
         return
+    out.print(table)
+
+
+@client_app.command("scopes")
+@_errors
+def client_scopes() -> None:
+    """連携クライアントに指定できる連携範囲と、その説明を表示する。"""
+    table = Table("連携範囲", "内容")
+    for scope, label in service.known_scopes().items():
+        table.add_row(scope, label)
     out.print(table)
 
 

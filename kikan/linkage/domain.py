@@ -37,10 +37,22 @@ MAX_ASSERTION_LIFETIME = 300  # seconds: `exp` may be at most 5 minutes ahead
 CLOCK_SKEW = 30  # seconds of leeway for `nbf` / `iat` in the future
 ACCESS_TOKEN_LIFETIME = 600  # seconds: 10 minutes
 
-#: Data groups (topics) a client may be entitled to, plus the 支援措置 entitlement.
+#: Data groups (topics) a client may be entitled to, plus the 支援措置 and 個人番号 entitlements.
 SUPPORT_MEASURE_SCOPE = "support_measure"
+#: 個人番号 in every delivered record: only for systems of the マイナンバー利用事務系
+#: (団体内統合宛名, 名寄せ), never for others; the delivery is audited as My Number access.
+MY_NUMBER_SCOPE = "my_number"
 TOPIC_SCOPES = {"residents.changed": "住民記録の異動"}
-SCOPES = {**TOPIC_SCOPES, SUPPORT_MEASURE_SCOPE: "支援措置対象者の宛名番号を含めて受け取る"}
+SCOPES = {
+    **TOPIC_SCOPES,
+    SUPPORT_MEASURE_SCOPE: "支援措置対象者の宛名番号を含めて受け取る",
+    MY_NUMBER_SCOPE: "個人番号を含めて受け取る（マイナンバー利用事務のみ）",
+}
+#: The record item that carries 個人番号 (the standard layout's item code).
+MY_NUMBER_ITEM = "my_number"
+#: What a module-declared scope may be called: stored comma-separated and sent space-separated
+#: (the token's `scope`), so neither separator, and short (the registration body allows 40).
+MODULE_SCOPE_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
 
 CLIENT_ID_RE = re.compile(r"^[0-9]{6}[0-9a-f]{26}$")
 
@@ -214,9 +226,11 @@ def verify_assertion(
     return VerifiedAssertion(client_id=client_id, jti=jti, exp=exp)
 
 
-def check_scopes(scopes: Iterable[str]) -> list[str]:
+def check_scopes(scopes: Iterable[str], known: Mapping[str, str] = SCOPES) -> list[str]:
+    """The scopes sorted and deduplicated; any not in `known` (the built-in `SCOPES` and those
+    the modules declared) refused."""
     result = sorted(set(scopes))
-    unknown = [s for s in result if s not in SCOPES]
+    unknown = [s for s in result if s not in known]
     if unknown:
         raise ValueError(f"unknown scopes {unknown}")
     return result

@@ -21,11 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from kikan.errors import ConflictError, InvalidError, NotFoundError
 from kikan.linkage import domain
 from kikan.linkage.module import FUNCTIONS
-from kikan.linkage.store import LinkageClientRow, LinkageJtiRow, LinkageTokenRow
+from kikan.linkage.store import SCOPES_WIDTH, LinkageClientRow, LinkageJtiRow, LinkageTokenRow
 from kikan.platform import audit
 from kikan.platform.auth import token_digest
 from kikan.platform.context import Context
-from kikan.platform.crypto import redact_my_numbers
+from kikan.platform.crypto import CryptoError, KeyRing, redact_my_numbers
 from kikan.platform.db import utcnow
 from kikan.platform.errors import (
     Forbidden,
@@ -63,6 +63,19 @@ class RecordProvider(Protocol):
     def __call__(self, uow: UnitOfWork, keys: Sequence[str], /) -> Sequence[RecordRow]: ...
 
 
+class MyNumberProvider(Protocol):
+    """A module's 個人番号 reader: the current 個人番号 (12 digits) of these keys, decrypted
+    with `keyring` (context = the unit of work's tenant); keys without one are left out.
+
+    Called only for clients holding `my_number`, and only with the keys actually delivered, so
+    nothing is decrypted that does not leave. Records themselves never carry the number (their
+    `my_number` item is empty): it is filled in here, after the 支援措置 filter."""
+
+    def __call__(
+        self, uow: UnitOfWork, keyring: KeyRing, keys: Sequence[str], /
+    ) -> Mapping[str, str]: ...
+
+
 @dataclass(frozen=True)
 class DataGroup:
     """What the composition root registered for one topic."""
@@ -73,6 +86,7 @@ class DataGroup:
     page: PageProvider
     records: RecordProvider
     page_as_of: AsOfPageProvider | None = None
+    my_numbers: MyNumberProvider | None = None
 
 
 _PROVIDERS: dict[str, DataGroup] = {}
@@ -86,13 +100,16 @@ def register_full_provider(
     resource: str,
     key: str = "atena_number",
     as_of: AsOfPageProvider | None = None,
+    my_numbers: MyNumberProvider | None = None,
 ) -> None:
     """Called by the composition root (kikan.app) for each data group a module publishes:
     `fn` serves 全件 pages, `records` the rows attached to 差分 events of topic `name` (and
-    the per-person fetch), `as_of` 全件 pages as of a valid date (optional)."""
+    the per-person fetch), `as_of` 全件 pages as of a valid date (optional), `my_numbers` the
+    個人番号 of delivered persons for `my_number` clients (optional: without it such clients
+    get the item empty, as everyone else)."""
     if name not in domain.TOPIC_SCOPES:
         raise ValueError(f"unknown data group {name!r}")
-    _PROVIDERS[name] = DataGroup(name, resource, key, fn, records, as_of)
+    _PROVIDERS[name] = DataGroup(name, resource, key, fn, records, as_of, my_numbers)
 
 
 def full_provider(name: str) -> DataGroup | None:
@@ -101,6 +118,42 @@ def full_provider(name: str) -> DataGroup | None:
 
 def group_for_resource(resource: str) -> DataGroup | None:
     return next((g for g in _PROVIDERS.values() if g.resource == resource), None)
+
+
+# ---------------------------------------------------------------- scopes declared by modules
+
+#: scope → Japanese label, from the modules' descriptors (`linkage_scopes`): entitlements a
+#: module checks on its own provider API (`kikan.linkage.provider.require_scope`). The linkage
+#: layer knows them only as names a client may be given; it names no module.
+_MODULE_SCOPES: dict[str, str] = {}
+
+
+def register_scopes(scopes: Mapping[str, str]) -> None:
+    """Called by the composition root for each module declaring scopes. Idempotent (the
+    application is built more than once per process in tests); a name that is not a valid
+    scope, one of the linkage layer's own, or already declared with another label is refused."""
+    for scope, label in scopes.items():
+        if not domain.MODULE_SCOPE_RE.match(scope):
+            raise ValueError(f"{scope!r} is not a scope name ({domain.MODULE_SCOPE_RE.pattern})")
+        if scope in domain.SCOPES:
+            raise ValueError(f"{scope!r} is a scope of the linkage layer itself")
+        if not label.strip():
+            raise ValueError(f"scope {scope!r} has no label")
+        known = _MODULE_SCOPES.get(scope)
+        if known is not None and known != label:
+            raise ValueError(f"scope {scope!r} declared twice ({known!r}, {label!r})")
+    _MODULE_SCOPES.update(scopes)
+
+
+def known_scopes() -> dict[str, str]:
+    """Every scope a client may be given, with its Japanese label: the linkage layer's own
+    (data groups, `support_measure`, `my_number`), then those the modules declared."""
+    return {**domain.SCOPES, **_MODULE_SCOPES}
+
+
+def scope_label(scope: str) -> str:
+    """The label of a scope; a stored scope no longer declared (a module removed) shows as is."""
+    return known_scopes().get(scope, scope)
 
 
 # ---------------------------------------------------------------- clients
@@ -155,14 +208,17 @@ class PurgeExpired:
 
 def register_client(uow: UnitOfWork, ctx: Context, command: RegisterClient) -> RegisteredClient:
     actor, name = ctx.actor, command.name
+    known = known_scopes()
     try:
-        checked = domain.check_scopes(command.scopes)
+        checked = domain.check_scopes(command.scopes, known)
     except ValueError as exc:
         raise InvalidError(
             "linkage.unknown_scope",
-            f"指定できない連携範囲です（指定できるもの: {', '.join(domain.SCOPES)}）。",
+            f"指定できない連携範囲です（指定できるもの: {', '.join(known)}）。",
             "scopes",
         ) from exc
+    if len(",".join(checked)) > SCOPES_WIDTH:
+        raise InvalidError("linkage.too_many_scopes", "連携範囲の指定が長すぎます。", "scopes")
     if not any(s in domain.TOPIC_SCOPES for s in checked):
         raise InvalidError(
             "linkage.no_topic_scope",
@@ -408,7 +464,10 @@ def _issue(
 
 
 @dataclass(frozen=True)
-class LinkageCaller:
+class ClientCaller:
+    """A linkage client authenticated by its access token: its 団体, id and scopes (as
+    registered now: a client's scopes are read at each request, not frozen into the token)."""
+
     tenant: str
     client_id: str
     scopes: frozenset[str]
@@ -416,8 +475,11 @@ class LinkageCaller:
     def actor(self) -> audit.Actor:
         return audit.Actor(kind="client", id=self.client_id)
 
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
 
-def authenticate(db: Database, token: str) -> LinkageCaller:
+
+def authenticate(db: Database, token: str) -> ClientCaller:
     invalid = Unauthenticated(
         "アクセストークンが無効か、有効期限が切れています。", slug="invalid-token"
     )
@@ -433,7 +495,7 @@ def authenticate(db: Database, token: str) -> LinkageCaller:
         ).first()
         if client is None or not client.active:
             raise invalid
-        return LinkageCaller(tenant, client.client_id, frozenset(client.scopes.split(",")))
+        return ClientCaller(tenant, client.client_id, frozenset(client.scopes.split(",")))
 
 
 # ---------------------------------------------------------------- 差分 (連携区分 2)
@@ -456,7 +518,7 @@ class ChangePage:
 
 
 def _visible_records(
-    uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, keys: Sequence[str]
+    uow: UnitOfWork, caller: ClientCaller, group: DataGroup, keys: Sequence[str]
 ) -> dict[str, dict[str, str]]:
     """Current records of `keys` the caller may see: a person under 支援措置 *now* reaches only
     `support_measure` clients, whatever the event said when it was written (so a newly protected
@@ -473,6 +535,67 @@ def _visible_records(
 def _protected_count(records: Iterable[Mapping[str, str]]) -> int:
     """How many delivered records are of protected persons (only entitled clients get any)."""
     return sum(1 for r in records if r.get(domain.SUPPORT_MEASURE_ITEM) == "1")
+
+
+# ---------------------------------------------------------------- 個人番号 (`my_number` scope)
+
+
+def _wants_my_numbers(caller: ClientCaller, group: DataGroup) -> bool:
+    return caller.has(domain.MY_NUMBER_SCOPE) and group.my_numbers is not None
+
+
+def _require_keyring(
+    caller: ClientCaller, groups: Iterable[DataGroup], keyring: KeyRing | None
+) -> KeyRing | None:
+    """A `my_number` client is refused outright when no key is configured: a delivery with the
+    item silently empty would look like persons without a 個人番号 (and a 名寄せ would act on
+    it). Checked before anything is read, so every answer to such a client is the same."""
+    if keyring is None and any(_wants_my_numbers(caller, g) for g in groups):
+        raise ConflictError(
+            "keyring-missing",
+            "個人番号の暗号鍵が設定されていないため、個人番号を含めて連携できません"
+            "（連携範囲 my_number）。システム管理者に暗号鍵の設定を依頼してください。",
+        )
+    return keyring
+
+
+def _fill_my_numbers(
+    uow: UnitOfWork,
+    caller: ClientCaller,
+    group: DataGroup,
+    keyring: KeyRing | None,
+    records: Sequence[dict[str, str]],
+) -> int:
+    """Set the 個人番号 item of records about to be delivered; returns how many carry one (the
+    delivery's audit record marks My Number access when any does).
+
+    A client without `my_number` gets the item empty whatever a provider put there; a client
+    with it gets each person's current 個人番号, decrypted by the group's provider for exactly
+    the persons delivered (after the 支援措置 filter). The numbers are never logged or put in an
+    audit detail; only their count is."""
+    if not _wants_my_numbers(caller, group) or group.my_numbers is None or keyring is None:
+        for rec in records:
+            if rec.get(domain.MY_NUMBER_ITEM):
+                rec[domain.MY_NUMBER_ITEM] = ""
+        return 0
+    if not records:
+        return 0
+    try:
+        numbers = group.my_numbers(uow, keyring, [rec[group.key] for rec in records])
+    except CryptoError as exc:  # a token under a key the ring no longer holds, or altered
+        raise ConflictError(
+            "my-number-undecryptable",
+            "個人番号を復号できないため連携できません。暗号鍵の設定（鍵の更新前の鍵が"
+            "残っているか）を確認してください。",
+        ) from exc
+    for rec in records:
+        rec[domain.MY_NUMBER_ITEM] = numbers.get(rec[group.key], "")
+    return sum(1 for rec in records if rec[domain.MY_NUMBER_ITEM])
+
+
+def _my_number_detail(count: int) -> dict[str, int]:
+    """The audit detail of a delivery with 個人番号: how many, never which."""
+    return {"my_numbers": count} if count else {}
 
 
 class CursorOutOfRange(KikanError):
@@ -509,14 +632,23 @@ def _check_position(uow: UnitOfWork, after: int, first: int | None) -> None:
         )
 
 
-def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -> ChangePage:
+def changes(
+    uow: UnitOfWork,
+    caller: ClientCaller,
+    *,
+    after: int,
+    limit: int,
+    keyring: KeyRing | None = None,
+) -> ChangePage:
     """Events of the caller's tenant with seq > `after`, oldest first, filtered per client.
 
     Every seq is reported (events of a topic outside the client's scopes or only about protected
     persons come without payload), so a client can tell the feed is gap-free. A cursor beyond the
     tenant's last event (another tenant's, or made up) or before its oldest kept event is refused
     (`CursorOutOfRange`): the consumer must load 全件 again. Delivered events carry the current
-    records of their subjects (read once per page)."""
+    records of their subjects (read once per page), with 個人番号 for `my_number` clients
+    (`keyring` decrypts them; without one such a client is refused)."""
+    _require_keyring(caller, (g for g in _PROVIDERS.values() if g.topic in caller.scopes), keyring)
     rows = list(
         uow.session.scalars(
             select(OutboxEventRow)
@@ -538,6 +670,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
         for row in rows
     ]
     visible: dict[str, dict[str, dict[str, str]]] = {}
+    my_numbers = 0
     for topic in {row.topic for row, payload in filtered if payload is not None}:
         group = _PROVIDERS.get(topic)
         if group is None:
@@ -549,6 +682,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
             for a in payload.get("atena_numbers") or []
         }
         visible[topic] = _visible_records(uow, caller, group, sorted(keys))
+        my_numbers += _fill_my_numbers(uow, caller, group, keyring, list(visible[topic].values()))
     result: list[Change] = []
     for row, payload in filtered:
         found = visible.get(row.topic, {})
@@ -570,6 +704,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
             action="inquiry",
             function=FUNCTIONS.entry("linkage.changes"),
             subjects=subjects,
+            mynumber_accessed=my_numbers > 0,
             detail={
                 "after": after,
                 "next_cursor": next_cursor,
@@ -577,6 +712,7 @@ def changes(uow: UnitOfWork, caller: LinkageCaller, *, after: int, limit: int) -
                 "delivered": sum(1 for c in result if c.payload is not None),
                 "records": sum(len(c.records) for c in result),
                 "protected_records": _protected_count(r for c in result for r in c.records),
+                **_my_number_detail(my_numbers),
             },
         ),
     )
@@ -593,7 +729,7 @@ class FullPage:
     as_of_seq: int
 
 
-def _client_secret(uow: UnitOfWork, caller: LinkageCaller) -> str:
+def _client_secret(uow: UnitOfWork, caller: ClientCaller) -> str:
     secret = uow.session.scalar(
         select(LinkageClientRow.secret).where(LinkageClientRow.client_id == caller.client_id)
     )
@@ -604,12 +740,13 @@ def _client_secret(uow: UnitOfWork, caller: LinkageCaller) -> str:
 
 def full(
     uow: UnitOfWork,
-    caller: LinkageCaller,
+    caller: ClientCaller,
     group: DataGroup,
     *,
     cursor: str | None,
     limit: int,
     as_of: date | None = None,
+    keyring: KeyRing | None = None,
 ) -> FullPage:
     """One keyset page of 全件 (連携区分 1) in key order.
 
@@ -622,7 +759,11 @@ def full(
 
     `as_of`: each person's entry in force on that day, as the register knows it now (persons
     not yet recorded then are left out). The cursor carries the day, so one run never mixes
-    days; the 支援措置 rule is today's, as for every delivery."""
+    days; the 支援措置 rule is today's, as for every delivery.
+
+    `my_number` clients get each delivered person's 個人番号 (current, also in an `as_of` run:
+    the number identifies the person, whatever day the record describes), decrypted with
+    `keyring`; without a key they are refused (`keyring-missing`)."""
     page_reader: PageProvider = group.page
     if as_of is not None:
         if group.page_as_of is None:
@@ -638,6 +779,7 @@ def full(
 
     day = as_of.isoformat() if as_of is not None else ""
     _require_scope(caller, group)
+    _require_keyring(caller, (group,), keyring)
     secret = _client_secret(uow, caller)
     if cursor:
         try:
@@ -667,6 +809,7 @@ def full(
         if len(batch) < need + 1:
             break
         scan = str(batch[-1][0][group.key])
+    my_numbers = _fill_my_numbers(uow, caller, group, keyring, delivered)
     next_cursor = (
         domain.encode_full_cursor(
             tenant=caller.tenant,
@@ -687,6 +830,7 @@ def full(
             action="inquiry",
             function=FUNCTIONS.entry("linkage.full"),
             subjects=[r[group.key] for r in delivered],
+            mynumber_accessed=my_numbers > 0,
             detail={
                 "resource": group.resource,
                 "first_page": not cursor,
@@ -695,6 +839,7 @@ def full(
                 "records": len(delivered),
                 "protected_records": _protected_count(delivered),
                 "has_more": more,
+                **_my_number_detail(my_numbers),
             },
         ),
     )
@@ -704,7 +849,7 @@ def full(
 # ---------------------------------------------------------------- records of named persons
 
 
-def _require_scope(caller: LinkageCaller, group: DataGroup) -> None:
+def _require_scope(caller: ClientCaller, group: DataGroup) -> None:
     """全件 and 個別 of a data group need its topic among the client's scopes (差分 filters
     per event instead)."""
     if group.topic not in caller.scopes:
@@ -714,14 +859,20 @@ def _require_scope(caller: LinkageCaller, group: DataGroup) -> None:
 
 
 def records(
-    uow: UnitOfWork, caller: LinkageCaller, group: DataGroup, keys: Sequence[str]
+    uow: UnitOfWork,
+    caller: ClientCaller,
+    group: DataGroup,
+    keys: Sequence[str],
+    keyring: KeyRing | None = None,
 ) -> list[dict[str, str]]:
     """The current records of these persons the caller may see, in key order (unknown and
     invisible ones left out alike, so the answer tells nothing about who is protected): how a
-    consumer fetches a person a change named without a record."""
+    consumer fetches a person a change named without a record. 個人番号 as in `full`."""
     _require_scope(caller, group)
+    _require_keyring(caller, (group,), keyring)
     visible = _visible_records(uow, caller, group, sorted(set(keys)))
     delivered = [visible[k] for k in sorted(visible)]
+    my_numbers = _fill_my_numbers(uow, caller, group, keyring, delivered)
     audit.append(
         uow,
         caller.actor(),
@@ -730,11 +881,13 @@ def records(
             action="inquiry",
             function=FUNCTIONS.entry("linkage.records"),
             subjects=[r[group.key] for r in delivered],
+            mynumber_accessed=my_numbers > 0,
             detail={
                 "resource": group.resource,
                 "requested": len(set(keys)),
                 "records": len(delivered),
                 "protected_records": _protected_count(delivered),
+                **_my_number_detail(my_numbers),
             },
         ),
     )

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kikan.platform.db import Base, TenantOwned, UTCDateTime, utcnow
 
+#: width of `LinkageClientRow.scopes` (the comma-separated list)
+SCOPES_WIDTH = 200
+
 
 class LinkageClientRow(TenantOwned, Base):
     """A system that pulls this tenant's data. `scopes` is a comma-separated list.
@@ -24,7 +27,7 @@ class LinkageClientRow(TenantOwned, Base):
     client_id: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     secret: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[str] = mapped_column(String(SCOPES_WIDTH))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -228,6 +228,8 @@ def check_operations(app: FastAPI, catalogue: Catalogue) -> None:
                 f"{op.path}: {op.key} is a {function.principal} function,"
                 f" declared for {op.principal}"
             )
+
+
 def context_for(request: Request, principal: auth.Principal) -> Context:
     """The use-case context of an authenticated caller: its actor and scope, the application's
     key ring (None when none is configured) and the current moment."""

@@ -70,6 +70,9 @@ class LinkageProvider:
     #: the 全件 reader "as of a valid date" (`GET /full/{resource}?as_of=`), if the module
     #: can answer it from its history
     page_as_of: Ref | None = None
+    #: the 個人番号 reader `(uow, keyring, keys) -> {key: 12 digits}` for clients holding the
+    #: `my_number` scope (マイナンバー利用事務系 only); None: the group never publishes 個人番号
+    my_numbers: Ref | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,11 @@ class ModuleDescriptor:
     #: (modules older than ADR 0011's addendum).
     migrations: str | None = None
     linkage_providers: tuple[LinkageProvider, ...] = ()
+    #: resolves to a `Mapping[str, str]` (scope → Japanese label): entitlements a linkage client
+    #: may be given for the module's own provider API (checked with
+    #: `kikan.linkage.provider.require_scope`); registered with the linkage layer by the
+    #: composition root, since the linkage layer names no module
+    linkage_scopes: Ref | None = None
     #: each resolves to a `kikan.linkage.consumer.Consumer`: the module keeps a 宛名 replica
     #: through the linkage-consumer kit, and the server runs its background sync when the
     #: module's settings set `sync_interval` (ADR 0012)
@@ -146,6 +154,17 @@ class ModuleDescriptor:
                 raise TypeError(f"{ref} is not a NavItem or an iterable of NavItem")
             items.extend(group)
         return items
+
+    def scope_labels(self) -> dict[str, str]:
+        """The linkage scopes the module declares (empty without `linkage_scopes`)."""
+        if self.linkage_scopes is None:
+            return {}
+        found = resolve(self.linkage_scopes)
+        if not isinstance(found, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in found.items()
+        ):
+            raise TypeError(f"{self.linkage_scopes} is not a mapping of scope to label")
+        return dict(found)
 
     def settings_class(self) -> type[BaseSettings] | None:
         if self.settings is None:

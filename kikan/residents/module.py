@@ -27,6 +27,7 @@ MODULE = ModuleDescriptor(
             page="kikan.residents.linkage_feed:person_page",
             records="kikan.residents.linkage_feed:person_records",
             page_as_of="kikan.residents.linkage_feed:person_page_as_of",
+            my_numbers="kikan.residents.linkage_feed:person_my_numbers",
         ),
     ),
     demo_seeders=(

@@ -22,6 +22,7 @@ from kikan.linkage.consumer.replica import (
     AtenaReplicaMixin,
     LinkStateMixin,
     typed_columns,
+    without_my_number,
 )
 from kikan.linkage.consumer.sync import (
     Applied,
@@ -62,4 +63,5 @@ __all__ = [
     "save_link",
     "sync_tenant",
     "typed_columns",
+    "without_my_number",
 ]

@@ -22,6 +22,9 @@ from kikan.platform.uow import UnitOfWork
 #: The 支援措置 flag the linkage API puts on every record it sends to a `support_measure` client
 #: ("1" protected now, "0" not; docs/linkage.md §3, §6).
 FLAG_ITEM = "support_measure"
+#: 個人番号: filled only for a consumer holding the `my_number` scope (docs/linkage.md §3). A
+#: replica never stores it (`upsert` drops it); the sync hands it to `react` as a `MyNumber`.
+MY_NUMBER_ITEM = "my_number"
 #: The current 住所 items merged into each record (docs/linkage.md §3), in writing order.
 ADDRESS_ITEMS = ("prefecture", "city", "town", "banchi")
 IN_CHUNK = 500  # bounded IN lists
@@ -101,8 +104,16 @@ def address_of(record: Mapping[str, object]) -> str:
     return f"{base}　{katagaki}" if katagaki else base
 
 
+def without_my_number(record: Mapping[str, str]) -> dict[str, str]:
+    """The record as a replica may keep it: without the 個人番号 item (present, empty or
+    filled). A 宛名 replica is a copy outside the provider's encryption; 個人番号 there would be
+    plain text in a table a module searches and shows."""
+    return {k: v for k, v in record.items() if k != MY_NUMBER_ITEM}
+
+
 def typed_columns(record: Mapping[str, object]) -> dict[str, str]:
-    """The replica's searchable columns of one record (each cut to its column's width)."""
+    """The replica's searchable columns of one record (each cut to its column's width). None
+    is derived from 個人番号, and the item is never copied into one."""
     return {
         "name": _joined(_text(record, "family_name"), _text(record, "given_name"))[:200],
         "name_kana": _joined(_text(record, "family_name_kana"), _text(record, "given_name_kana"))[
@@ -148,7 +159,9 @@ def upsert(
 ) -> R | None:
     """Apply one delivered state: `record` None = no longer published. Writes nothing when
     nothing changed (a re-run of the same page is cheap); returns the row (None: unknown person
-    without a record, nothing to keep)."""
+    without a record, nothing to keep). The 個人番号 item is dropped before anything is kept
+    (`without_my_number`), whoever calls this."""
+    record = without_my_number(record) if record is not None else None
     row = known.get(atena_number)
     if row is None:
         if record is None:

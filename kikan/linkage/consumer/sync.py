@@ -38,16 +38,20 @@ from kikan.linkage.consumer.client import (
     RetryPolicy,
 )
 from kikan.linkage.consumer.replica import (
+    MY_NUMBER_ITEM,
     AtenaReplicaMixin,
     LinkStateMixin,
     known_rows,
     support_flag,
     upsert,
+    without_my_number,
 )
 from kikan.platform import audit, tenancy
+from kikan.platform.crypto import MyNumber
 from kikan.platform.db import utcnow
 from kikan.platform.errors import Conflict, NotFound
 from kikan.platform.functions import Catalogue, Function
+from kikan.platform.ids import IdentifierError
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
 log = logging.getLogger("kikan.linkage.consumer")
@@ -75,7 +79,11 @@ class PersonChange:
     """One person as a page delivered them, after the replica took it.
 
     `record` None: no longer published (e.g. a cancelled 転入). `before`: the replica's record
-    before this page (None: never seen, or gone). `seq` 0 for 全件."""
+    before this page (None: never seen, or gone). `seq` 0 for 全件. Neither record holds the
+    個人番号 item: a consumer holding the `my_number` scope finds the delivered number in
+    `my_number` (a `MyNumber`, masked in repr/str and logs; `reveal()` where it is really
+    needed, e.g. to encrypt it into the module's own store), None when the person has none or
+    the consumer does not receive them."""
 
     atena_number: str
     record: Mapping[str, str] | None
@@ -84,6 +92,7 @@ class PersonChange:
     kind: str
     valid_from: date | None = None
     protected: bool = False
+    my_number: MyNumber | None = None
 
 
 class React(Protocol):
@@ -204,6 +213,23 @@ class Applied:
     persons: set[str] = field(default_factory=set)
     reactions: Counter[str] = field(default_factory=Counter)
     ids_only: int = 0
+    my_numbers: int = 0  # 個人番号 received and handed to `react` (never which)
+    bad_my_numbers: int = 0  # a filled 個人番号 item that is not a valid number (dropped)
+
+
+def _my_number(record: Mapping[str, str] | None, applied: Applied) -> MyNumber | None:
+    """The delivered 個人番号 as a masked value (counted), or None. A malformed one (another
+    vendor's provider) is counted and dropped, never quoted: the error would carry it."""
+    value = record.get(MY_NUMBER_ITEM) if record is not None else None
+    if not value:
+        return None
+    try:
+        number = MyNumber(value)
+    except IdentifierError:
+        applied.bad_my_numbers += 1
+        return None
+    applied.my_numbers += 1
+    return number
 
 
 def _react(
@@ -226,12 +252,20 @@ def apply_full(
     for record in page:
         atena = str(record["atena_number"])
         before = known.get(atena)
-        previous = dict(before.record) if before is not None and not before.gone else None
+        previous = without_my_number(before.record) if before and not before.gone else None
         row = upsert(
             uow, consumer.replica, known, atena, record, protected=support_flag(record), seq=0
         )
         changes.append(
-            PersonChange(atena, record, previous, 0, FULL, protected=bool(row and row.protected))
+            PersonChange(
+                atena,
+                without_my_number(record),
+                previous,
+                0,
+                FULL,
+                protected=bool(row and row.protected),
+                my_number=_my_number(record, applied),
+            )
         )
     _react(uow, consumer, changes, applied)
     return applied
@@ -279,7 +313,7 @@ def apply_change(
     for atena in subjects:
         record = by_atena.get(atena)
         before = known.get(atena)
-        previous = dict(before.record) if before is not None and not before.gone else None
+        previous = without_my_number(before.record) if before and not before.gone else None
         flag = support_flag(record) if record is not None else None
         row = upsert(
             uow,
@@ -293,7 +327,14 @@ def apply_change(
         )
         changes.append(
             PersonChange(
-                atena, record, previous, seq, CHANGES, valid_from, bool(row and row.protected)
+                atena,
+                without_my_number(record) if record is not None else None,
+                previous,
+                seq,
+                CHANGES,
+                valid_from,
+                bool(row and row.protected),
+                _my_number(record, applied),
             )
         )
     _react(uow, consumer, changes, applied)
@@ -311,7 +352,15 @@ def audit_sync(uow: UnitOfWork, consumer: Consumer, applied: Applied, **detail: 
             action="batch.update",
             function=consumer.audit_function("replica"),
             subjects=sorted(applied.persons),
-            detail={**detail, "reactions": dict(applied.reactions)},
+            # 個人番号 received (and handed to the module) is My Number access: said, and
+            # counted, never quoted
+            mynumber_accessed=applied.my_numbers > 0,
+            detail={
+                **detail,
+                "reactions": dict(applied.reactions),
+                **({"my_numbers": applied.my_numbers} if applied.my_numbers else {}),
+                **({"bad_my_numbers": applied.bad_my_numbers} if applied.bad_my_numbers else {}),
+            },
         ),
     )
 
