@@ -71,11 +71,15 @@ QUERY_SCOPE = "atena.query"
 
 
 def linkage_scopes() -> dict[str, str]:
-    """The scopes 宛名管理 adds to 庁内データ連携's clients (the module descriptor names this)."""
+    """The scopes 宛名管理 adds to 庁内データ連携's clients: 照会, and 付番 per 業務."""
     scopes = {QUERY_SCOPE: "宛名の照会（宛名番号・基本4情報）"}
     for code, label in gyomu_codes().items():
         scopes[fuban_scope(code)] = f"住登外者宛名番号の付番（{label}）"
     return scopes
+
+
+#: what the module descriptor's `linkage_scopes` names (data: gyomu.toml)
+LINKAGE_SCOPES = linkage_scopes()
 
 
 # ---------------------------------------------------------------- errors

@@ -38,8 +38,9 @@ from kikan.atena.service.common import (
 from kikan.atena.settings import AtenaSettings
 from kikan.atena.store import JUTOGAI, RESIDENT, AtenaLinkRow, AtenaResidentRow, JutogaiRow
 from kikan.linkage.consumer import Consumer, PersonChange
+from kikan.linkage.consumer.sync import TOPIC
 from kikan.platform.context import Context
-from kikan.platform.crypto import KeyRing, MyNumber, load_keyring
+from kikan.platform.crypto import KeyRing, load_keyring
 from kikan.platform.db import utcnow
 from kikan.platform.settings import get_settings
 from kikan.platform.uow import UnitOfWork
@@ -90,13 +91,12 @@ def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
                              facts=facts, valid_from=change.valid_from, version=change.seq,
                              operator=SYNC_ACTOR.id, reason=change.kind)  # fmt: skip
                 compare.append((number, facts))
-        number_of = getattr(change, "my_number", None)
-        if isinstance(number_of, MyNumber) and ctx.keyring is not None:
-            index = store_my_number(uow, ctx, number, number_of)
+        if change.my_number is not None and ctx.keyring is not None:
+            index = store_my_number(uow, ctx, number, change.my_number)
             ensure_togo(uow, ctx, number, JUTOGAI if left else RESIDENT, index)
     for number, facts in compare:
-        index = my_number_index(uow, number)
-        found = search.find(uow, facts, my_number_index=index, exclude=[number],
+        found = search.find(uow, facts, my_number_index=my_number_index(uow, number),
+                            exclude=[number],
                             sources=[JUTOGAI])  # fmt: skip
         labels.extend(nayose.offer_pairs(uow, ctx, number, found))
     return labels
@@ -154,4 +154,6 @@ CONSUMER = Consumer(
     functions=FUNCTIONS,
     react=react,
     client_name="宛名管理システム",
+    # 個人番号 for 名寄せ and 団体内統合宛名 (マイナンバー利用事務系 only)
+    scopes=(TOPIC, "support_measure", "my_number"),
 )

@@ -1,4 +1,5 @@
-"""宛名管理 (業務コード 031) as the composition root sees it: one descriptor, nothing imported."""
+"""宛名管理 (共通機能 031 住登外者宛名番号管理 and 032 団体内統合宛名) as the composition root
+sees it: one descriptor, nothing imported."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ MODULE = ModuleDescriptor(
     migrations="migrations",
     functions="functions.toml",
     linkage_consumers=("kikan.atena.linkage:CONSUMER",),
+    linkage_scopes="kikan.atena.domain:LINKAGE_SCOPES",
 )
 
 #: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("atena.…")`

@@ -57,9 +57,7 @@ def landowner(**extra: Any) -> dict[str, str]:
     }
 
 
-def fuban(
-    uow: UnitOfWork, ctx: Context, values: dict[str, str], **kw: Any
-) -> register.FubanResult:
+def fuban(uow: UnitOfWork, ctx: Context, values: dict[str, str], **kw: Any) -> register.FubanResult:
     command = register.Fuban(
         shori_kubun=kw.pop("shori_kubun", "0"), values=values, requester="tester", **kw
     )

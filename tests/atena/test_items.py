@@ -30,7 +30,9 @@ def test_the_item_definition_has_29_items_with_031_ids() -> None:
 
 def test_a_good_entry_is_kept_with_names_joined_and_the_birth_in_storage_form() -> None:
     person = domain.check_person(landowner(my_number=my_number("12345678901")), today=TODAY)
-    assert person.items["name"] == "髙橋　一郎" and person.items["name_kana"] == "タカハシ　イチロウ"
+    assert (
+        person.items["name"] == "髙橋　一郎" and person.items["name_kana"] == "タカハシ　イチロウ"
+    )
     assert person.items["birth_date"] == "S45-04-01"
     assert "my_number" not in person.items and person.my_number is not None
     assert "1234" not in repr(person)  # the number masks itself
@@ -81,9 +83,10 @@ def test_unknown_birth_forms_are_accepted_and_searchable_by_name_only() -> None:
     person = domain.check_person(landowner(birth_date="昭和45年4月 日不詳"), today=TODAY)
     facts = domain.facts_of_items(person.items)
     assert facts.birth == "S45-04-??" and facts.birth_day == ""
-    assert domain.check_person(landowner(birth_date="年月日不詳"), today=TODAY).items[
-        "birth_date"
-    ] == "?"
+    assert (
+        domain.check_person(landowner(birth_date="年月日不詳"), today=TODAY).items["birth_date"]
+        == "?"
+    )
 
 
 def test_the_fault_never_holds_the_value() -> None:

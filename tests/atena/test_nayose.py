@@ -14,7 +14,7 @@ from kikan.atena.store import CandidateRow, IdentityRow, NayoseEventRow
 from kikan.errors import ConflictError, InvalidError, StaleError
 from kikan.platform.context import Context
 from kikan.platform.uow import Database
-from tests.atena.conftest import fuban, landowner, my_number
+from tests.atena.conftest import landowner, my_number
 from tests.conftest import Backend
 
 
@@ -22,9 +22,7 @@ def _pair(db: Database, tenant: str, ctx: Context, **second: str) -> tuple[str, 
     numbers = []
     for values in (landowner(), landowner(**second)):
         with db.unit_of_work(tenant) as uow:
-            result = register.fuban_unattended(
-                uow, ctx, register.Fuban("0", values, "tester")
-            )
+            result = register.fuban_unattended(uow, ctx, register.Fuban("0", values, "tester"))
             uow.commit()
         numbers.append(result.atena_number)
     with db.unit_of_work(tenant) as uow:

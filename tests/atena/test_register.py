@@ -22,9 +22,7 @@ from tests.atena.conftest import fuban, landowner
 from tests.conftest import create_tenant
 
 
-def test_a_new_person_is_numbered_from_the_one_space(
-    db: Database, town: str, ctx: Context
-) -> None:
+def test_a_new_person_is_numbered_from_the_one_space(db: Database, town: str, ctx: Context) -> None:
     with db.unit_of_work(town) as uow:
         before = numbering.next_atena_number(uow)  # e.g. a resident numbered meanwhile
         result = fuban(uow, ctx, landowner())
@@ -36,11 +34,14 @@ def test_a_new_person_is_numbered_from_the_one_space(
     with db.unit_of_work(town) as uow:
         view = query.who(uow, ctx, query.Who(result.atena_number))
         assert (view.kind, view.status, view.name) == ("2", "active", "髙橋　一郎")
-        assert uow.session.scalar(
-            select(func.count()).select_from(AuditRecordRow).where(
-                AuditRecordRow.function == "宛名管理：住登外者の記録"
+        assert (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(AuditRecordRow)
+                .where(AuditRecordRow.function == "宛名管理：住登外者の記録")
             )
-        ) == 1
+            == 1
+        )
 
 
 def test_a_similar_person_gets_candidates_first_then_a_number_when_asked_again(
@@ -115,7 +116,9 @@ def test_register_under_an_existing_number_keeps_history(
 def test_staff_update_is_guarded_by_version(db: Database, town: str, ctx: Context,
                                             numbered: str) -> None:  # fmt: skip
     with db.unit_of_work(town) as uow:
-        register.update_jutogai(uow, ctx, register.UpdateJutogai(numbered, 1, landowner(banchi="２番地")))
+        register.update_jutogai(
+            uow, ctx, register.UpdateJutogai(numbered, 1, landowner(banchi="２番地"))
+        )
         uow.commit()
     with db.unit_of_work(town) as uow, pytest.raises(StaleError):
         register.update_jutogai(uow, ctx, register.UpdateJutogai(numbered, 1, landowner()))

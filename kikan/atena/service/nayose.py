@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from kikan.atena import domain, matching
 from kikan.atena.service import search
@@ -138,7 +138,7 @@ def _members(uow: UnitOfWork, atena_numbers: Iterable[str]) -> list[IdentityRow]
         )
         if t
     }
-    condition = IdentityRow.atena_number.in_(numbers)
+    condition: ColumnElement[bool] = IdentityRow.atena_number.in_(numbers)
     if targets:
         condition = or_(condition, IdentityRow.nayose_target.in_(targets))
     rows = list(
