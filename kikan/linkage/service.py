@@ -219,10 +219,13 @@ def register_client(uow: UnitOfWork, ctx: Context, command: RegisterClient) -> R
         ) from exc
     if len(",".join(checked)) > SCOPES_WIDTH:
         raise InvalidError("linkage.too_many_scopes", "連携範囲の指定が長すぎます。", "scopes")
-    if not any(s in domain.TOPIC_SCOPES for s in checked):
+    # support_measure and my_number only widen what another scope grants: alone they grant
+    # nothing (a data topic, or a module's own API such as 宛名管理's 付番, is needed)
+    modifiers = {domain.SUPPORT_MEASURE_SCOPE, domain.MY_NUMBER_SCOPE}
+    if all(s in modifiers for s in checked):
         raise InvalidError(
             "linkage.no_topic_scope",
-            "データの種類（連携範囲）を1つ以上指定してください。",
+            "データの種類か業務の API の連携範囲を1つ以上指定してください。",
             "scopes",
         )
     client_id = new_client_id(uow.tenant)
