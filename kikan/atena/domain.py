@@ -342,6 +342,14 @@ def birth_day(storage: str) -> str:
     return value.to_date().isoformat() if value.is_exact and value.is_calendar_day else ""
 
 
+def birth_is_exact(storage: str) -> bool:
+    """Whether a stored birth date names one day (on the calendar or not)."""
+    try:
+        return bool(storage) and RegisterDate.from_storage(storage).is_exact
+    except DateError:
+        return False
+
+
 @dataclass(frozen=True)
 class Facts:
     """The four attributes (and 読み仮名) of one state, with their search keys."""

@@ -86,8 +86,8 @@ class StateRow(TenantOwned, Base):
     __tablename__ = "atena_states"
     __table_args__ = (
         Index("ix_atena_states_person", "tenant_code", "atena_number", "valid_from"),
-        Index("ix_atena_states_name_key", "tenant_code", "name_key"),
-        Index("ix_atena_states_kana_key", "tenant_code", "kana_key"),
+        Index("ix_atena_states_name_key", "tenant_code", "name_key", "birth_day"),
+        Index("ix_atena_states_kana_key", "tenant_code", "kana_key", "birth_day"),
         Index("ix_atena_states_birth", "tenant_code", "birth_day"),
     )
 

@@ -226,7 +226,10 @@ def upgrade() -> None:
         op.f("ix_atena_jutogai_tenant_code"), "atena_jutogai", ["tenant_code"], unique=False
     )
     op.create_index(
-        "ix_atena_states_name_key", "atena_states", ["tenant_code", "name_key"], unique=False
+        "ix_atena_states_name_key",
+        "atena_states",
+        ["tenant_code", "name_key", "birth_day"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_atena_states_tenant_code"), "atena_states", ["tenant_code"], unique=False
@@ -241,7 +244,10 @@ def upgrade() -> None:
         "ix_atena_states_birth", "atena_states", ["tenant_code", "birth_day"], unique=False
     )
     op.create_index(
-        "ix_atena_states_kana_key", "atena_states", ["tenant_code", "kana_key"], unique=False
+        "ix_atena_states_kana_key",
+        "atena_states",
+        ["tenant_code", "kana_key", "birth_day"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_atena_my_numbers_tenant_code"), "atena_my_numbers", ["tenant_code"], unique=False

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from kikan.atena import domain, matching
 from kikan.atena.service.common import (
@@ -57,14 +57,55 @@ def _person_facts(facts: domain.Facts, index: str | None) -> matching.PersonFact
     )
 
 
-def _conditions(facts: domain.Facts) -> list[object]:
-    found: list[object] = []
+def _best(rules: matching.MatchingRules, attribute: str,
+          only: Iterable[matching.Agreement] | None = None) -> int:  # fmt: skip
+    """The most points `attribute` can add, among the agreements `only` (all when None)."""
+    return max(rules.points_for(attribute, a) for a in (only or matching.Agreement))
+
+
+_NOT_MATCHING = (matching.Agreement.DIFFERENT, matching.Agreement.MISSING)
+_LOOSE_BIRTH = (
+    matching.Agreement.COMPATIBLE,
+    matching.Agreement.MISSING,
+    matching.Agreement.DIFFERENT,
+)
+
+
+def conditions(
+    facts: domain.Facts, rules: matching.MatchingRules | None = None
+) -> list[ColumnElement[bool]]:
+    """The indexed equalities that find every state able to reach the review threshold.
+
+    Derived from the weights, not assumed: a path (same name key, same 読み key, same birth
+    day) is searched only when a state found only through it could still score enough, and is
+    narrowed by the birth day when a different birth day would keep any such state below the
+    threshold. With the weights of data/matching.toml: the name key with the same or an
+    unknown birth day, the 読み key with the same birth day, and never the birth day alone
+    (a shared birthday and nothing else is not evidence). A 個人番号 match is searched apart."""
+    rules = rules or matching.default_rules()
+    threshold, day = rules.review_threshold, facts.birth_day
+    # a 不詳 or missing birth date on the query can at best be compatible, never the same
+    birth_best = _best(rules, "birth", None if domain.birth_is_exact(facts.birth) else _LOOSE_BIRTH)
+    rest = _best(rules, "sex") + _best(rules, "address")
+    different_birth = rules.points_for("birth", matching.Agreement.DIFFERENT)
+    found: list[ColumnElement[bool]] = []
     if facts.name_key:
-        found.append(StateRow.name_key == facts.name_key)
-    if facts.kana_key:
-        found.append(StateRow.kana_key == facts.kana_key)
-    if facts.birth_day:
-        found.append(StateRow.birth_day == facts.birth_day)
+        by_name: ColumnElement[bool] = StateRow.name_key == facts.name_key
+        if day and _best(rules, "name") + _best(rules, "kana") + different_birth + rest < threshold:
+            by_name = and_(by_name, StateRow.birth_day.in_([day, ""]))
+        found.append(by_name)
+    kana_only = _best(rules, "name", _NOT_MATCHING) + _best(rules, "kana") + rest
+    if facts.kana_key and kana_only + birth_best >= threshold:
+        by_kana: ColumnElement[bool] = StateRow.kana_key == facts.kana_key
+        if day and kana_only + _best(rules, "birth", _LOOSE_BIRTH) < threshold:
+            by_kana = and_(by_kana, StateRow.birth_day == day)
+        found.append(by_kana)
+    birth_only = (
+        _best(rules, "name", _NOT_MATCHING) + _best(rules, "kana", _NOT_MATCHING)
+        + birth_best + rest
+    )  # fmt: skip
+    if day and birth_only >= threshold:
+        found.append(StateRow.birth_day == day)
     return found
 
 
@@ -79,10 +120,10 @@ def find(
 ) -> list[Candidate]:
     """The persons worth showing (verdict review or auto-link), best first."""
     skip = set(exclude)
-    conditions = _conditions(facts)
+    paths = conditions(facts)
     rows: list[StateRow] = []
-    if conditions:
-        stmt = select(StateRow).where(or_(*conditions))  # type: ignore[arg-type]
+    if paths:
+        stmt = select(StateRow).where(or_(*paths))
         if sources:
             stmt = stmt.where(StateRow.source.in_(list(sources)))
         rows = list(uow.session.scalars(stmt.limit(SCAN_LIMIT)))
