@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 from kikan.atena.linkage import CONSUMER, use_keyring
+from kikan.linkage.consumer import LinkageClient
 from kikan.linkage.consumer import sync as kit
+from kikan.linkage.consumer.atena import AtenaInputRejected, AtenaQuery
 from kikan.platform.crypto import KeyRing
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database
@@ -44,7 +46,7 @@ LANDOWNER = {
 
 
 @pytest.fixture
-def tax(office: Office) -> Iterator[dict[str, str]]:  # noqa: F811
+def tax_client(office: Office) -> dict[str, Any]:  # noqa: F811
     """The 固定資産税 system as a linkage client: 付番 for 012 and the query interface."""
     r = office.http.post(
         "/api/v1/linkage/clients",
@@ -52,7 +54,12 @@ def tax(office: Office) -> Iterator[dict[str, str]]:  # noqa: F811
         headers=office.admin,
     )
     assert r.status_code == 201, r.text
-    yield _token(office.http, r.json())
+    return r.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def tax(office: Office, tax_client: dict[str, Any]) -> dict[str, str]:  # noqa: F811
+    return _token(office.http, tax_client)
 
 
 def _token(http: httpx.Client, created: dict[str, Any]) -> dict[str, str]:
@@ -100,6 +107,7 @@ def keys(settings: Settings) -> Iterator[None]:  # noqa: F811
 def test_landowner_moves_in_staff_link_tax_sees_one_person(
     office: Office,  # noqa: F811
     tax: dict[str, str],
+    tax_client: dict[str, Any],
     db: Database,
     keys: None,
 ) -> None:
@@ -166,6 +174,22 @@ def test_landowner_moves_in_staff_link_tax_sees_one_person(
     via = o.http.get(f"/api/v1/atena/client/persons/{resident}", headers=tax).json()
     assert via["kind"] == "1" and via["representative"] and via["members"] == [landowner]
     assert via["togo_number"]  # the 個人番号 came with the feed: 統合宛名 issued
+
+    # … and through the consumer kit, as another vendor's tax system would call it
+    base = str(o.http.base_url).rstrip("/")
+    with LinkageClient(base, tax_client["client_id"], tax_client["client_secret"]) as api:
+        atena = AtenaQuery(api)
+        assert atena.who(landowner).person_key == resident
+        found = atena.search({"name": "渡邉　健", "birth_date": "昭和50年5月5日", "sex": "1"})
+        assert {c.atena_number for c in found} == {landowner, resident}
+        with pytest.raises(AtenaInputRejected) as rejected:
+            atena.number({**LANDOWNER, "family_name": "ﾜﾀﾅﾍﾞ"})
+        assert "E0002" in {e["code"] for e in rejected.value.errors}
+        offered = atena.number(LANDOWNER)  # known now: candidates, no number
+        assert offered.result == "candidates" and offered.search_id
+        chosen = atena.number({}, shori_kubun="2", atena_number=resident,
+                              search_id=offered.search_id)  # fmt: skip
+        assert (chosen.result, chosen.atena_number) == ("chosen", resident)
 
     # 6. the person moves out: the resident's number goes on as a 住登外者
     o.move_out(resident)

@@ -46,12 +46,17 @@ RECORDS_LIMIT = 100
 
 
 class LinkageError(RuntimeError):
-    """The linkage API refused or could not be reached; `message` is Japanese."""
+    """The linkage API refused or could not be reached; `message` is Japanese. `body` is the
+    refusal's JSON body when it had one (a provider API's own error shape, e.g. 付番's
+    `errors[]`)."""
 
-    def __init__(self, message: str, status: int | None = None, slug: str = "") -> None:
+    def __init__(
+        self, message: str, status: int | None = None, slug: str = "", body: Any = None
+    ) -> None:
         self.message = message
         self.status = status
         self.slug = slug
+        self.body = body
         super().__init__(message)
 
 
@@ -143,7 +148,7 @@ def _retry_after(r: httpx.Response) -> float | None:
 
 def problem_error(r: httpx.Response) -> LinkageError:
     """The provider's problem (RFC 9457) as a Japanese error; a refused cursor as ResyncRequired."""
-    slug, detail = "", ""
+    slug, detail, body = "", "", None
     try:
         body = r.json()
         if isinstance(body, dict):
@@ -160,7 +165,10 @@ def problem_error(r: httpx.Response) -> LinkageError:
             slug,
         )
     return LinkageError(
-        f"庁内データ連携 API がエラーを返しました（{r.status_code}）: {detail}", r.status_code, slug
+        f"庁内データ連携 API がエラーを返しました（{r.status_code}）: {detail}",
+        r.status_code,
+        slug,
+        body,
     )
 
 
@@ -261,21 +269,30 @@ class LinkageClient:
 
     def get(self, path: str, params: Any) -> dict[str, Any]:
         """GET with a valid token: renewed before expiry, and once on a 401."""
+        body = self.call("GET", path, params=params)
+        if not isinstance(body, dict):
+            raise LinkageError("庁内データ連携 API の応答の形式が正しくありません。")
+        return body
+
+    def call(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """One call of a provider API with a valid token (renewed before expiry, and once on
+        a 401); the JSON answer, or a `LinkageError` made of the problem."""
         for attempt in range(2):
             if not self._token_fresh():
                 self.authenticate()
             r = self._send(
-                "GET", path, params=params, headers={"Authorization": f"Bearer {self._token}"}
+                method,
+                path,
+                params=params,
+                json=json,
+                headers={"Authorization": f"Bearer {self._token}"},
             )
             if r.status_code == 401 and attempt == 0:
                 self._token = None  # expired or revoked under us: one fresh token, then give up
                 continue
             if r.status_code != 200:
                 raise problem_error(r)
-            body = r.json()
-            if not isinstance(body, dict):
-                raise LinkageError("庁内データ連携 API の応答の形式が正しくありません。")
-            return body
+            return r.json()
         raise LinkageError("庁内データ連携 API の認証に失敗しました。", 401)
 
     # ------------------------------------------------------------ the feed
