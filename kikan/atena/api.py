@@ -30,25 +30,28 @@ from kikan.linkage.consumer.api import add_link_routes
 from kikan.linkage.provider import ClientCaller, ClientCallerDep, require_scope
 from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
+from kikan.platform.errors import KikanError, problem_response
 from kikan.platform.functions import Function
-from kikan.platform.types import Chars
+from kikan.platform.openapi import problem_responses
+from kikan.platform.types import Chars, Count, Id, Version
 
 router = APIRouter(prefix="/api/v1/atena", tags=["宛名管理"])
 
 AtenaNumber = Annotated[str, Chars(15)]
-PersonValues = dict[Annotated[str, Chars(40)], Annotated[str | None, Chars(200)]]
+PersonValues = Annotated[
+    dict[Annotated[str, Chars(40)], Annotated[str | None, Chars(200)]], Field(max_length=40)
+]
 
 
 # ---------------------------------------------------------------- shapes
 
 
-class ErrorItem(BaseModel):
-    code: str = Field(description="E0001 必須 / E0002 文字種 / E0003 桁数 / E0004 相関")
-    message: str
-
-
-class ErrorsOut(BaseModel):
-    errors: list[ErrorItem]
+#: 400: a problem (RFC 9457) whose `errors` member is the spec's list
+_INPUT_PROBLEM = {
+    **problem_responses(400)[400],
+    "description": "項目の誤り: 問題詳細の errors に標準の [{code, message}]"
+    "（E0001 必須・E0002 文字種・E0003 桁数・E0004 相関）。すべての誤りを返します。",
+}
 
 
 class CandidateOut(BaseModel):
@@ -119,9 +122,16 @@ def _fuban_out(result: register.FubanResult, *, see_protected: bool = True) -> F
     )
 
 
-def _errors(exc: domain.AtenaInputError) -> JSONResponse:
-    body = ErrorsOut(errors=[ErrorItem(code=e.code, message=e.message) for e in exc.errors])
-    return JSONResponse(status_code=400, content=body.model_dump())
+def _errors(exc: domain.AtenaInputError, request: Request) -> JSONResponse:
+    """The spec's `errors[{code, message}]`, carried as an RFC 9457 problem (400) like every
+    other Kikan error: a client reading either shape finds what it expects."""
+    err = KikanError(
+        exc.errors[0].message,
+        slug="atena-input",
+        title="付番・照会の要求に誤りがあります。",
+        errors=[{"code": e.code, "message": e.message} for e in exc.errors],
+    )
+    return problem_response(err, request)
 
 
 def _client_context(request: Request, caller: ClientCaller) -> Context:
@@ -140,7 +150,7 @@ def _client_context(request: Request, caller: ClientCaller) -> Context:
     summary="住登外者宛名番号の付番（処理区分 0・1・2）",
     response_model=FubanOut,
     responses={
-        400: {"model": ErrorsOut, "description": "項目の誤り（E0001〜E0004）"},
+        400: _INPUT_PROBLEM,
         401: {"description": "アクセストークンが無効"},
         403: {"description": "業務IDの付番の連携範囲（atena.fuban.<業務ID>）がない"},
         503: {"description": "一時的に処理できません（再試行してください）"},
@@ -156,7 +166,8 @@ def fuban_api(
             return _errors(
                 domain.AtenaInputError(
                     [domain.FieldError("E0001", "gyomu_id", "業務ID: 必須項目です。")]
-                )
+                ),
+                request,
             )
         require_scope(caller, domain.fuban_scope(gyomu))
     ctx = _client_context(request, caller)
@@ -172,7 +183,7 @@ def fuban_api(
             result = register.fuban(uow, ctx, command)
             uow.commit()
     except domain.AtenaInputError as exc:
-        return _errors(exc)
+        return _errors(exc, request)
     return _fuban_out(result, see_protected=caller.has("support_measure"))
 
 
@@ -254,7 +265,7 @@ class SearchIn(BaseModel):
     "/client/search",
     summary="基本4情報による宛名の検索（他業務システム向け）",
     response_model=list[CandidateOut],
-    responses={400: {"model": ErrorsOut}},
+    responses={400: _INPUT_PROBLEM},
     dependencies=[client_uses("atena.client_query")],
 )
 def client_search(
@@ -268,7 +279,7 @@ def client_search(
             found = query.search_persons(uow, ctx, query.Search(body.person, see_protected=see))
             uow.commit()
     except domain.AtenaInputError as exc:
-        return _errors(exc)
+        return _errors(exc, request)
     return [_candidate(c) for c in found]
 
 
@@ -365,7 +376,7 @@ def list_jutogai(
     db: DbDep,
     q: Annotated[str, Chars(100), Query(description="宛名番号・氏名・カナ")] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
 ) -> JutogaiPageOut:
     with db.unit_of_work(staff.scope) as uow:
         page = register.list_jutogai(uow, ctx, register.ListJutogai(q, limit, offset))
@@ -391,7 +402,7 @@ def get_jutogai(
 
 
 class JutogaiUpdateIn(BaseModel):
-    version: int = Field(ge=1, description="読み込んだときの版（楽観ロック）")
+    version: Version = Field(description="読み込んだときの版（楽観ロック）")
     person: PersonValues
 
 
@@ -501,7 +512,7 @@ def worklist(
     db: DbDep,
     status: Annotated[str, Chars(12), Query(description="open / linked / dismissed")] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
 ) -> list[WorkItemOut]:
     with db.unit_of_work(staff.scope) as uow:
         items = nayose.worklist(uow, ctx, nayose.Worklist(status, limit, offset))
@@ -510,7 +521,7 @@ def worklist(
 
 
 class DecideIn(BaseModel):
-    version: int = Field(ge=1)
+    version: Version
     representative: AtenaNumber = Field(default="", description="代表宛名（名寄せするとき必須）")
     note: Annotated[str, Chars(400)] = ""
 
@@ -526,7 +537,7 @@ class DecidedOut(BaseModel):
     "/nayose/candidates/{candidate_id}/link", summary="名寄せする", response_model=DecidedOut
 )
 def link_pair(
-    candidate_id: int,
+    candidate_id: Id,
     *,
     body: DecideIn,
     staff: StaffDep,
@@ -548,7 +559,7 @@ def link_pair(
     response_model=DecidedOut,
 )
 def dismiss_pair(
-    candidate_id: int,
+    candidate_id: Id,
     *,
     body: DecideIn,
     staff: StaffDep,
@@ -593,7 +604,7 @@ def _event_out(e: NayoseEventRow) -> EventOut:
 
 @router.post("/nayose/events/{event_id}/undo", summary="名寄せ解除", response_model=EventOut)
 def undo_link(
-    event_id: int,
+    event_id: Id,
     *,
     body: UndoIn,
     staff: StaffDep,

@@ -51,7 +51,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
         "errors": {
             "type": "array",
-            "description": "項目ごとの誤り（422）",
+            "description": "項目ごとの誤り（422。宛名管理の付番・照会の 400 では標準の"
+            " `code`（E0001〜E0004）と `message`）",
             "items": {
                 "type": "object",
                 "properties": {
@@ -59,6 +60,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                     "field": {"type": "string"},
                     "item": {"type": "string", "description": "項目名（日本語）"},
                     "type": {"type": "string"},
+                    "code": {"type": "string"},
                     "message": {"type": "string"},
                 },
                 "additionalProperties": True,

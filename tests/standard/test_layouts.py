@@ -30,7 +30,7 @@ def raw() -> dict[str, Any]:
 
 
 def test_layout_by_code_name_or_japanese_title() -> None:
-    assert available_layouts() == ["residents"]
+    assert available_layouts() == ["atena", "residents"]
     lay = layout("住民記録")
     assert lay is layout("residents")
     assert (lay.title, lay.business_code) == ("住民記録", "001")
@@ -47,7 +47,10 @@ def test_unknown_layout_names_the_known_ones() -> None:
     with pytest.raises(LayoutError) as info:
         layout("戸籍")
     assert info.value.code == "layout.unknown"
-    assert str(info.value) == "レイアウト「戸籍」はありません（あるもの：住民記録（residents））。"
+    assert str(info.value) == (
+        "レイアウト「戸籍」はありません（あるもの："
+        "宛名管理（住登外者宛名・団体内統合宛名）（atena）、住民記録（residents））。"
+    )
 
 
 def test_the_official_layout_was_not_available_and_the_file_says_so() -> None:

@@ -194,6 +194,7 @@ def identity(uow: UnitOfWork, atena_number: str, source: str, *, lock: bool = Fa
             version=1,
         )
         uow.session.add(row)
+        # the row is found by the next query of this use case (before autoflush would run)
         uow.session.flush()
     return row
 

@@ -197,7 +197,7 @@ def _link(
         at=utcnow(),
     )
     uow.session.add(event)
-    uow.session.flush()
+    uow.session.flush()  # the event's id goes into the access log and the answer
     log(uow, actor, "atena.audit.nayose", action, subjects=sorted(numbers),
         detail={"event": event.id, "representative": representative})  # fmt: skip
     return event
@@ -345,7 +345,7 @@ def undo_link(uow: UnitOfWork, ctx: Context, command: UndoLink) -> int:
         at=utcnow(),
     )
     uow.session.add(undo)
-    uow.session.flush()
+    uow.session.flush()  # the undo's id is written on the event it undoes
     event.undone_by = undo.id
     if event.candidate_id is not None:
         pair = uow.session.get(CandidateRow, event.candidate_id)
@@ -394,7 +394,7 @@ def choose_representative(uow: UnitOfWork, ctx: Context, command: ChooseRepresen
         at=utcnow(),
     )
     uow.session.add(event)
-    uow.session.flush()
+    uow.session.flush()  # the event's id goes into the access log and the answer
     log(uow, ctx.actor, "atena.audit.nayose", "representative",
         subjects=sorted(before), detail={"event": event.id})  # fmt: skip
     return event.id

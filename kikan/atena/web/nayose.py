@@ -30,7 +30,7 @@ from kikan.atena.web.common import (
     sex_labels,
 )
 from kikan.calendar import DateError, RegisterDate
-from kikan.platform.types import MAX_PAGE, Chars
+from kikan.platform.types import MAX_PAGE, Chars, Id
 from kikan.web import shell
 from kikan.web.shell import DbDep, FormDep, NavItem, UserDep
 
@@ -170,7 +170,7 @@ def _pair_page(
 
 @router.get("/atena/nayose/pairs/{candidate_id}", response_class=HTMLResponse)
 def pair_page(
-    request: Request, candidate_id: Annotated[int, Path(ge=1)], user: UserDep, db: DbDep
+    request: Request, candidate_id: Annotated[Id, Path()], user: UserDep, db: DbDep
 ) -> HTMLResponse:
     shell.uses(db, user, FUNCTIONS.entry("atena.nayose_read"))
     return _pair_page(request, user, db, candidate_id)
@@ -179,7 +179,7 @@ def pair_page(
 @router.post("/atena/nayose/pairs/{candidate_id}", response_class=HTMLResponse)
 def pair_decide(
     request: Request,
-    candidate_id: Annotated[int, Path(ge=1)],
+    candidate_id: Annotated[Id, Path()],
     user: UserDep,
     db: DbDep,
     form: FormDep,
