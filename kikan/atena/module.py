@@ -3,7 +3,7 @@ sees it: one descriptor, nothing imported."""
 
 from __future__ import annotations
 
-from kikan.platform.modules import CliVerb, ModuleDescriptor
+from kikan.platform.modules import CliVerb, DemoSeeder, ModuleDescriptor
 
 MODULE = ModuleDescriptor(
     name="atena",
@@ -21,6 +21,7 @@ MODULE = ModuleDescriptor(
     functions="functions.toml",
     linkage_consumers=("kikan.atena.linkage:CONSUMER",),
     linkage_scopes="kikan.atena.domain:LINKAGE_SCOPES",
+    demo_seeders=(DemoSeeder("住登外者", "kikan.atena.demo:seed_demo_jutogai"),),
 )
 
 #: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("atena.…")`

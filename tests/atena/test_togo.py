@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from kikan.atena.service import bulk, register, togo
 from kikan.errors import ConflictError, InvalidError
 from kikan.platform.context import Context
+from kikan.platform.crypto import KeyRing
+from kikan.platform.settings import get_settings
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from kikan.standard.layouts import layout
 from tests.atena.conftest import landowner, my_number
-from tests.conftest import TEST_ACTOR
+from tests.conftest import TEST_ACTOR, Backend
 
 
 def _register(db: Database, tenant: str, ctx: Context, **values: str) -> str:
@@ -103,3 +106,42 @@ def test_an_unknown_column_is_refused_before_any_row(
     with db.unit_of_work(town) as uow, pytest.raises(InvalidError) as refused:
         bulk.import_jutogai(uow, ctx, bulk.ImportJutogai(path))
     assert "好きな色" in str(refused.value)
+
+
+def test_the_cli_imports_and_exports_like_an_operator(
+    backend: Backend, db: Database, town: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kikan.cli import app
+
+    keys = tmp_path / "keys"
+    KeyRing.generate_key_file(keys, "k1")
+    monkeypatch.setenv("KIKAN_DATABASE_URL", backend.app_url)
+    monkeypatch.setenv("KIKAN_MYNUMBER_KEY_FILE", str(keys))
+    get_settings.cache_clear()
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "氏,名,氏カナ,名カナ,性別,生年月日,国外住所,個人番号\n"
+        f"スミス,ジョン,スミス,ジョン,1,1970-01-01,アメリカ合衆国,{my_number('12345678901')}\n"
+        "山田,ﾀﾛｳ,ヤマダ,タロウ,1,1970-01-01,アメリカ合衆国,\n",
+        encoding="utf-8",
+    )
+    try:
+        runner = CliRunner()
+        rejects = tmp_path / "rejects.csv"
+        done = runner.invoke(
+            app,
+            ["atena", "import", str(path), "--tenant", town, "--gyomu", "010",
+             "--rejects", str(rejects)],
+        )  # fmt: skip
+        assert done.exit_code == 1, done.output  # one row refused
+        assert "2行" in done.output and "新規付番 1件" in done.output
+        assert "3行目" in done.output and rejects.exists()
+        out = tmp_path / "togo.csv"
+        exported = runner.invoke(app, ["atena", "togo-export", "--tenant", town, "--out", str(out)])
+        assert exported.exit_code == 0, exported.output
+        assert "1件" in exported.output and my_number("12345678901") in out.read_text("utf-8")
+        assert my_number("12345678901") not in exported.output
+        unknown = runner.invoke(app, ["atena", "import", str(path), "--tenant", "999999"])
+        assert unknown.exit_code == 2
+    finally:
+        get_settings.cache_clear()
