@@ -436,3 +436,28 @@ def test_api_docs_render_from_this_server_under_the_policy(
     expect(page.locator(".opblock").first).to_be_visible()
     shot(page, "18-api-docs", backend)
     assert outside == [], outside  # nothing from a CDN
+
+
+def test_approver_decides_a_nayose_pair_by_keyboard(server: tuple[str, str], page: Page) -> None:
+    """宛名管理: the demo's two 髙橋/高橋 一郎 landowners wait on the worklist; an approver opens
+    the pair, chooses the 代表宛名 and links them without touching the mouse."""
+    base, backend = server
+    login_by_keyboard(page, base, DEMO_TENANT, "shinsa")
+    key(page, "Alt+Shift+Y")  # accesskey of 名寄せ
+    expect(page.locator("h1")).to_contain_text("名寄せ候補")
+    first = page.locator("[data-row-link]").first
+    expect(first).to_be_focused()
+    expect(first).to_contain_text("一郎")
+    shot(page, "30-nayose-list", backend)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("名寄せ候補")
+    expect(page.locator("#representative input[type=radio]").first).to_be_focused()
+    ready(page)
+    page.keyboard.press("Space")  # choose A as 代表宛名
+    page.keyboard.press("Tab")
+    page.keyboard.type("生年月日・読みが一致、転居を確認")
+    shot(page, "31-nayose-pair", backend)
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator("#empty")).to_be_visible()
+    shot(page, "32-nayose-done", backend)
