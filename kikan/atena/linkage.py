@@ -10,7 +10,8 @@ consequences, in the page's transaction:
 * **住民宛名番号引継ぎ**: a resident who moved out, died or was removed keeps the same 宛名番号
   as a 住登外者 (a 住登外者 entry under that number), so tax and insurance history stays on one
   number; a person who becomes a resident again under that number closes the entry;
-* a new or changed resident is compared with the 住登外者 (one query per page): plausible pairs
+* a new or changed resident is compared with the 住登外者 (one query per 100 persons of a
+  page, and the page's states and entries read at once): plausible pairs
   go to the 名寄せ worklist, and the rules' automatic link happens here too;
 * a 個人番号 delivered (clients with the `my_number` scope) is kept encrypted and gets the
   person's 団体内統合宛名番号.
@@ -25,18 +26,25 @@ from kikan.atena.module import FUNCTIONS
 from kikan.atena.service import nayose, search
 from kikan.atena.service.common import (
     SYNC_ACTOR,
-    current_state,
+    current_states,
     ensure_togo,
     identity,
-    jutogai_row,
+    jutogai_rows,
     log,
-    my_number_index,
+    my_number_indexes,
     record_state,
     same_facts,
     store_my_number,
 )
 from kikan.atena.settings import AtenaSettings
-from kikan.atena.store import JUTOGAI, RESIDENT, AtenaLinkRow, AtenaResidentRow, JutogaiRow
+from kikan.atena.store import (
+    JUTOGAI,
+    RESIDENT,
+    AtenaLinkRow,
+    AtenaResidentRow,
+    JutogaiRow,
+    StateRow,
+)
 from kikan.linkage.consumer import Consumer, PersonChange
 from kikan.linkage.consumer.sync import TOPIC
 from kikan.platform.context import Context
@@ -67,6 +75,9 @@ def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
     ctx = _context()
     labels: list[str] = []
     compare: list[tuple[str, domain.Facts]] = []
+    numbers = [c.atena_number for c in changes if c.record is not None]
+    states = current_states(uow, numbers)  # one read per page, not per person
+    jutogais = jutogai_rows(uow, numbers)
     for change in changes:
         if change.record is None:
             continue
@@ -74,11 +85,13 @@ def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
         items = domain.items_of_resident(record)
         facts = domain.facts_of_items(items)
         number = change.atena_number
-        state = current_state(uow, number)
-        jutogai = jutogai_row(uow, number)
+        state = states.get(number)
+        jutogai = jutogais.get(number)
         left = domain.has_left(record)
         if left and (jutogai is None or not jutogai.active):
-            labels.append(_inherit(uow, ctx, change, items=items, facts=facts, jutogai=jutogai))
+            labels.append(
+                _inherit(uow, ctx, change, items=items, facts=facts, jutogai=jutogai, state=state)
+            )
         elif not left:
             if jutogai is not None and jutogai.active:
                 jutogai.active = False
@@ -89,16 +102,21 @@ def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
             if state is None or state.source != RESIDENT or not same_facts(state, facts):
                 record_state(uow, atena_number=number, source=RESIDENT, items=items,
                              facts=facts, valid_from=change.valid_from, version=change.seq,
-                             operator=SYNC_ACTOR.id, reason=change.kind)  # fmt: skip
+                             operator=SYNC_ACTOR.id, reason=change.kind, known=state)  # fmt: skip
                 compare.append((number, facts))
         if change.my_number is not None and ctx.keyring is not None:
             index = store_my_number(uow, ctx, number, change.my_number)
             ensure_togo(uow, ctx, number, JUTOGAI if left else RESIDENT, index)
+    # new or changed residents against the 住登外者: one query per chunk of the page
+    found = search.find_many(uow, compare, sources=[JUTOGAI])
+    indexes = my_number_indexes(uow, [n for n, _f in compare]) if compare else {}
     for number, facts in compare:
-        found = search.find(uow, facts, my_number_index=my_number_index(uow, number),
-                            exclude=[number],
-                            sources=[JUTOGAI])  # fmt: skip
-        labels.extend(nayose.offer_pairs(uow, ctx, number, found))
+        candidates = found.get(number, [])
+        if number in indexes:  # a 個人番号 may find more (and allows an automatic link)
+            candidates = search.find(uow, facts, my_number_index=indexes[number],
+                                     exclude=[number], sources=[JUTOGAI])  # fmt: skip
+        if candidates:
+            labels.extend(nayose.offer_pairs(uow, ctx, number, candidates))
     return labels
 
 
@@ -110,6 +128,7 @@ def _inherit(
     items: dict[str, str],
     facts: domain.Facts,
     jutogai: JutogaiRow | None,
+    state: StateRow | None,
 ) -> str:
     """住民宛名番号引継ぎ: the same 宛名番号 goes on as a 住登外者."""
     number = change.atena_number
@@ -136,7 +155,7 @@ def _inherit(
         jutogai.updated_at, jutogai.updated_by = utcnow(), SYNC_ACTOR.id
     record_state(uow, atena_number=number, source=JUTOGAI, items=items, facts=facts,
                  valid_from=change.valid_from, version=jutogai.version,
-                 operator=SYNC_ACTOR.id, reason=reason[:40])  # fmt: skip
+                 operator=SYNC_ACTOR.id, reason=reason[:40], known=state)  # fmt: skip
     ident = identity(uow, number, JUTOGAI)
     ident.source = JUTOGAI
     log(uow, SYNC_ACTOR, "atena.audit.register", "create", subjects=[number],

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kikan.atena import domain
-from kikan.atena.service import nayose, query, register
+from kikan.atena.service import nayose, query, register, search
 from kikan.atena.store import CandidateRow, StateRow
 from kikan.errors import NotFoundError, StaleError
 from kikan.platform import numbering
@@ -141,3 +141,33 @@ def test_tenants_do_not_see_each_other(db: Database, town: str, ctx: Context,
             query.who(uow, ctx, query.Who(numbered))
         assert fuban(uow, ctx, landowner()).result == "numbered"  # no candidates across
         assert nayose.worklist(uow, ctx, nayose.Worklist()) == []
+
+
+def test_the_page_search_finds_what_the_single_search_finds(
+    db: Database, town: str, ctx: Context
+) -> None:
+    """A sync page compares its residents in one query per chunk (`find_many`); it must offer
+    exactly the candidates the per-person search offers."""
+    people = [
+        landowner(),
+        landowner(family_name="高橋", town="梅田二丁目"),
+        landowner(given_name="次郎", given_name_kana="ジロウ"),
+        landowner(birth_date="昭和45年4月 日不詳"),
+        landowner(family_name="佐藤", family_name_kana="サトウ"),
+    ]
+    with db.unit_of_work(town) as uow:
+        for values in people:
+            register.fuban_unattended(uow, ctx, register.Fuban("0", values, "t"))
+        uow.commit()
+    queries = [
+        (f"99{i:013d}", domain.facts_of_items(domain.check_person(v, today=ctx.today).items))
+        for i, v in enumerate((*people, landowner(sex="2"), landowner(family_name_kana="タカハ")))
+    ]
+    with db.unit_of_work(town) as uow:
+        many = search.find_many(uow, queries, sources=["2"])
+        for number, facts in queries:
+            single = search.find(uow, facts, exclude=[number], sources=["2"])
+            got = many.get(number, [])
+            assert [(c.atena_number, c.score) for c in got] == [
+                (c.atena_number, c.score) for c in single
+            ], facts

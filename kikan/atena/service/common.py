@@ -74,14 +74,22 @@ def record_state(
     version: int,
     operator: str,
     reason: str,
+    known: StateRow | bool | None = True,
 ) -> StateRow:
     """Append one state of a person and make it the current one (the old ones stay: history
-    and the candidate search over former names and addresses)."""
-    uow.session.execute(
-        update(StateRow)
-        .where(StateRow.atena_number == atena_number, StateRow.current.is_(True))
-        .values(current=False)
-    )
+    and the candidate search over former names and addresses).
+
+    `known`: the person's current state when the caller already read it (a `StateRow`, or None
+    for "has none"), so a page of a sync needs no statement per person; True (the default):
+    look it up."""
+    if isinstance(known, StateRow):
+        known.current = False
+    elif known is True:
+        uow.session.execute(
+            update(StateRow)
+            .where(StateRow.atena_number == atena_number, StateRow.current.is_(True))
+            .values(current=False)
+        )
     row = StateRow(
         tenant_code=uow.tenant,
         atena_number=atena_number,
@@ -103,6 +111,31 @@ def record_state(
     )
     uow.session.add(row)
     return row
+
+
+def current_states(uow: UnitOfWork, atena_numbers: Iterable[str]) -> dict[str, StateRow]:
+    """The current states of these persons, in bounded queries."""
+    wanted = sorted(set(atena_numbers))
+    found: dict[str, StateRow] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        for row in uow.session.scalars(
+            select(StateRow).where(StateRow.atena_number.in_(chunk), StateRow.current.is_(True))
+        ):
+            found[row.atena_number] = row
+    return found
+
+
+def jutogai_rows(uow: UnitOfWork, atena_numbers: Iterable[str]) -> dict[str, JutogaiRow]:
+    wanted = sorted(set(atena_numbers))
+    found: dict[str, JutogaiRow] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        for row in uow.session.scalars(
+            select(JutogaiRow).where(JutogaiRow.atena_number.in_(chunk))
+        ):
+            found[row.atena_number] = row
+    return found
 
 
 def current_state(uow: UnitOfWork, atena_number: str) -> StateRow | None:
