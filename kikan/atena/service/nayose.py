@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, String, cast, or_, select, update
 
 from kikan.atena import domain, matching
 from kikan.atena.service import search
@@ -494,10 +494,20 @@ class History:
 
 def history(uow: UnitOfWork, ctx: Context, query: History) -> Sequence[NayoseEventRow]:
     """名寄せ履歴 of one 宛名番号 (every event whose members included it), oldest first."""
+    number = query.atena_number
+    # the members are keys of the JSON snapshots: narrowed in SQL on their text, exact here
+    touching = or_(
+        NayoseEventRow.atena_a == number,
+        NayoseEventRow.atena_b == number,
+        cast(NayoseEventRow.before, String).contains(number),
+        cast(NayoseEventRow.after, String).contains(number),
+    )
     rows = [
         e
-        for e in uow.session.scalars(select(NayoseEventRow).order_by(NayoseEventRow.id))
-        if query.atena_number in e.before or query.atena_number in e.after
+        for e in uow.session.scalars(
+            select(NayoseEventRow).where(touching).order_by(NayoseEventRow.id)
+        )
+        if number in e.before or number in e.after
     ]
     log(uow, ctx.actor, "atena.audit.read", "read", subjects=[query.atena_number],
         detail={"what": "名寄せ履歴", "count": len(rows)})  # fmt: skip
