@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from kikan.atena.store import CandidateRow, IdentityRow, JutogaiRow
 from kikan.platform.uow import Database
+from tests.atena.conftest import landowner
 from tests.conftest import create_staff
 from tests.web.conftest import login
 
@@ -39,23 +40,7 @@ def office(db: Database, town: str) -> str:
 
 def _entry(csrf: str, **changes: str) -> dict[str, str]:
     """The registration form as the clerk fills it in (a landowner taxed by 固定資産税)."""
-    return {
-        "csrf_token": csrf,
-        "action": "register",
-        "family_name": "髙橋",
-        "given_name": "一郎",
-        "family_name_kana": "タカハシ",
-        "given_name_kana": "イチロウ",
-        "sex": "1",
-        "birth_date": "昭和45年4月1日",
-        "postal_code": "5300001",
-        "prefecture": "大阪府",
-        "city": "大阪市北区",
-        "town": "梅田一丁目",
-        "banchi": "１番地の１",
-        "gyomu_id": "012",
-        **changes,
-    }
+    return {"csrf_token": csrf, "action": "register", **landowner(**changes)}
 
 
 def _register(client: TestClient, csrf: str, **changes: str) -> Any:
