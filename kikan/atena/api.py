@@ -670,6 +670,13 @@ class TogoOut(BaseModel):
     "/togo/by-atena/{atena_number}",
     summary="宛名番号から団体内統合宛名番号",
     response_model=TogoOut,
+    responses={
+        **problem_responses(409),
+        409: {
+            **problem_responses(409)[409],
+            "description": "個人番号が登録されていないため団体内統合宛名番号がない（no-togo）",
+        },
+    },
 )
 def togo_by_atena(
     atena_number: AtenaNumber,

@@ -246,6 +246,8 @@ def _decide(
         raise NotFoundError("not-found", "名寄せ候補が見つかりません。")
     if row.status != OPEN:
         raise ConflictError("already-decided", "この名寄せ候補は既に処理されています。")
+    if row.version != version:
+        raise StaleError("stale-version", "名寄せ候補が更新されています。再読み込みしてください。")
     result = uow.session.execute(
         update(CandidateRow)
         .where(
@@ -255,7 +257,7 @@ def _decide(
         )
         .values(
             status=status,
-            version=version + 1,
+            version=CandidateRow.version + 1,
             decided_by=ctx.actor.id[:64],
             decided_at=utcnow(),
             note=note[:400],
