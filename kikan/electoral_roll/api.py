@@ -193,20 +193,24 @@ def register_roll(
 ) -> RollOut:
     settings = settings_for(request.app.state, ElectoralRollSettings)
     with db.unit_of_work(staff.scope) as uow:  # fail fast: nothing is read for a refused roll
-        _kind, base, _day, _election = service.check_roll(
+        _kind, base, day, _election = service.check_roll(
             uow, ctx, service.CheckRoll(body.base_date, body.election_id)
         )
-    records = as_of_records(db, staff.scope, base, base_url=settings.linkage_url or None,
-                            page_size=settings.page_size)  # fmt: skip
+    # the register as of the base date, read over HTTP and judged before the roll's transaction
     try:
-        with db.unit_of_work(staff.scope) as uow:
-            command = service.RegisterRoll(body.base_date, body.election_id, records)
-            view = service.register_roll(uow, ctx, command)
-            uow.commit()
+        records = as_of_records(
+            db, staff.scope, base, base_url=settings.linkage_url or None,
+            page_size=settings.page_size,
+        )  # fmt: skip
+        judged = domain.judge_all(records, base_date=base, election_day=day)
     except LinkageError as exc:
         raise ServiceUnavailable(  # noqa: B904 - the kit's message is the detail
             f"基準日の住民記録を読めませんでした（名簿は作成していません）: {exc}"
         )
+    with db.unit_of_work(staff.scope) as uow:
+        command = service.RegisterRoll(body.base_date, body.election_id, judged)
+        view = service.register_roll(uow, ctx, command)
+        uow.commit()
     return _roll_out(view)
 
 

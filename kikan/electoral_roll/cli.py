@@ -55,7 +55,9 @@ def register_verb(
         ctx = _context()
         base = date.fromisoformat(base_date) if base_date else None
         with db.unit_of_work(code) as uow:
-            _kind, day, _e, _id = service.check_roll(uow, ctx, service.CheckRoll(base, election))
+            _kind, day, election_day, _id = service.check_roll(
+                uow, ctx, service.CheckRoll(base, election)
+            )
         settings = ElectoralRollSettings()
         records = as_of_records(db, code, day, base_url=settings.linkage_url or None,
                                 page_size=settings.page_size)  # fmt: skip
@@ -68,11 +70,10 @@ def register_verb(
                         progress.update(task, completed=n)
                     yield record
 
-            with db.unit_of_work(code) as uow:
-                view = service.register_roll(
-                    uow, ctx, service.RegisterRoll(base, election, counted())
-                )
-                uow.commit()
+            judged = domain.judge_all(counted(), base_date=day, election_day=election_day)
+        with db.unit_of_work(code) as uow:
+            view = service.register_roll(uow, ctx, service.RegisterRoll(base, election, judged))
+            uow.commit()
     finally:
         db.dispose()
     out.print(

@@ -36,7 +36,8 @@ import calendar
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -188,11 +189,20 @@ def regular_base_dates_after(day: date, rules: Rules) -> date:
     raise AssertionError("regular_months is empty")  # pragma: no cover - data is checked
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def latest_day(text: str) -> date | None:
-    """The latest real day a register date may mean (storage form, e.g. "H20-04-??"); None for
-    empty text, 年月日不詳 or a value that is not a register date."""
+    """The latest real day a register date may mean (storage form, e.g. "H20-04-??"; the feed
+    sends 異動 days such as 消除の年月日 as ISO days, "2026-12-08"); None for empty text,
+    年月日不詳 or a value that is not a date."""
     if not text:
         return None
+    if _ISO_DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
     try:
         days = RegisterDate.from_storage(text).possible_days()
     except ValueError:
@@ -456,3 +466,33 @@ def district_of(table: Sequence[DistrictRange], town: str, banchi: str) -> str:
         if row.banchi_from <= number and (row.banchi_to is None or number <= row.banchi_to):
             return row.district
     return ""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The register as of a base date, judged: who is on the roll (with the judgement) and how
+    many are not, per reason. Computed before any transaction is opened (the register is read
+    over HTTP; on SQLite a write transaction held meanwhile would block the provider)."""
+
+    base_date: date
+    election_day: date
+    entries: tuple[tuple[Person, Judgement], ...]
+    not_on_roll: Mapping[str, int]
+
+
+def judge_all(
+    records: Iterable[Mapping[str, str]], *, base_date: date, election_day: date
+) -> Judged:
+    """Judge every record (read once); only the persons on the roll are kept."""
+    kept: list[tuple[Person, Judgement]] = []
+    refused: Counter[str] = Counter()
+    for record in records:
+        person = Person.of(record)
+        if not person.atena_number:
+            continue
+        judged = judge(person, base_date=base_date, election_day=election_day)
+        if judged.mark is None:
+            refused[judged.reason] += 1
+        else:
+            kept.append((person, judged))
+    return Judged(base_date, election_day, tuple(kept), dict(refused))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -64,12 +64,12 @@ class CreateElection:
 @dataclass(frozen=True)
 class RegisterRoll:
     """定時登録 (`election_id` None: `base_date` must be a 定時登録 base date) or 選挙時登録 (the
-    election's base date and election day). `records`: the register as of the base date, in
-    宛名番号 order (an iterator: read once, page by page, never held whole)."""
+    election's base date and election day). `judged`: the register as of the base date, judged
+    (`domain.judge_all`, before the transaction: see `check_roll`)."""
 
     base_date: date | None
     election_id: int | None
-    records: Iterable[Mapping[str, str]] = field(compare=False)
+    judged: domain.Judged
 
 
 @dataclass(frozen=True)
@@ -404,7 +404,7 @@ def check_roll(
     return kind, base, day, query.election_id
 
 
-def register_roll(  # noqa: PLR0915 - one pass over the register, pages written as read
+def register_roll(
     uow: UnitOfWork, ctx: Context, command: RegisterRoll
 ) -> RollView:
     """Judge the register as of the base date, fix the roll, register the newcomers."""
@@ -429,7 +429,6 @@ def register_roll(  # noqa: PLR0915 - one pass over the register, pages written 
     uow.session.flush()  # the roll's id goes into each entry
     lines: list[str] = []
     counts: Counter[str] = Counter()
-    refused: Counter[str] = Counter()
     newly = without = 0
     page: list[tuple[domain.Person, domain.Judgement, str]] = []
 
@@ -480,17 +479,15 @@ def register_roll(  # noqa: PLR0915 - one pass over the register, pages written 
         uow.session.flush()  # one page of entries at a time: memory stays bounded
         return added
 
-    for record in command.records:
-        person = domain.Person.of(record)
-        if not person.atena_number:
-            continue
-        judged = domain.judge(person, base_date=base, election_day=day)
-        if judged.mark is None:
-            refused[judged.reason] += 1
-            continue
+    if (command.judged.base_date, command.judged.election_day) != (base, day):
+        raise InvalidError(
+            "judged-for-another-day", "判定した住民記録の基準日が名簿の基準日と違います。",
+            "base_date",
+        )  # fmt: skip
+    for person, judged in command.judged.entries:
         district = domain.district_of(table, person.town, person.banchi)
         without += not district
-        counts[judged.mark] += 1
+        counts[str(judged.mark)] += 1
         lines.append(f"{person.atena_number}\t{judged.mark}\t{judged.moved_out or ''}\t{district}")
         page.append((person, judged, district))
         if len(page) >= CHUNK:
@@ -506,7 +503,7 @@ def register_roll(  # noqa: PLR0915 - one pass over the register, pages written 
         base_date=base.isoformat(), registered=roll.registered, marked=roll.marked,
         newly_registered=newly, digest=roll.digest,
     )  # fmt: skip
-    return _roll_view(roll, newly_registered=newly, not_on_roll=dict(refused),
+    return _roll_view(roll, newly_registered=newly, not_on_roll=dict(command.judged.not_on_roll),
                       without_district=without)  # fmt: skip
 
 

@@ -186,6 +186,13 @@ def test_a_person_who_moved_out_stays_with_the_mark_until_four_months_have_passe
     assert domain.strike_on(date(2025, 10, 31), domain.rule_book().on(BASE)) == date(2026, 3, 1)
 
 
+def test_move_out_days_come_as_iso_days_or_register_dates() -> None:
+    assert domain.latest_day("2026-12-08") == date(2026, 12, 8)
+    assert domain.latest_day("R8-12-08") == date(2026, 12, 8)
+    assert domain.latest_day("2026-02-30") is None
+    assert moved_out("2026-01-10").moved_out_on() == date(2026, 1, 10)
+
+
 def test_a_planned_move_out_is_marked_from_the_planned_day() -> None:
     leaving = person(status="11", move_out_planned_date="R8-05-20")
     assert judge(leaving, base_date=BASE).mark == MARKED

@@ -62,8 +62,12 @@ TABLE = (
 SEPTEMBER = date(2026, 9, 1)
 
 
+def judged(base: date, records: list[dict[str, str]], day: date | None = None) -> domain.Judged:
+    return domain.judge_all(records, base_date=base, election_day=day or base)
+
+
 def regular(base: date, records: list[dict[str, str]]) -> service.RegisterRoll:
-    return service.RegisterRoll(base, None, iter(records))
+    return service.RegisterRoll(base, None, judged(base, records))
 
 
 def _fixed(db: Database, tenant: str, base: date = SEPTEMBER) -> service.RollView:
@@ -103,7 +107,11 @@ def test_bad_input_is_refused_in_japanese_and_nothing_is_written(db: Database) -
         (regular(SEPTEMBER, REGISTER), ConflictError, "roll-fixed"),
         (regular(date(2026, 6, 1), REGISTER), ConflictError, "base-date-in-past"),
         (regular(date(2026, 12, 1), REGISTER), InvalidError, "base-date-future"),
-        (service.RegisterRoll(None, 999, iter(REGISTER)), NotFoundError, "election-not-found"),
+        (
+            service.RegisterRoll(None, 999, judged(SEPTEMBER, REGISTER)),
+            NotFoundError,
+            "election-not-found",
+        ),
     ]
     for command, kind, code in cases:
         with db.unit_of_work(town) as uow, pytest.raises(kind) as refused:
@@ -121,7 +129,10 @@ def test_an_election_roll_judges_the_age_on_the_election_day(db: Database) -> No
         election = service.create_election(
             uow, CTX, service.CreateElection("市長選挙", date(2026, 10, 4), date(2026, 10, 18))
         )
-        view = service.register_roll(uow, CTX, service.RegisterRoll(None, election, iter(REGISTER)))
+        command = service.RegisterRoll(
+            None, election, judged(date(2026, 10, 4), REGISTER, date(2026, 10, 18))
+        )
+        view = service.register_roll(uow, CTX, command)
         uow.commit()
     # 105 is 18 by the election day; 106's 3 months ended 9/1, before the base date 10/4
     assert (view.kind, view.registered, view.newly_registered) == ("選挙時登録", 6, 2)
