@@ -404,9 +404,7 @@ def check_roll(
     return kind, base, day, query.election_id
 
 
-def register_roll(
-    uow: UnitOfWork, ctx: Context, command: RegisterRoll
-) -> RollView:
+def register_roll(uow: UnitOfWork, ctx: Context, command: RegisterRoll) -> RollView:
     """Judge the register as of the base date, fix the roll, register the newcomers."""
     kind, base, day, election_id = check_roll(
         uow, ctx, CheckRoll(command.base_date, command.election_id)
