@@ -299,6 +299,7 @@ SHAPED_MODULES = {
     "seal/service/registrations.py": "seal/service/commands.py",
     "seal/service/replica.py": "seal/service/commands.py",
     "linkage/service.py": "linkage/service.py",
+    "electoral_roll/service.py": "electoral_roll/service.py",
 }
 
 #: Public functions taking `uow` first that are not use cases, and why. None of them is called by
@@ -343,6 +344,12 @@ NOT_USE_CASES = {
         "apply_full": "applies a 全件 page (rebuilt with the consumer kit)",
         "apply_change": "applies one 差分 event (rebuilt with the consumer kit)",
         "audit_sync": "writes the sync's audit record",
+    },
+    "electoral_roll/service.py": {
+        "district_table": "the 投票区 table in force, a step of the use cases and of react",
+        "register_rows": "loads register entries by 宛名番号, a step of the roll and of react",
+        "add_history": "appends one historied step to a register entry",
+        "strike_entry": "the 抹消 step shared by the use cases and react",
     },
     # ADR 0013 "Not done yet": the pull API answers as the OAuth/pull protocol says
     "linkage/service.py": {
