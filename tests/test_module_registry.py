@@ -73,6 +73,7 @@ def test_business_modules_are_the_independence_contract() -> None:
         "residents": "001",
         "seal": "002",
         "atena": "031",
+        "fuhyo": "004",
     }
 
 
