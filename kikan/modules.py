@@ -16,6 +16,7 @@ import typer
 from fastapi import APIRouter, FastAPI
 
 from kikan.atena.module import MODULE as ATENA
+from kikan.fuhyo.module import MODULE as FUHYO
 from kikan.electoral_roll.module import MODULE as ELECTORAL_ROLL
 from kikan.linkage import service as linkage_service
 from kikan.linkage.consumer import Consumer
@@ -26,7 +27,15 @@ from kikan.platform.modules import DemoSeed, ModuleDescriptor, NavItem, resolve
 from kikan.residents.module import MODULE as RESIDENTS
 from kikan.seal.module import MODULE as SEAL
 
-MODULES: tuple[ModuleDescriptor, ...] = (RESIDENTS, LINKAGE, SEAL, ATENA, ELECTORAL_ROLL, MIGRATION)
+MODULES: tuple[ModuleDescriptor, ...] = (
+    RESIDENTS,
+    LINKAGE,
+    SEAL,
+    ATENA,
+    FUHYO,
+    ELECTORAL_ROLL,
+    MIGRATION,
+)
 
 
 def business_modules() -> tuple[ModuleDescriptor, ...]:

@@ -1,0 +1,1 @@
+"""戸籍の附票's own Alembic branch ("fuhyo"): revisions here never join the platform chain."""
