@@ -16,8 +16,8 @@ import typer
 from fastapi import APIRouter, FastAPI
 
 from kikan.atena.module import MODULE as ATENA
-from kikan.fuhyo.module import MODULE as FUHYO
 from kikan.electoral_roll.module import MODULE as ELECTORAL_ROLL
+from kikan.fuhyo.module import MODULE as FUHYO
 from kikan.linkage import service as linkage_service
 from kikan.linkage.consumer import Consumer
 from kikan.linkage.module import MODULE as LINKAGE
