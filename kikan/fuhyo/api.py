@@ -28,7 +28,7 @@ from kikan.linkage.provider import ClientCallerDep, require_scope
 from kikan.platform.context import Context
 from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
 from kikan.platform.functions import Function
-from kikan.platform.types import Chars, Count, Id
+from kikan.platform.types import Chars, Id, PageSize
 
 router = APIRouter(prefix="/api/v1/fuhyo", tags=["戸籍の附票"])
 
@@ -180,10 +180,10 @@ def find_records(
     ctx: StaffContextDep,
     op: Annotated[Function, uses("fuhyo.records_read")],
     db: DbDep,
-    honseki: Annotated[str, Query(max_length=200, description="本籍（部分一致）")] = "",
-    head: Annotated[str, Query(max_length=100, description="筆頭者の氏名（氏　名）")] = "",
-    record_type: Annotated[str, Query(max_length=10)] = "",
-    limit: Count = 100,
+    honseki: Annotated[str, Chars(200), Query(description="本籍（部分一致）")] = "",
+    head: Annotated[str, Chars(100), Query(description="筆頭者の氏名（氏　名）")] = "",
+    record_type: Annotated[str, Chars(10), Query()] = "",
+    limit: Annotated[PageSize, Query()] = 100,
 ) -> list[RecordOut]:
     with db.unit_of_work(staff.scope) as uow:
         found = records.find_records(
@@ -478,8 +478,8 @@ def worklist(
     ctx: StaffContextDep,
     op: Annotated[Function, uses("fuhyo.notices_read")],
     db: DbDep,
-    status: Annotated[str, Query(max_length=10)] = notices.PENDING,
-    limit: Count = 100,
+    status: Annotated[str, Chars(10), Query()] = notices.PENDING,
+    limit: Annotated[PageSize, Query()] = 100,
 ) -> list[NoticeViewOut]:
     with db.unit_of_work(staff.scope) as uow:
         found = notices.worklist(uow, ctx, notices.OpenNotices(status, limit))
