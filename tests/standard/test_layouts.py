@@ -30,7 +30,7 @@ def raw() -> dict[str, Any]:
 
 
 def test_layout_by_code_name_or_japanese_title() -> None:
-    assert available_layouts() == ["atena", "residents"]
+    assert available_layouts() == ["atena", "fuhyo", "residents"]
     lay = layout("住民記録")
     assert lay is layout("residents")
     assert (lay.title, lay.business_code) == ("住民記録", "001")
@@ -49,7 +49,7 @@ def test_unknown_layout_names_the_known_ones() -> None:
     assert info.value.code == "layout.unknown"
     assert str(info.value) == (
         "レイアウト「戸籍」はありません（あるもの："
-        "宛名管理（住登外者宛名・団体内統合宛名）（atena）、住民記録（residents））。"
+        "宛名管理（住登外者宛名・団体内統合宛名）（atena）、戸籍の附票（fuhyo）、住民記録（residents））。"
     )
 
 
