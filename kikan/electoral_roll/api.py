@@ -264,6 +264,34 @@ def extract(
 
 
 @router.get(
+    "/rolls/{roll_id}/extract.pdf",
+    summary="選挙人名簿抄本（PDF、投票区ごと、住所・世帯の順）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "帳票ID 0060001（仮）"}},
+)
+def extract_pdf(
+    roll_id: Id,
+    *,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.extract")],
+    db: DbDep,
+    district: Annotated[DistrictCode, Query(description="投票区")],
+) -> Response:
+    query = service.RollQuery(roll_id, district, output="pdf")
+    with db.unit_of_work(staff.scope) as uow:
+        heading = service.extract_heading(uow, ctx, query)
+        entries = service.roll_entries(uow, ctx, query)
+        uow.commit()  # the access log record of the output
+    result = report.extract_pdf(entries, heading)
+    return Response(
+        result.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="roll-{roll_id}-{district}.pdf"'},
+    )
+
+
+@router.get(
     "/rolls/{roll_id}/counts",
     summary="登録者数（投票区・男女別）。format=html / xlsx で帳票",
     response_model=list[CountOut],

@@ -127,22 +127,37 @@ def districts_load(
         out.print(f"  区域表に住所がない選挙人: {len(loaded.without_district)} 人")
 
 
-@electoral_roll_app.command("extract", help="選挙人名簿抄本を CSV に書き出す（住所・世帯の順）。")
+@electoral_roll_app.command(
+    "extract", help="選挙人名簿抄本を CSV または PDF（投票区ごと）に書き出す（住所・世帯の順）。"
+)
 @console.cli_errors()
 def extract_verb(
     tenant: Tenant,
     roll: Annotated[int, typer.Option("--roll", help="名簿番号")],
-    output: Annotated[Path, typer.Option("--out", help="書き出す CSV")],
+    output: Annotated[Path, typer.Option("--out", help="書き出すファイル")],
     district: Annotated[str | None, typer.Option("--district", help="投票区")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv / pdf（pdf は --district が必要）")
+    ] = "csv",
 ) -> None:
+    if fmt not in ("csv", "pdf"):
+        console.err.print("[red]エラー:[/] --format は csv か pdf です")
+        raise typer.Exit(2)
+    query = service.RollQuery(roll, district, output=fmt)
     db = console.open_db()
     try:
         code = console.check_tenant(db, tenant)
         with db.unit_of_work(code) as uow:
-            entries = service.roll_entries(uow, _context(), service.RollQuery(roll, district))
+            heading = service.extract_heading(uow, _context(), query) if fmt == "pdf" else None
+            entries = service.roll_entries(uow, _context(), query)
             uow.commit()
     finally:
         db.dispose()
+    if heading is not None:
+        result = report.extract_pdf(entries, heading)
+        output.write_bytes(result.pdf)
+        out.print(f"{len(entries)} 人（{result.pages} ページ）を {output} に書き出しました。")
+        return
     output.write_bytes(report.extract_csv(entries))
     out.print(f"{len(entries)} 人を {output} に書き出しました。")
 

@@ -1,8 +1,11 @@
-"""Outputs of 選挙人名簿管理 as files: 選挙人名簿抄本 (CSV) and 登録者数 (HTML, Excel).
+"""Outputs of 選挙人名簿管理 as files: 選挙人名簿抄本 (CSV, PDF) and 登録者数 (HTML, Excel).
 
 Pure functions of the use cases' results: no database, so the API and the CLI write the same
 bytes. The CSV is UTF-8 with a BOM (Excel opens it as Japanese), one row per entry in the order
-the use case gives (address, then household).
+the use case gives (address, then household). The PDF is the same list for one 投票区 through
+the forms engine (帳票ID 0060001, provisional like every ID of kikan/forms/data/registry.toml):
+the engine paginates, repeats the header (投票区, 基準日) and numbers the pages, and prints MJ
+characters with the bundled font (a character it cannot print is reported, never dropped).
 """
 
 from __future__ import annotations
@@ -15,7 +18,18 @@ from datetime import date
 
 from openpyxl import Workbook
 
-from kikan.electoral_roll.service import CountRow, EntryView
+from kikan.calendar import DateError, RegisterDate, format_wareki
+from kikan.electoral_roll.service import CountRow, EntryView, ExtractHeading
+from kikan.forms import render
+from kikan.forms.document import FormDocument, RenderResult
+
+#: 帳票ID of the 選挙人名簿抄本 (provisional: 業務コード 006 + serial, confidence low)
+SHOHON_FORM_ID = "0060001"
+#: the column headings printed under the page header (the layout's header row)
+SHOHON_COLUMNS = {
+    "col_no": "番号", "col_address": "住所", "col_household": "世帯番号", "col_name": "氏名",
+    "col_kana": "フリガナ", "col_birth": "生年月日", "col_sex": "性別", "col_mark": "表示",
+}  # fmt: skip
 
 SEX = {"1": "男", "2": "女"}
 
@@ -39,6 +53,40 @@ def extract_csv(entries: Sequence[EntryView]) -> bytes:
             ]
         )  # fmt: skip
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _birth(text: str) -> str:
+    """The register's date (storage form, 不詳 allowed) as printed; unreadable: as stored."""
+    try:
+        return RegisterDate.from_storage(text).display()
+    except (DateError, ValueError):
+        return text
+
+
+def _mark(e: EntryView) -> str:
+    if e.mark != "表示":
+        return ""
+    return "表示" + (f"（転出 {e.moved_out.isoformat()}）" if e.moved_out else "")
+
+
+def extract_pdf(entries: Sequence[EntryView], heading: ExtractHeading) -> RenderResult:
+    """選挙人名簿抄本 of one 投票区 as a PDF (the entries in the use case's order, numbered)."""
+    district = f"{heading.district}　{heading.district_name}".strip()
+    header = {
+        "district": district,
+        "base_date": format_wareki(heading.base_date),
+        "roll": f"{heading.kind}（名簿番号 {heading.roll_id}）",
+        **SHOHON_COLUMNS,
+    }
+    rows = [
+        {
+            "no": str(n), "address": e.address, "household_number": e.household_number,
+            "name": e.name, "kana": e.kana, "birth_date": _birth(e.birth_date),
+            "sex": SEX.get(e.sex, "その他"), "mark": _mark(e),
+        }
+        for n, e in enumerate(entries, 1)
+    ]  # fmt: skip
+    return render(SHOHON_FORM_ID, FormDocument(header=header, entries=rows))
 
 
 def _title(base_date: date) -> str:

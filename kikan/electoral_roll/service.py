@@ -82,8 +82,23 @@ class CheckRoll:
 
 @dataclass(frozen=True)
 class RollQuery:
+    """One roll (of one district). `output` names the file written (csv / pdf) in the access
+    log record of an extract."""
+
     roll_id: int
     district: str | None = None
+    output: str = "csv"
+
+
+@dataclass(frozen=True)
+class ExtractHeading:
+    """What the 抄本's page header shows: the roll and the 投票区 (its current name)."""
+
+    roll_id: int
+    kind: str
+    base_date: date
+    district: str
+    district_name: str
 
 
 @dataclass(frozen=True)
@@ -533,8 +548,23 @@ def roll_entries(uow: UnitOfWork, ctx: Context, query: RollQuery) -> list[EntryV
     entries = [_entry_view(r, r.mark) for r in uow.session.scalars(stmt)]
     entries.sort(key=_address_order)
     _audit(uow, ctx, "electoral_roll.audit.extract", "read", roll=roll.id,
-           district=query.district or "", entries=len(entries))  # fmt: skip
+           district=query.district or "", entries=len(entries),
+           output=query.output)  # fmt: skip
     return entries
+
+
+def extract_heading(uow: UnitOfWork, ctx: Context, query: RollQuery) -> ExtractHeading:
+    """The page header of a 抄本 (PDF): one 投票区 is required (the 抄本 is kept per district)."""
+    roll = _roll(uow, query.roll_id)
+    if not query.district:
+        raise InvalidError(
+            "district-missing", "抄本（PDF）は投票区ごとに作成します。投票区を指定してください。",
+            "district",
+        )  # fmt: skip
+    _version, table = district_table(uow)
+    names = {r.district: r.name for r in table}
+    return ExtractHeading(roll.id, roll.kind, roll.base_date, query.district,
+                          names.get(query.district, ""))  # fmt: skip
 
 
 def _address_order(e: EntryView) -> tuple[str, int, str, str, str]:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
 
 from kikan.electoral_roll import domain, report, service
 from kikan.electoral_roll.linkage import react
@@ -16,6 +18,7 @@ from kikan.electoral_roll.store import RegisterHistoryRow, RegisterRow, RollEntr
 from kikan.errors import ConflictError, InvalidError, NotFoundError
 from kikan.linkage.consumer import PersonChange
 from kikan.platform.context import Context
+from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
 from tests.conftest import TEST_ACTOR, create_tenant
 
@@ -271,3 +274,61 @@ def test_counts_per_district_and_sex_as_html_and_excel(db: Database) -> None:
     assert sheet is not None
     values: list[Any] = [c.value for c in sheet[sheet.max_row]]
     assert values == ["合計", None, 4, 1, 0, 5]
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_extract_pdf_lists_one_district_in_address_order_and_is_logged(
+    db: Database,
+) -> None:
+    town = create_tenant(db, "見本市")
+    view = _fixed(db, town)
+    query = service.RollQuery(view.id, "01", output="pdf")
+    with db.unit_of_work(town) as uow:
+        heading = service.extract_heading(uow, CTX, query)
+        entries = service.roll_entries(uow, CTX, query)
+        uow.commit()
+    result = report.extract_pdf(entries, heading)
+    assert result.pdf.startswith(b"%PDF") and result.form_id == "0060001"
+    text = _pdf_text(result.pdf)
+    assert "選挙人名簿抄本" in text and "第1投票区" in text and "令和8年9月1日" in text
+    assert "1 / 1" in text
+    # the persons of district 01 in the CSV's order (address, household), none of 02 or 03
+    positions = [text.index(f"太郎{n}") for n in ("01", "04", "08")]
+    assert positions == sorted(positions)
+    assert "太郎03" not in text and "太郎02" not in text
+    assert "表示（転出 2026-07-10）" in text and "昭和50年5月5日" in text
+    with db.unit_of_work(town) as uow:
+        logged = [
+            (r.detail["output"], r.detail["entries"])
+            for r in uow.session.scalars(
+                select(AuditRecordRow).where(AuditRecordRow.function.contains("名簿の出力"))
+            )
+        ]
+        # the 抄本 is kept per district: a PDF without one is refused in Japanese
+        with pytest.raises(InvalidError) as refused:
+            service.extract_heading(uow, CTX, service.RollQuery(view.id, None, output="pdf"))
+    assert refused.value.code == "district-missing"
+    assert logged == [("pdf", 3)]
+
+
+def test_a_long_district_extract_pdf_has_numbered_pages_in_order() -> None:
+    entries = [
+        service.EntryView(
+            atena_number=f"{n:015d}", name=f"選挙　{n:04d}", kana="センキョ", sex="2",
+            birth_date="S50-05-05", household_number=f"H{n:04d}", town="本町一丁目",
+            banchi=f"{n}番地", address=f"東京都見本市本町一丁目{n}番地", district="01",
+            mark="登録", moved_out=None, strike_on=None,
+        )
+        for n in range(1, 80)
+    ]  # fmt: skip
+    heading = service.ExtractHeading(1, "定時登録", SEPTEMBER, "01", "第1投票区")
+    result = report.extract_pdf(entries, heading)
+    assert result.pages > 1 and not result.overflow
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(result.pdf)).pages]
+    assert all(f"{i} / {result.pages}" in p and "第1投票区" in p for i, p in enumerate(pages, 1))
+    text = "".join(pages)
+    positions = [text.index(f"選挙　{n:04d}") for n in range(1, 80)]
+    assert positions == sorted(positions)

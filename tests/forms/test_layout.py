@@ -28,8 +28,9 @@ def test_bundled_registry_lists_the_forms_with_low_confidence_ids() -> None:
     names = {e.name for e in forms.values()}
     assert {"住民票の写し（世帯連記式）", "住民票の写し（個人票）", "住民票記載事項証明書",
             "住民票の除票の写し", "転出証明書", "住民異動届受理通知"} <= names  # fmt: skip
-    # 業務コード + serial: 001 住民記録, 002 印鑑登録 (kikan/seal; assumed, confidence low)
-    assert all(fid[:3] in {"001", "002"} and len(fid) == 7 for fid in forms)
+    # 業務コード + serial: 001 住民記録, 002 印鑑登録 (kikan/seal), 004 戸籍の附票, 006 選挙人名簿
+    # (assumed, confidence low)
+    assert all(fid[:3] in {"001", "002", "004", "006"} and len(fid) == 7 for fid in forms)
     assert {e.confidence for e in forms.values()} == {"low"}
 
 
@@ -151,4 +152,6 @@ def test_every_bundled_layout_loads() -> None:
             tomllib.loads((DATA / "layouts" / entry.layout_file).read_text("utf-8")),
             entry.layout_file,
         )
-        assert layout.page_w == 210 and layout.page_h == 297
+        # A4; the 選挙人名簿抄本 (a one-line-per-person list) is the landscape one
+        landscape = entry.layout_file == "senkyoninmeibo_shohon.toml"
+        assert (layout.page_w, layout.page_h) == ((297, 210) if landscape else (210, 297))
