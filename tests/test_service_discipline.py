@@ -33,6 +33,7 @@ USE_CASE_MODULES = (
     "residents/bulk.py",
     "migration/importer.py",
     "migration/xref.py",
+    "electoral_roll/overseas.py",
 )
 
 
@@ -300,6 +301,7 @@ SHAPED_MODULES = {
     "seal/service/replica.py": "seal/service/commands.py",
     "linkage/service.py": "linkage/service.py",
     "electoral_roll/service.py": "electoral_roll/service.py",
+    "electoral_roll/overseas.py": "electoral_roll/overseas.py",
 }
 
 #: Public functions taking `uow` first that are not use cases, and why. None of them is called by

@@ -10,6 +10,8 @@
 * `electoral_roll_elections`: elections with their own base date and election day.
 * `electoral_roll_districts`: the 投票区 table (町字, optional 番地 range → district), each load a
   new `version`; the highest version is in force.
+* `electoral_roll_overseas` + `electoral_roll_overseas_history`: the 在外選挙人名簿, a separate
+  register (公職選挙法 第4章の2) that no roll, extract, count or district table reads.
 
 Every table is tenant-owned and gets forced row-level security in the module's migration;
 tests/platform/test_migrations.py checks these models against the migrations.
@@ -20,7 +22,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kikan.linkage.consumer.replica import AtenaReplicaMixin, LinkStateMixin
@@ -159,3 +161,52 @@ class DistrictRow(TenantOwned, Base):
     banchi_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
     banchi_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- 在外選挙人名簿 (kept separately)
+
+
+class OverseasEntryRow(TenantOwned, Base):
+    """One 在外選挙人 (the current state): a register of its own, never read by a roll, an
+    extract, a count or the 投票区 table. Every change also writes an `OverseasHistoryRow`
+    with the whole entry as it became, so nothing is lost when a field is corrected."""
+
+    __tablename__ = "electoral_roll_overseas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(4))  # 登録 | 抹消
+    name: Mapped[str] = mapped_column(String(200))
+    kana: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[str] = mapped_column(String(40))  # register storage form, 不詳 allowed
+    sex: Mapped[str] = mapped_column(String(1))
+    route: Mapped[str] = mapped_column(String(10))  # 出国時申請 | 在外公館申請
+    last_address: Mapped[str] = mapped_column(String(400), default="")
+    honseki: Mapped[str] = mapped_column(String(400), default="")
+    consular_district: Mapped[str] = mapped_column(String(100))
+    resident_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    on_city_roll: Mapped[bool] = mapped_column(Boolean, default=False)
+    applied_on: Mapped[date] = mapped_column(Date)
+    registered_on: Mapped[date] = mapped_column(Date)
+    struck_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    strike_reason: Mapped[str] = mapped_column(String(40), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class OverseasHistoryRow(TenantOwned, Base):
+    """One step of a 在外選挙人 entry (登録, 修正, 抹消) with the entry as it became (never
+    updated)."""
+
+    __tablename__ = "electoral_roll_overseas_history"
+    __table_args__ = (Index("ix_electoral_roll_overseas_history_entry", "tenant_code", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("electoral_roll_overseas.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(10))
+    effective: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(64))
