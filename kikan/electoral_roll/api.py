@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from kikan.electoral_roll import domain, report, service
+from kikan.electoral_roll import domain, overseas, report, service
 from kikan.electoral_roll.linkage import CONSUMER, as_of_records
 from kikan.electoral_roll.settings import ElectoralRollSettings
 from kikan.linkage.consumer import LinkageError
@@ -23,7 +23,7 @@ from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, uses
 from kikan.platform.errors import ServiceUnavailable
 from kikan.platform.functions import Function
 from kikan.platform.modules import settings_for
-from kikan.platform.types import Chars, Id
+from kikan.platform.types import Chars, Id, ItemClass, Version
 
 router = APIRouter(prefix="/api/v1/electoral_roll", tags=["選挙人名簿管理"])
 
@@ -417,3 +417,245 @@ def get_districts(
 
 # the link endpoints (PUT/GET /api/v1/electoral_roll/linkage) are the consumer kit's, declared last
 add_link_routes(router, CONSUMER)
+
+
+# ---------------------------------------------------------------- 在外選挙人名簿 (kept separately)
+# Its own routes, models and outputs: nothing here reads a roll, and no roll route reads these.
+
+
+class OverseasIn(BaseModel):
+    """An application as staff enter it (出国時申請 or 在外公館申請)."""
+
+    name: Annotated[str, Chars(200, ItemClass.NAME, min_length=1)] = Field(description="氏名")
+    kana: Annotated[str, Chars(200, ItemClass.KANA)] = Field(default="", description="氏名カナ")
+    birth_date: Annotated[str, Chars(40, min_length=1)] = Field(
+        description="生年月日（和暦・西暦・保存形式。不詳も可: 年月日不詳、H20-??-?? など）"
+    )
+    sex: Annotated[str, Chars(1, min_length=1)] = Field(description="性別 1 男 / 2 女 / 9 / 0")
+    route: Annotated[str, Chars(10, min_length=1)] = Field(
+        description="申請の経路: 出国時申請 / 在外公館申請"
+    )
+    last_address: Annotated[str, Chars(400, ItemClass.ADDRESS)] = Field(
+        default="", description="最終住所（この市区町村の住所）"
+    )
+    honseki: Annotated[str, Chars(400, ItemClass.ADDRESS)] = Field(
+        default="", description="本籍（最終住所がない在外公館申請）"
+    )
+    consular_district: Annotated[str, Chars(100, min_length=1)] = Field(
+        description="領事官の管轄区域（在外公館）"
+    )
+    resident_since: date | None = Field(
+        default=None, description="管轄区域に住み始めた年月日（在外公館申請では必須）"
+    )
+    on_city_roll: bool = Field(
+        default=False,
+        description="この市区町村の選挙人名簿に登録されている（出国時申請、職員が確認）",
+    )
+    japanese_national: bool = Field(description="日本国民である（申請者の申告）")
+    applied_on: date = Field(description="申請日")
+    registered_on: date = Field(description="登録日（年齢・期間の要件を判断する日）")
+
+    def facts(self) -> overseas.OverseasFacts:
+        return overseas.OverseasFacts(
+            name=self.name, kana=self.kana, birth_date=self.birth_date, sex=self.sex,
+            route=self.route, last_address=self.last_address, honseki=self.honseki,
+            consular_district=self.consular_district, resident_since=self.resident_since,
+            on_city_roll=self.on_city_roll, japanese_national=self.japanese_national,
+            applied_on=self.applied_on, registered_on=self.registered_on,
+        )  # fmt: skip
+
+
+class OverseasCorrectIn(OverseasIn):
+    version: Version = Field(description="読み込んだときの版（楽観ロック）")
+    reason: Annotated[str, Chars(100)] = Field(default="修正", description="修正の理由")
+
+
+class OverseasStrikeIn(BaseModel):
+    reason: Annotated[str, Chars(20, min_length=1)] = Field(
+        description="死亡 / 国籍喪失 / 国内転入 / 登録の誤り"
+    )
+    effective: date = Field(description="抹消の日")
+
+
+class OverseasHistoryOut(BaseModel):
+    version: int
+    event: str
+    effective: date
+    reason: str
+    recorded_by: str
+
+
+class OverseasOut(BaseModel):
+    id: int
+    version: int
+    state: str = Field(description="登録 / 抹消")
+    name: str
+    kana: str
+    birth_date: str = Field(description="生年月日（保存形式）")
+    sex: str
+    route: str
+    last_address: str
+    honseki: str
+    consular_district: str
+    resident_since: date | None
+    on_city_roll: bool
+    applied_on: date
+    registered_on: date
+    struck_on: date | None
+    strike_reason: str
+    history: list[OverseasHistoryOut] = Field(default_factory=list)
+
+
+class OverseasCountOut(BaseModel):
+    consular_district: str
+    male: int
+    female: int
+    other: int
+    total: int
+
+
+OverseasState = Annotated[str, Chars(4)]
+
+
+def _overseas_out(v: overseas.OverseasView) -> OverseasOut:
+    return OverseasOut(
+        id=v.id, version=v.version, state=v.state, name=v.name, kana=v.kana,
+        birth_date=v.birth_date, sex=v.sex, route=v.route, last_address=v.last_address,
+        honseki=v.honseki, consular_district=v.consular_district,
+        resident_since=v.resident_since, on_city_roll=v.on_city_roll, applied_on=v.applied_on,
+        registered_on=v.registered_on, struck_on=v.struck_on, strike_reason=v.strike_reason,
+        history=[OverseasHistoryOut(version=h.version, event=h.event, effective=h.effective,
+                                    reason=h.reason, recorded_by=h.recorded_by)
+                 for h in v.history],
+    )  # fmt: skip
+
+
+@router.post(
+    "/overseas", summary="在外選挙人名簿の登録", status_code=201, response_model=OverseasOut
+)
+def register_overseas(
+    body: OverseasIn,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_register")],
+    db: DbDep,
+) -> OverseasOut:
+    with db.unit_of_work(staff.scope) as uow:
+        view = overseas.register_overseas(uow, ctx, overseas.RegisterOverseas(body.facts()))
+        uow.commit()
+    return _overseas_out(view)
+
+
+@router.get(
+    "/overseas", summary="在外選挙人名簿の一覧（フリガナ順）", response_model=list[OverseasOut]
+)
+def list_overseas(
+    *,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_read")],
+    db: DbDep,
+    state: Annotated[OverseasState | None, Query(description="登録 / 抹消（省略: 登録）")] = None,
+) -> list[OverseasOut]:
+    with db.unit_of_work(staff.scope) as uow:
+        views = overseas.list_overseas(
+            uow, ctx, overseas.ListOverseas(state or overseas.REGISTERED)
+        )
+        uow.commit()  # the access log record of the read
+    return [_overseas_out(v) for v in views]
+
+
+@router.get(
+    "/overseas/extract.csv",
+    summary="在外選挙人名簿抄本（CSV、選挙人名簿抄本とは別）",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8（BOM 付き）の CSV"}},
+)
+def extract_overseas(
+    *,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_extract")],
+    db: DbDep,
+    state: Annotated[OverseasState | None, Query(description="登録 / 抹消（省略: 登録）")] = None,
+) -> Response:
+    query = overseas.ListOverseas(state or overseas.REGISTERED, output="csv")
+    with db.unit_of_work(staff.scope) as uow:
+        views = overseas.list_overseas(uow, ctx, query)
+        uow.commit()  # the access log record of the output
+    return Response(
+        overseas.extract_csv(views),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="overseas.csv"'},
+    )
+
+
+@router.get(
+    "/overseas/counts",
+    summary="在外選挙人名簿登録者数（領事官の管轄区域・男女別）",
+    response_model=list[OverseasCountOut],
+)
+def count_overseas(
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_counts")],
+    db: DbDep,
+) -> list[OverseasCountOut]:
+    with db.unit_of_work(staff.scope) as uow:
+        rows = overseas.count_overseas(uow, ctx, overseas.CountOverseas())
+    return [OverseasCountOut(consular_district=r.consular_district, male=r.male,
+                             female=r.female, other=r.other, total=r.total)
+            for r in rows]  # fmt: skip
+
+
+@router.get("/overseas/{entry_id}", summary="在外選挙人（履歴つき）", response_model=OverseasOut)
+def get_overseas(
+    entry_id: Id,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_read")],
+    db: DbDep,
+) -> OverseasOut:
+    with db.unit_of_work(staff.scope) as uow:
+        view = overseas.get_overseas(uow, ctx, overseas.OverseasQuery(entry_id))
+        uow.commit()  # the access log record of the read
+    return _overseas_out(view)
+
+
+@router.put(
+    "/overseas/{entry_id}", summary="在外選挙人名簿の修正（版の確認つき）",
+    response_model=OverseasOut,
+)  # fmt: skip
+def correct_overseas(
+    entry_id: Id,
+    body: OverseasCorrectIn,
+    *,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_correct")],
+    db: DbDep,
+) -> OverseasOut:
+    command = overseas.CorrectOverseas(entry_id, body.version, body.facts(), body.reason)
+    with db.unit_of_work(staff.scope) as uow:
+        view = overseas.correct_overseas(uow, ctx, command)
+        uow.commit()
+    return _overseas_out(view)
+
+
+@router.post(
+    "/overseas/{entry_id}/strike", summary="在外選挙人名簿の抹消", response_model=OverseasOut
+)
+def strike_overseas(
+    entry_id: Id,
+    body: OverseasStrikeIn,
+    *,
+    staff: StaffDep,
+    ctx: StaffContextDep,
+    op: Annotated[Function, uses("electoral_roll.overseas_strike")],
+    db: DbDep,
+) -> OverseasOut:
+    command = overseas.StrikeOverseas(entry_id, body.reason, body.effective)
+    with db.unit_of_work(staff.scope) as uow:
+        view = overseas.strike_overseas(uow, ctx, command)
+        uow.commit()
+    return _overseas_out(view)

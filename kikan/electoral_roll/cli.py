@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from kikan.electoral_roll import domain, report, service
+from kikan.electoral_roll import domain, overseas, report, service
 from kikan.electoral_roll.linkage import CONSUMER, as_of_records
 from kikan.electoral_roll.settings import ElectoralRollSettings
 from kikan.linkage.consumer import LinkageError
@@ -178,3 +178,108 @@ def strike_due_verb(
     finally:
         db.dispose()
     out.print(f"{len(struck)} 人を抹消しました。")
+
+
+# ---------------------------------------------------------------- 在外選挙人名簿 (kept separately)
+
+overseas_app = typer.Typer(no_args_is_help=True, help="在外選挙人名簿（選挙人名簿とは別の名簿）")
+electoral_roll_app.add_typer(overseas_app, name="overseas")
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+@overseas_app.command(
+    "register", help="在外選挙人名簿に登録する（要件を満たさなければ登録しない）。"
+)
+@console.cli_errors(ValueError)
+def overseas_register_verb(  # noqa: PLR0917 - one option per item of the application
+    tenant: Tenant,
+    name: Annotated[str, typer.Option("--name", help="氏名")],
+    birth_date: Annotated[
+        str, typer.Option("--birth-date", help="生年月日（和暦・西暦、不詳も可）")
+    ],
+    sex: Annotated[str, typer.Option("--sex", help="性別 1 男 / 2 女")],
+    route: Annotated[str, typer.Option("--route", help="出国時申請 / 在外公館申請")],
+    consular_district: Annotated[
+        str, typer.Option("--consular-district", help="領事官の管轄区域（在外公館）")
+    ],
+    applied_on: Annotated[str, typer.Option("--applied-on", help="申請日 YYYY-MM-DD")],
+    registered_on: Annotated[str, typer.Option("--registered-on", help="登録日 YYYY-MM-DD")],
+    japanese_national: Annotated[
+        bool, typer.Option("--japanese-national/--not-japanese", help="日本国民である（申告）")
+    ] = True,
+    kana: Annotated[str, typer.Option("--kana", help="氏名カナ")] = "",
+    last_address: Annotated[str, typer.Option("--last-address", help="最終住所")] = "",
+    honseki: Annotated[str, typer.Option("--honseki", help="本籍")] = "",
+    resident_since: Annotated[
+        str | None, typer.Option("--resident-since", help="管轄区域に住み始めた日 YYYY-MM-DD")
+    ] = None,
+    on_city_roll: Annotated[
+        bool, typer.Option("--on-city-roll", help="この市区町村の選挙人名簿に登録されている")
+    ] = False,
+) -> None:
+    facts = overseas.OverseasFacts(
+        name=name, kana=kana, birth_date=birth_date, sex=sex, route=route,
+        last_address=last_address, honseki=honseki, consular_district=consular_district,
+        resident_since=_day(resident_since), on_city_roll=on_city_roll,
+        japanese_national=japanese_national, applied_on=date.fromisoformat(applied_on),
+        registered_on=date.fromisoformat(registered_on),
+    )  # fmt: skip
+    db = console.open_db()
+    try:
+        code = console.check_tenant(db, tenant)
+        with db.unit_of_work(code) as uow:
+            view = overseas.register_overseas(uow, _context(), overseas.RegisterOverseas(facts))
+            uow.commit()
+    finally:
+        db.dispose()
+    out.print(
+        f"在外選挙人名簿に登録しました: 番号 {view.id}（{view.route}、登録日 {view.registered_on}）"
+    )
+
+
+@overseas_app.command(
+    "strike", help="在外選挙人名簿から抹消する（死亡・国籍喪失・国内転入・登録の誤り）。"
+)
+@console.cli_errors(ValueError)
+def overseas_strike_verb(
+    tenant: Tenant,
+    entry: Annotated[int, typer.Option("--entry", help="在外選挙人の番号")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="死亡 / 国籍喪失 / 国内転入 / 登録の誤り")
+    ],
+    effective: Annotated[str, typer.Option("--effective", help="抹消の日 YYYY-MM-DD")],
+) -> None:
+    command = overseas.StrikeOverseas(entry, reason, date.fromisoformat(effective))
+    db = console.open_db()
+    try:
+        code = console.check_tenant(db, tenant)
+        with db.unit_of_work(code) as uow:
+            view = overseas.strike_overseas(uow, _context(), command)
+            uow.commit()
+    finally:
+        db.dispose()
+    out.print(f"在外選挙人 {view.id} を抹消しました（{view.strike_reason}、{view.struck_on}）。")
+
+
+@overseas_app.command(
+    "extract", help="在外選挙人名簿抄本を CSV に書き出す（選挙人名簿抄本とは別）。"
+)
+@console.cli_errors()
+def overseas_extract_verb(
+    tenant: Tenant,
+    output: Annotated[Path, typer.Option("--out", help="書き出すファイル")],
+    state: Annotated[str, typer.Option("--state", help="登録 / 抹消")] = "登録",
+) -> None:
+    db = console.open_db()
+    try:
+        code = console.check_tenant(db, tenant)
+        with db.unit_of_work(code) as uow:
+            views = overseas.list_overseas(uow, _context(), overseas.ListOverseas(state, "csv"))
+            uow.commit()
+    finally:
+        db.dispose()
+    output.write_bytes(overseas.extract_csv(views))
+    out.print(f"在外選挙人 {len(views)} 人を {output} に書き出しました。")

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from kikan.electoral_roll import overseas, service
 from kikan.electoral_roll import overseas_domain as rules
 from kikan.electoral_roll.store import OverseasEntryRow, OverseasHistoryRow
 from kikan.errors import ConflictError, InvalidError, NotFoundError, StaleError
+from kikan.platform.settings import get_settings
 from kikan.platform.store import AuditRecordRow
 from kikan.platform.uow import Database
-from tests.conftest import create_tenant
+from tests.conftest import Backend, bearer, create_staff, create_tenant
 from tests.electoral_roll.test_service import CTX, REGISTER, SEPTEMBER, TABLE, regular
 
 # ---------------------------------------------------------------- rules at the edges (pure)
@@ -284,3 +288,107 @@ def test_overseas_electors_never_appear_in_a_roll_extract_district_or_count(
         again = overseas.get_overseas(uow, CTX, overseas.OverseasQuery(mine.id))
         uow.commit()
     assert [e.id for e in listed] == [mine.id] and again.version == 1
+
+
+# ---------------------------------------------------------------- API and CLI
+
+API = "/api/v1/electoral_roll/overseas"
+
+
+def _body(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "name": "在外　太郎",
+        "kana": "ザイガイ　タロウ",
+        "birth_date": "昭和55年1月7日",
+        "sex": "1",
+        "route": "在外公館申請",
+        "honseki": "東京都見本市本町一丁目1番地",
+        "consular_district": "在フランス日本国大使館",
+        "resident_since": "2024-01-10",
+        "japanese_national": True,
+        "applied_on": "2025-03-01",
+        "registered_on": "2025-04-01",
+    }
+    return body | changes
+
+
+def test_the_api_registers_corrects_strikes_and_extracts_for_staff_roles(
+    client: TestClient, db: Database
+) -> None:
+    town = create_tenant(db, "見本市")
+    create_staff(db, town, "er_clerk", ["counter"])
+    create_staff(db, town, "er_audit", ["auditor"])
+    clerk, auditor = bearer(client, town, "er_clerk"), bearer(client, town, "er_audit")
+
+    assert client.post(API, json=_body(), headers=auditor).status_code == 403
+    refused = client.post(API, json=_body(resident_since="2025-01-02"), headers=clerk)
+    assert refused.status_code == 422 and refused.json()["code"] == "too-short"
+    assert "3か月以上" in refused.json()["detail"]
+    too_long = client.post(API, json=_body(consular_district="x" * 101), headers=clerk)
+    assert too_long.status_code == 422
+
+    made = client.post(API, json=_body(), headers=clerk)
+    assert made.status_code == 201, made.text
+    entry = made.json()
+    assert (entry["state"], entry["version"], entry["birth_date"]) == ("登録", 1, "S55-01-07")
+    put = client.put(f"{API}/{entry['id']}", json=_body(kana="ザイガイ　タロー", version=1),
+                     headers=clerk)  # fmt: skip
+    assert put.status_code == 200 and put.json()["version"] == 2, put.text
+    stale = client.put(f"{API}/{entry['id']}", json=_body(version=1), headers=clerk)
+    assert stale.status_code == 409 and stale.json()["type"].endswith("stale-version")
+
+    listed = client.get(API, headers=auditor)
+    assert listed.status_code == 200 and [e["id"] for e in listed.json()] == [entry["id"]]
+    csv_text = client.get(f"{API}/extract.csv", headers=auditor)
+    assert csv_text.status_code == 200 and "在外　太郎" in csv_text.content.decode("utf-8-sig")
+    counts = client.get(f"{API}/counts", headers=auditor).json()
+    assert counts == [{"consular_district": "在フランス日本国大使館", "male": 1, "female": 0,
+                       "other": 0, "total": 1}]  # fmt: skip
+
+    struck = client.post(f"{API}/{entry['id']}/strike",
+                         json={"reason": "死亡", "effective": "2025-05-01"}, headers=clerk)  # fmt: skip
+    assert struck.status_code == 200 and struck.json()["state"] == "抹消", struck.text
+    one = client.get(f"{API}/{entry['id']}", headers=auditor).json()
+    assert [h["event"] for h in one["history"]] == ["登録", "修正", "抹消"]
+    assert client.get(f"{API}/999999", headers=auditor).status_code == 404
+    assert client.get(f"{API}/counts", headers=auditor).json() == []
+
+
+def test_the_cli_registers_strikes_and_extracts(
+    backend: Backend, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kikan.cli import app
+
+    town = create_tenant(db, "見本市")
+    monkeypatch.setenv("KIKAN_DATABASE_URL", backend.app_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        common = ["electoral_roll", "overseas", "register", "--tenant", town, "--name", "在外　一郎",
+                  "--birth-date", "1980-01-07", "--sex", "1", "--consular-district",
+                  "在タイ日本国大使館", "--applied-on", "2025-03-01",
+                  "--registered-on", "2025-03-02"]  # fmt: skip
+        refused = runner.invoke(app, [*common, "--route", "出国時申請",
+                                      "--last-address", "東京都見本市本町一丁目5番地"])  # fmt: skip
+        assert refused.exit_code == 2 and "選挙人名簿に登録されている者" in refused.output
+        done = runner.invoke(app, [*common, "--route", "出国時申請", "--on-city-roll",
+                                   "--last-address", "東京都見本市本町一丁目5番地"])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        out = tmp_path / "overseas.csv"
+        written = runner.invoke(
+            app, ["electoral_roll", "overseas", "extract", "--tenant", town, "--out", str(out)]
+        )
+        assert written.exit_code == 0 and "1 人" in written.output, written.output
+        assert "在タイ日本国大使館" in out.read_text("utf-8-sig")
+        with db.unit_of_work(town) as uow:
+            entry = uow.session.scalars(select(OverseasEntryRow.id)).one()
+        struck = runner.invoke(app, ["electoral_roll", "overseas", "strike", "--tenant", town,
+                                     "--entry", str(entry), "--reason", "国内転入",
+                                     "--effective", "2025-06-01"])  # fmt: skip
+        assert struck.exit_code == 0, struck.output
+        bad = runner.invoke(app, ["electoral_roll", "overseas", "strike", "--tenant", town,
+                                  "--entry", str(entry), "--reason", "国内転入",
+                                  "--effective", "2025-06-01"])  # fmt: skip
+        assert bad.exit_code == 2 and "既に抹消" in bad.output
+    finally:
+        get_settings.cache_clear()
