@@ -415,7 +415,7 @@ def get_districts(
                        banchi_to=r.banchi_to) for r in table]  # fmt: skip
 
 
-# the link endpoints (PUT/GET /api/v1/electoral_roll/linkage) are the consumer kit's, declared last
+# the link endpoints (PUT/GET /api/v1/electoral_roll/linkage) are the consumer kit's
 add_link_routes(router, CONSUMER)
 
 
