@@ -186,7 +186,7 @@ def main() -> None:
     )
     bench.note(f"judging heap peak (tracemalloc, second pass): {heap_peak / 2**20:.0f} MiB")
     bench.note("ratio = per-row throughput relative to SELECT * of the roll's entries, same run")
-    bench.note("register_write: roll entries + register rows + 登録 history (ORM), one commit")
+    bench.note("register_write: roll entries + register rows + history (bulk INSERT per 5,000), one commit")
     bench.finish()
 
 
