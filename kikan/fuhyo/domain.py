@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kikan.calendar import DateError, RegisterDate
 from kikan.errors import ConflictError, DomainError, Kind
+from kikan.platform.ids import IdentifierError, validate_juminhyo_code
 
 DATA = Path(__file__).parent / "data"
 
@@ -274,11 +275,23 @@ def check_sex(code: str) -> str:
 
 
 def check_juminhyo_code(code: str) -> str:
+    """Eleven digits whose last one is the check digit (the register's rule, `platform.ids`):
+    a mistyped code must not be written onto a 附票 where the export's check would find it
+    only later."""
     value = key_text(code)
     if value and not (len(value) == 11 and value.isdigit()):
         raise FuhyoRuleError(
             "fuhyo.juminhyo_code_invalid", "住民票コードは数字11桁です。", "juminhyo_code"
         )
+    if value:
+        try:
+            validate_juminhyo_code(value)
+        except IdentifierError:
+            raise FuhyoRuleError(
+                "fuhyo.juminhyo_code_check_digit",
+                "住民票コードの検査数字が正しくありません。",
+                "juminhyo_code",
+            ) from None
     return value
 
 

@@ -38,7 +38,7 @@ def resident(**extra: str) -> dict[str, str]:
         "given_name_kana": "ハナコ",
         "birth_date": "S55-01-07",
         "sex": "2",
-        "juminhyo_code": "12345678901",
+        "juminhyo_code": "12345678903",
         "address_set_date": "R6-04-01",
         "honseki_prefecture": "",
         "honseki_city": CITY,
@@ -113,6 +113,14 @@ def test_domain_rules() -> None:
         domain.check_not_older("R6-03-31", "R6-04-01")
     assert "前" in refused.value.message
     domain.check_not_older("R6-04-01", "R6-04-01")
+    # 住民票コード: 11 digits and the check digit of the register's rule
+    assert domain.check_juminhyo_code("12345678903") == "12345678903"
+    with pytest.raises(domain.FuhyoRuleError) as bad_digit:
+        domain.check_juminhyo_code("12345678901")
+    assert bad_digit.value.code == "fuhyo.juminhyo_code_check_digit"
+    assert "検査数字" in bad_digit.value.message
+    with pytest.raises(domain.FuhyoRuleError):
+        domain.check_juminhyo_code("1234567890")
 
 
 def test_a_resident_with_honseki_here_gets_an_entry_and_moves_are_new_rows(
@@ -169,7 +177,7 @@ def _notice(**person: Any) -> notices.Notice:
         given_name="花子",
         birth_date="S55-01-07",
         sex="2",
-        juminhyo_code=person.pop("juminhyo_code", "12345678901"),
+        juminhyo_code=person.pop("juminhyo_code", "12345678903"),
         address=domain.Address("大阪府", "大阪市北区", "梅田一丁目", "1番1号"),
         address_set_date=person.pop("address_set_date", "2024-06-01"),
     )
@@ -258,7 +266,7 @@ def test_the_copy_omits_what_it_must_and_honours_support_measures(db: Database, 
             "太郎",
             birth_date="1950-02-03",
             sex="1",
-            juminhyo_code="11111111111",
+            juminhyo_code="11111111113",
             zaigai_note="在外選挙人名簿登録",
             address=domain.Address("", CITY, "本町", "1番地"),
             address_set_date="1980-04-01",
@@ -268,7 +276,7 @@ def test_the_copy_omits_what_it_must_and_honours_support_measures(db: Database, 
             "次郎",
             birth_date="1952-03-04",
             sex="1",
-            juminhyo_code="22222222222",
+            juminhyo_code="22222222226",
             address=domain.Address("", CITY, "本町", "1番地"),
             address_set_date="1980-04-01",
         )
@@ -284,7 +292,7 @@ def test_the_copy_omits_what_it_must_and_honours_support_measures(db: Database, 
     assert "山田" in text and "太郎" in text and "次郎" in text
     assert "本町1番地" in text  # the address
     assert "筆頭者" not in text and "在外選挙人名簿登録" not in text
-    assert "11111111111" in text and "22222222222" not in text  # removed before 2024-05-27
+    assert "11111111113" in text and "22222222226" not in text  # removed before 2024-05-27
     assert "昭和25年2月3日" in text and "昭和27年3月4日" not in text  # removed before 2022-01-11
     full_text = _text(full.pdf)
     assert "筆頭者" in full_text and "在外選挙人名簿登録" in full_text
