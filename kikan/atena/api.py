@@ -27,8 +27,7 @@ from kikan.atena.linkage import CONSUMER
 from kikan.atena.service import nayose, query, register, search, togo
 from kikan.atena.store import NayoseEventRow, StateRow
 from kikan.linkage.consumer.api import add_link_routes
-from kikan.linkage.provider import ClientCaller, ClientCallerDep, require_scope
-from kikan.platform.context import Context
+from kikan.linkage.provider import ClientCallerDep, client_context, require_scope
 from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
 from kikan.platform.errors import KikanError, problem_response
 from kikan.platform.functions import Function
@@ -134,14 +133,6 @@ def _errors(exc: domain.AtenaInputError, request: Request) -> JSONResponse:
     return problem_response(err, request)
 
 
-def _client_context(request: Request, caller: ClientCaller) -> Context:
-    return Context(
-        actor=caller.actor(),
-        keyring=getattr(request.app.state, "keyring", None),
-        tenant=caller.tenant,
-    )
-
-
 # ---------------------------------------------------------------- 付番 API (clients)
 
 
@@ -170,7 +161,7 @@ def fuban_api(
                 request,
             )
         require_scope(caller, domain.fuban_scope(gyomu))
-    ctx = _client_context(request, caller)
+    ctx = client_context(request, caller)
     command = register.Fuban(
         shori_kubun=body.shori_kubun,
         values=body.person,
@@ -244,7 +235,7 @@ def client_person(
     as_of: AsOf = None,
 ) -> PersonOut:
     require_scope(caller, domain.QUERY_SCOPE)
-    ctx = _client_context(request, caller)
+    ctx = client_context(request, caller)
     with db.unit_of_work(caller.tenant) as uow:
         view = query.who(
             uow,
@@ -272,7 +263,7 @@ def client_search(
     body: SearchIn, request: Request, caller: ClientCallerDep, db: DbDep
 ) -> list[CandidateOut] | JSONResponse:
     require_scope(caller, domain.QUERY_SCOPE)
-    ctx = _client_context(request, caller)
+    ctx = client_context(request, caller)
     see = caller.has("support_measure")
     try:
         with db.unit_of_work(caller.tenant) as uow:

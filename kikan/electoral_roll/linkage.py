@@ -29,9 +29,16 @@ from kikan.electoral_roll.settings import ElectoralRollSettings
 from kikan.electoral_roll.store import ElectoralRollLinkRow, ElectoralRollPersonRow
 from kikan.linkage.consumer import ClientOptions, Consumer, PersonChange, link
 from kikan.platform import audit
+from kikan.platform.context import JST
+from kikan.platform.db import utcnow
 from kikan.platform.uow import Database, Scope, UnitOfWork
 
 SYNC_ACTOR = audit.Actor(kind="system", id="electoral_roll-sync")
+
+
+def _today() -> date:
+    """処理日 in Japan (the platform's rule, `Context.today`), not the server's local day."""
+    return utcnow().astimezone(JST).date()
 
 
 def _effective(person: domain.Person, change: PersonChange) -> date:
@@ -39,7 +46,7 @@ def _effective(person: domain.Person, change: PersonChange) -> date:
         domain.latest_day(person.removal_date)
         or change.valid_from
         or domain.latest_day(person.move_out_planned_date)
-        or date.today()
+        or _today()
     )
 
 
@@ -78,7 +85,7 @@ def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
             continue
         if moved_out is None and row.state == domain.MARKED:
             row.state, row.moved_out, row.strike_on = domain.REGISTERED, None, None
-            add_history(uow, actor, row, "表示の取消し", change.valid_from or date.today(),
+            add_history(uow, actor, row, "表示の取消し", change.valid_from or _today(),
                         "転出の取消し")  # fmt: skip
             labels.append("表示の取消し")
         if (person.town, person.banchi) != (row.town, row.banchi) and moved_out is None:
@@ -89,7 +96,7 @@ def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
                     table, person.town, person.banchi)).items():  # fmt: skip
                 setattr(row, name, value)
             if row.district != before:
-                add_history(uow, actor, row, "投票区の変更", change.valid_from or date.today(),
+                add_history(uow, actor, row, "投票区の変更", change.valid_from or _today(),
                             "転居", before=before, after=row.district)  # fmt: skip
                 labels.append("投票区の変更")
     return labels

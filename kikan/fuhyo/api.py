@@ -24,8 +24,7 @@ from kikan.fuhyo import domain
 from kikan.fuhyo.linkage import CONSUMER
 from kikan.fuhyo.service import copies, notices, records
 from kikan.linkage.consumer.api import add_link_routes
-from kikan.linkage.provider import ClientCallerDep, require_scope
-from kikan.platform.context import Context
+from kikan.linkage.provider import ClientCallerDep, client_context, require_scope
 from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
 from kikan.platform.functions import Function
 from kikan.platform.types import Chars, Id, PageSize
@@ -428,11 +427,7 @@ def receive_notice(
     body: NoticeIn, request: Request, caller: ClientCallerDep, db: DbDep
 ) -> NoticeOut:
     require_scope(caller, domain.NOTICE_SCOPE)
-    ctx = Context(
-        actor=caller.actor(),
-        keyring=getattr(request.app.state, "keyring", None),
-        tenant=caller.tenant,
-    )
+    ctx = client_context(request, caller)
     command = notices.Notice(
         sender_code=body.sender_code,
         sender_name=body.sender_name,

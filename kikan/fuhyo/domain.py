@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kikan.calendar import DateError, RegisterDate
 from kikan.errors import ConflictError, DomainError, Kind
-from kikan.platform.ids import IdentifierError, validate_juminhyo_code
+from kikan.platform.ids import validate_juminhyo_code
 
 DATA = Path(__file__).parent / "data"
 
@@ -36,7 +36,6 @@ SOURCE_STAFF = "staff"  # 職権 by staff (記載・修正・消除)
 #: 住民状態 codes of the residents feed (kikan/standard/data/layouts/residents.toml)
 JAPANESE = "1"
 STATUS_RESIDENT, STATUS_LEAVING = "10", "11"
-STATUS_MOVED_OUT, STATUS_DEAD, STATUS_REMOVED = "20", "21", "22"
 
 SEX_LABELS = {"1": "男", "2": "女"}
 
@@ -275,24 +274,9 @@ def check_sex(code: str) -> str:
 
 
 def check_juminhyo_code(code: str) -> str:
-    """Eleven digits whose last one is the check digit (the register's rule, `platform.ids`):
-    a mistyped code must not be written onto a 附票 where the export's check would find it
-    only later."""
-    value = key_text(code)
-    if value and not (len(value) == 11 and value.isdigit()):
-        raise FuhyoRuleError(
-            "fuhyo.juminhyo_code_invalid", "住民票コードは数字11桁です。", "juminhyo_code"
-        )
-    if value:
-        try:
-            validate_juminhyo_code(value)
-        except IdentifierError:
-            raise FuhyoRuleError(
-                "fuhyo.juminhyo_code_check_digit",
-                "住民票コードの検査数字が正しくありません。",
-                "juminhyo_code",
-            ) from None
-    return value
+    """Eleven digits whose last one is the check digit: the platform's identifier rule
+    (`validate_juminhyo_code`, a Japanese problem naming the item); empty stays empty."""
+    return validate_juminhyo_code(code) if code.strip() else ""
 
 
 def check_reason(reason: str) -> str:
@@ -354,16 +338,6 @@ class CopyOptions:
     include_honseki: bool = False
     include_zaigai: bool = False
     entries: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class EntryView:
-    """One entry as the 写し shows it: hidden items are empty strings, never the value."""
-
-    entry_no: int
-    values: Mapping[str, str]
-    removed: bool
-    remark: str
 
 
 def copy_values(

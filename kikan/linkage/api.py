@@ -7,14 +7,14 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kikan.linkage import domain, service
 from kikan.linkage.provider import ClientCaller, ClientCallerDep
 from kikan.linkage.store import LinkageClientRow
 from kikan.platform.crypto import KeyRing
-from kikan.platform.deps import DbDep, StaffContextDep, StaffDep, client_uses, uses
+from kikan.platform.deps import DbDep, KeyRingDep, StaffContextDep, StaffDep, client_uses, uses
 from kikan.platform.errors import InvalidInput, NotFound, Unauthenticated
 from kikan.platform.functions import Function
 from kikan.platform.openapi import problem_responses
@@ -244,19 +244,6 @@ async def token(request: Request, db: DbDep) -> LinkageToken:
     )
 
 
-#: the bearer check of the pull API is the provider kit's, which modules' own routes use too
-CallerDep = ClientCallerDep
-
-
-def get_keyring(request: Request) -> KeyRing | None:
-    """The application's My Number key ring (None when none is configured): it decrypts
-    個人番号 for `my_number` clients."""
-    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    return keyring
-
-
-KeyRingDep = Annotated[KeyRing | None, Depends(get_keyring)]
-
 #: the answer a `my_number` client gets when the server has no key (or cannot decrypt)
 _MY_NUMBER_409: dict[int | str, dict[str, Any]] = {
     409: {
@@ -304,7 +291,7 @@ def _pull(
     dependencies=[client_uses("linkage.changes")],
 )
 def changes(
-    caller: CallerDep,
+    caller: ClientCallerDep,
     db: DbDep,
     keyring: KeyRingDep,
     after: Annotated[Cursor, Query(description="前回の next_cursor（初回は 0）")] = 0,
@@ -340,7 +327,7 @@ class FullOut(BaseModel):
     dependencies=[client_uses("linkage.full")],
 )
 def full_residents(
-    caller: CallerDep,
+    caller: ClientCallerDep,
     db: DbDep,
     keyring: KeyRingDep,
     *,
@@ -394,7 +381,7 @@ class RecordsOut(BaseModel):
     dependencies=[client_uses("linkage.records")],
 )
 def records_residents(
-    caller: CallerDep,
+    caller: ClientCallerDep,
     db: DbDep,
     keyring: KeyRingDep,
     atena_number: Annotated[

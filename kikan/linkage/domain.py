@@ -42,6 +42,8 @@ SUPPORT_MEASURE_SCOPE = "support_measure"
 #: 個人番号 in every delivered record: only for systems of the マイナンバー利用事務系
 #: (団体内統合宛名, 名寄せ), never for others; the delivery is audited as My Number access.
 MY_NUMBER_SCOPE = "my_number"
+#: scopes that only widen what another scope grants (alone they grant nothing)
+MODIFIER_SCOPES = frozenset({SUPPORT_MEASURE_SCOPE, MY_NUMBER_SCOPE})
 TOPIC_SCOPES = {"residents.changed": "住民記録の異動"}
 SCOPES = {
     **TOPIC_SCOPES,

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from kikan.linkage import service
 from kikan.linkage.service import ClientCaller
-from kikan.platform.deps import AuthorizationHeader, DbDep
+from kikan.platform.context import Context
+from kikan.platform.deps import AuthorizationHeader, DbDep, get_keyring
 from kikan.platform.errors import Forbidden, Unauthenticated
 
 
@@ -36,6 +37,12 @@ def client_caller(db: DbDep, authorization: AuthorizationHeader = None) -> Clien
 
 
 ClientCallerDep = Annotated[ClientCaller, Depends(client_caller)]
+
+
+def client_context(request: Request, caller: ClientCaller) -> Context:
+    """The use-case context of a linkage client (its actor and tenant, the application's key
+    ring), the counterpart of `kikan.platform.deps.context_for` for staff."""
+    return Context(actor=caller.actor(), keyring=get_keyring(request), tenant=caller.tenant)
 
 
 def require_scope(caller: ClientCaller, scope: str) -> None:

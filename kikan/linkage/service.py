@@ -219,10 +219,8 @@ def register_client(uow: UnitOfWork, ctx: Context, command: RegisterClient) -> R
         ) from exc
     if len(",".join(checked)) > SCOPES_WIDTH:
         raise InvalidError("linkage.too_many_scopes", "連携範囲の指定が長すぎます。", "scopes")
-    # support_measure and my_number only widen what another scope grants: alone they grant
-    # nothing (a data topic, or a module's own API such as 宛名管理's 付番, is needed)
-    modifiers = {domain.SUPPORT_MEASURE_SCOPE, domain.MY_NUMBER_SCOPE}
-    if all(s in modifiers for s in checked):
+    # a data topic, or a module's own API such as 宛名管理's 付番, is needed
+    if all(s in domain.MODIFIER_SCOPES for s in checked):
         raise InvalidError(
             "linkage.no_topic_scope",
             "データの種類か業務の API の連携範囲を1つ以上指定してください。",
@@ -549,7 +547,7 @@ def _wants_my_numbers(caller: ClientCaller, group: DataGroup) -> bool:
 
 def _require_keyring(
     caller: ClientCaller, groups: Iterable[DataGroup], keyring: KeyRing | None
-) -> KeyRing | None:
+) -> None:
     """A `my_number` client is refused outright when no key is configured: a delivery with the
     item silently empty would look like persons without a 個人番号 (and a 名寄せ would act on
     it). Checked before anything is read, so every answer to such a client is the same."""
@@ -559,7 +557,6 @@ def _require_keyring(
             "個人番号の暗号鍵が設定されていないため、個人番号を含めて連携できません"
             "（連携範囲 my_number）。システム管理者に暗号鍵の設定を依頼してください。",
         )
-    return keyring
 
 
 def _fill_my_numbers(
@@ -576,7 +573,7 @@ def _fill_my_numbers(
     with it gets each person's current 個人番号, decrypted by the group's provider for exactly
     the persons delivered (after the 支援措置 filter). The numbers are never logged or put in an
     audit detail; only their count is."""
-    if not _wants_my_numbers(caller, group) or group.my_numbers is None or keyring is None:
+    if not caller.has(domain.MY_NUMBER_SCOPE) or group.my_numbers is None or keyring is None:
         for rec in records:
             if rec.get(domain.MY_NUMBER_ITEM):
                 rec[domain.MY_NUMBER_ITEM] = ""

@@ -230,11 +230,20 @@ def check_operations(app: FastAPI, catalogue: Catalogue) -> None:
             )
 
 
+def get_keyring(request: Request) -> KeyRing | None:
+    """The application's My Number key ring (None when none is configured): the one place a
+    request finds it (contexts of staff, pages and linkage clients, the linkage feed)."""
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    return keyring
+
+
+KeyRingDep = Annotated[KeyRing | None, Depends(get_keyring)]
+
+
 def context_for(request: Request, principal: auth.Principal) -> Context:
     """The use-case context of an authenticated caller: its actor and scope, the application's
     key ring (None when none is configured) and the current moment."""
-    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    return Context(actor=principal.actor(), keyring=keyring, tenant=principal.tenant)
+    return Context(actor=principal.actor(), keyring=get_keyring(request), tenant=principal.tenant)
 
 
 def get_staff_context(request: Request, staff: StaffDep) -> Context:

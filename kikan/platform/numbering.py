@@ -7,8 +7,7 @@ one person with one number and a number never means two persons. The resident re
 their own transaction, from the same gap-free per-tenant sequence (`kikan.platform.sequences`).
 
 The sequence keeps its historical name ``residents.atena`` (tenants' counters are stored under
-it). 団体内統合宛名番号 (032) have a space of their own (`next_togo_number`): they are not
-宛名番号 and must never be mistaken for one by a business system.
+it). 団体内統合宛名番号 (032) are not 宛名番号: 宛名管理 numbers them in a sequence of its own.
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ from kikan.platform.uow import UnitOfWork
 
 #: the one 宛名番号 sequence of a tenant (name kept from before this service: stored counters)
 ATENA_SEQUENCE = "residents.atena"
-#: 団体内統合宛名番号 (業務コード 032): their own space
-TOGO_SEQUENCE = "atena.togo"
-TOGO_ITEM = "団体内統合宛名番号"
 
 
 def next_atena_numbers(uow: UnitOfWork, count: int) -> list[str]:
@@ -45,9 +41,3 @@ def is_issued(uow: UnitOfWork, atena_number: str) -> bool:
     """Whether this well-formed 宛名番号 lies in the part of the space already handed out (by any
     module, or kept from a legacy system). Says nothing about whom it names."""
     return 0 < int(atena_number[:-1]) <= sequences.current_value(uow, ATENA_SEQUENCE)
-
-
-def next_togo_number(uow: UnitOfWork) -> str:
-    """A new 団体内統合宛名番号 (15 digits, the same check-digit scheme)."""
-    serial = sequences.next_value(uow, TOGO_SEQUENCE)
-    return make_atena_number(serial, DEFAULT_ATENA_WIDTH, item=TOGO_ITEM)

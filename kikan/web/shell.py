@@ -33,6 +33,7 @@ from kikan.calendar import RegisterDate, to_wareki
 from kikan.calendar.wareki import written
 from kikan.moji.items import ItemClass, unsafe_character
 from kikan.platform import audit, auth
+from kikan.platform.context import Context
 from kikan.platform.db import HOST_SCOPE, utcnow
 from kikan.platform.deps import (
     CSRF_HEADER,
@@ -40,6 +41,7 @@ from kikan.platform.deps import (
     SESSION_COOKIE,
     client_place,
     client_terminal,
+    get_keyring,
 )
 from kikan.platform.errors import Forbidden, InvalidInput, Unauthenticated
 from kikan.platform.functions import Function, FunctionLabel
@@ -318,6 +320,13 @@ def render(
     }
     html = ui.env.get_template(template).render(ctx)
     return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+
+
+def page_context(request: Request, user: PageUser) -> Context:
+    """The use-case context of a page request: the user's actor, the tenant they work in (a
+    host operator's switched tenant) and the application's key ring. Every module's pages use
+    this one, so a page and the API hand the same context to a use case."""
+    return Context(actor=user.actor(), keyring=get_keyring(request), tenant=user.tenant)
 
 
 def redirect(request: Request, url: str) -> Response:

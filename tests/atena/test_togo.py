@@ -68,6 +68,7 @@ def test_the_export_needs_a_key(db: Database, town: str, ctx: Context, tmp_path:
     with db.unit_of_work(town) as uow, pytest.raises(ConflictError):
         togo.export_togo(uow, Context(actor=TEST_ACTOR), togo.ExportTogo(tmp_path / "x.csv"))
     assert not (tmp_path / "x.csv").exists()
+    assert not (tmp_path / "x.csv.partial").exists()
 
 
 def test_bulk_registration_accounts_for_every_row(

@@ -18,6 +18,7 @@ from kikan.fuhyo.service import copies, notices, records
 from kikan.fuhyo.store import FuhyoPersonRow
 from kikan.linkage.consumer import PersonChange
 from kikan.platform.context import Context
+from kikan.platform.ids import IdentifierError
 from kikan.platform.settings import Settings
 from kikan.platform.uow import Database, UnitOfWork
 from tests.conftest import TEST_ACTOR, bearer, create_staff, create_tenant
@@ -115,12 +116,14 @@ def test_domain_rules() -> None:
     domain.check_not_older("R6-04-01", "R6-04-01")
     # 住民票コード: 11 digits and the check digit of the register's rule
     assert domain.check_juminhyo_code("12345678903") == "12345678903"
-    with pytest.raises(domain.FuhyoRuleError) as bad_digit:
+    with pytest.raises(IdentifierError) as bad_digit:  # the platform's rule, a 422 problem
         domain.check_juminhyo_code("12345678901")
-    assert bad_digit.value.code == "fuhyo.juminhyo_code_check_digit"
+    assert bad_digit.value.code == "juminhyo_code.check_digit"
     assert "検査数字" in bad_digit.value.message
-    with pytest.raises(domain.FuhyoRuleError):
+    with pytest.raises(IdentifierError) as short:
         domain.check_juminhyo_code("1234567890")
+    assert short.value.code == "juminhyo_code.length"
+    assert domain.check_juminhyo_code("１２３４５６７８９０３") == "12345678903"  # full width
 
 
 def test_a_resident_with_honseki_here_gets_an_entry_and_moves_are_new_rows(

@@ -26,9 +26,10 @@ from kikan.atena.store import (
     TogoRow,
 )
 from kikan.errors import ConflictError
-from kikan.platform import audit, numbering
+from kikan.platform import audit, sequences
 from kikan.platform.context import Context
-from kikan.platform.crypto import MyNumber
+from kikan.platform.crypto import KeyRing, MyNumber
+from kikan.platform.ids import DEFAULT_ATENA_WIDTH, make_atena_number
 from kikan.platform.uow import UnitOfWork
 
 IN_CHUNK = 500
@@ -235,23 +236,25 @@ def identity(uow: UnitOfWork, atena_number: str, source: str, *, lock: bool = Fa
 # ---------------------------------------------------------------- 個人番号
 
 
-def _keyring(ctx: Context) -> Any:
+def require_keyring(ctx: Context) -> KeyRing:
+    """The key ring, or the platform's `keyring-missing` refusal (the same problem type the
+    linkage feed and the certificates answer without a key)."""
     if ctx.keyring is None:
         raise ConflictError(
-            "no-key",
-            "暗号鍵が設定されていないため、個人番号を扱えません（KIKAN_KEYS または鍵ファイルを"
-            "設定してください）。",
+            "keyring-missing",
+            "暗号鍵が設定されていないため、個人番号を扱えません（KIKAN_MYNUMBER_KEYS または"
+            "鍵ファイル KIKAN_MYNUMBER_KEY_FILE を設定してください）。",
         )
     return ctx.keyring
 
 
 def blind_index(uow: UnitOfWork, ctx: Context, number: MyNumber) -> str:
-    return str(_keyring(ctx).blind_index(number.reveal(), context=uow.tenant))
+    return str(require_keyring(ctx).blind_index(number.reveal(), context=uow.tenant))
 
 
 def store_my_number(uow: UnitOfWork, ctx: Context, atena_number: str, number: MyNumber) -> str:
     """Keep the 個人番号 of a 宛名番号 (encrypted) and return its blind index."""
-    keyring = _keyring(ctx)
+    keyring = require_keyring(ctx)
     index = str(keyring.blind_index(number.reveal(), context=uow.tenant))
     row = uow.session.scalars(
         select(MyNumberRow).where(MyNumberRow.atena_number == atena_number)
@@ -301,6 +304,15 @@ def numbers_with_index(uow: UnitOfWork, index: str) -> list[str]:
 # ---------------------------------------------------------------- 団体内統合宛名 (032)
 
 
+#: 団体内統合宛名番号 (032): a sequence of their own, not the tenant's 宛名番号 space
+TOGO_SEQUENCE = "atena.togo"
+
+
+def _next_togo_number(uow: UnitOfWork) -> str:
+    serial = sequences.next_value(uow, TOGO_SEQUENCE)
+    return make_atena_number(serial, DEFAULT_ATENA_WIDTH, item="団体内統合宛名番号")
+
+
 def ensure_togo(uow: UnitOfWork, ctx: Context, atena_number: str, source: str, index: str) -> str:
     """The 団体内統合宛名番号 of the person with this 個人番号: issued the first time the 個人番号
     is seen, reused for every other 宛名番号 with the same one (one per person)."""
@@ -308,7 +320,7 @@ def ensure_togo(uow: UnitOfWork, ctx: Context, atena_number: str, source: str, i
     if togo is None:
         togo = TogoRow(
             tenant_code=uow.tenant,
-            togo_number=numbering.next_togo_number(uow),
+            togo_number=_next_togo_number(uow),
             blind_index=index,
             issued_on=ctx.today,
             issued_by=ctx.actor.id[:64],

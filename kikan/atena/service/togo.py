@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kikan.atena import domain
-from kikan.atena.service.common import log, source_of
+from kikan.atena.service.common import log, require_keyring, source_of
 from kikan.atena.store import IdentityRow, MyNumberRow, TogoRow
 from kikan.errors import ConflictError, NotFoundError
 from kikan.platform.context import Context
@@ -83,9 +83,7 @@ class ExportTogo:
 
 
 def _rows(uow: UnitOfWork, ctx: Context, since: date | None) -> Iterator[dict[str, str]]:
-    keyring = ctx.keyring
-    if keyring is None:
-        raise ConflictError("no-key", "暗号鍵が設定されていないため、個人番号を出力できません。")
+    keyring = require_keyring(ctx)
     togos = {t.togo_number: t for t in uow.session.scalars(select(TogoRow))}
     stmt = (
         select(IdentityRow, MyNumberRow)
@@ -110,6 +108,7 @@ def _rows(uow: UnitOfWork, ctx: Context, since: date | None) -> Iterator[dict[st
 def export_togo(uow: UnitOfWork, ctx: Context, command: ExportTogo) -> int:
     """Write the 中間サーバー file (UTF-8 CSV, header of the layout's Japanese item names);
     returns the row count. The file is written beside its final name and moved in place."""
+    require_keyring(ctx)  # before any file exists: no key, nothing written
     group = layout(domain.LAYOUT).group("togo")
     command.out.parent.mkdir(parents=True, exist_ok=True)
     partial = command.out.with_name(command.out.name + ".partial")

@@ -11,13 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Request
-
 from kikan.atena import domain
 from kikan.atena.module import FUNCTIONS
 from kikan.errors import DomainError
 from kikan.platform.context import Context
-from kikan.platform.crypto import KeyRing
 from kikan.platform.errors import KikanError, as_problem
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.web import shell
@@ -56,9 +53,8 @@ def sex_labels() -> dict[str, str]:
     return dict(found.values) if found is not None else {}
 
 
-def context(request: Request, user: shell.PageUser) -> Context:
-    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    return Context(actor=user.actor(), keyring=keyring, tenant=user.tenant)
+#: the use-case context of a page request (the UI shell's, shared by every module's pages)
+context = shell.page_context
 
 
 @dataclass

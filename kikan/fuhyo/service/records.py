@@ -432,6 +432,12 @@ def get_record(uow: UnitOfWork, ctx: Context, query: RecordQuery) -> RecordView:
 def find_records(uow: UnitOfWork, ctx: Context, query: FindRecords) -> list[RecordView]:
     stmt = select(FuhyoRecordRow).order_by(FuhyoRecordRow.id).limit(max(1, min(query.limit, 500)))
     if query.record_type:
+        if query.record_type not in domain.RECORD_TYPES:
+            raise domain.FuhyoRuleError(
+                "fuhyo.record_type_unknown",
+                f"附票の種別は{'・'.join(domain.RECORD_TYPES)}のいずれかです。",
+                "record_type",
+            )
         stmt = stmt.where(FuhyoRecordRow.record_type == query.record_type)
     if query.honseki:
         stmt = stmt.where(FuhyoRecordRow.honseki_key.contains(domain.key_text(query.honseki)))

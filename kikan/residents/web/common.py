@@ -11,12 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Request
-
 from kikan.errors import ConflictError, StaleError
 from kikan.platform import audit
 from kikan.platform.context import Context
-from kikan.platform.crypto import KeyRing
 from kikan.platform.functions import FunctionLabel
 from kikan.platform.uow import Database, UnitOfWork
 from kikan.residents import service
@@ -33,9 +30,8 @@ MAP_ROLES = FUNCTIONS.entry("residents.function_map").roles
 T = TypeVar("T")
 
 
-def context(request: Request, user: shell.PageUser) -> Context:
-    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
-    return Context(actor=user.actor(), keyring=keyring, tenant=user.tenant)
+#: the use-case context of a page request (the UI shell's, shared by every module's pages)
+context = shell.page_context
 
 
 @dataclass
