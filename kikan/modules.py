@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from kikan.atena.module import MODULE as ATENA
 from kikan.electoral_roll.module import MODULE as ELECTORAL_ROLL
 from kikan.fuhyo.module import MODULE as FUHYO
+from kikan.juminzei.module import MODULE as JUMINZEI
 from kikan.linkage import service as linkage_service
 from kikan.linkage.consumer import Consumer
 from kikan.linkage.module import MODULE as LINKAGE
@@ -34,6 +35,7 @@ MODULES: tuple[ModuleDescriptor, ...] = (
     ATENA,
     FUHYO,
     ELECTORAL_ROLL,
+    JUMINZEI,
     MIGRATION,
 )
 

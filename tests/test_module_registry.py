@@ -74,6 +74,7 @@ def test_business_modules_are_the_independence_contract() -> None:
         "seal": "002",
         "atena": "031",
         "electoral_roll": "006",
+        "juminzei": "010",
         "fuhyo": "004",
     }
 
