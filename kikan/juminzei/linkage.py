@@ -1,29 +1,39 @@
-"""How 個人住民税 learns about residents: the linkage-consumer kit over HTTP (ADR 0012).
+"""How 個人住民税 learns about persons: the linkage-consumer kit over HTTP (ADR 0012).
 
-The module never imports the resident register: it pulls the 宛名 through 庁内データ連携 (全件,
-then 差分, each page committed with its cursor), exactly as another vendor's system would. The
-kit keeps `JuminzeiPersonRow` up to date; `react` is where the module's own consequences of a
-delivered change go (in the page's transaction, never committing).
+The module never imports the resident register nor 宛名管理: it reads them over 庁内データ連携
+with this tenant's linkage client, exactly as another vendor's tax system would —
+
+* the kit keeps `JuminzeiPersonRow` (the 宛名 replica) up to date (`kikan juminzei sync`);
+* `as_of_records` reads the register *as of the 賦課期日* (`/linkage/full/residents?as_of=`), the
+  list a 年度's taxpayers are matched against;
+* `atena_query` opens 宛名管理's published interface (AtenaQuery: who is 宛名番号 X as of a day,
+  and the 付番 API for 住登外課税) with the same client (scopes `atena.query`,
+  `atena.fuban.010`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
 
+from kikan.juminzei import domain
 from kikan.juminzei.module import FUNCTIONS
 from kikan.juminzei.settings import JuminzeiSettings
 from kikan.juminzei.store import JuminzeiLinkRow, JuminzeiPersonRow
-from kikan.linkage.consumer import Consumer, PersonChange
+from kikan.linkage.consumer import ClientOptions, Consumer, PersonChange, link
+from kikan.linkage.consumer.atena import AtenaQuery
+from kikan.linkage.consumer.sync import TOPIC
 from kikan.platform import audit
-from kikan.platform.uow import UnitOfWork
+from kikan.platform.uow import Database, Scope, UnitOfWork
 
 SYNC_ACTOR = audit.Actor(kind="system", id="juminzei-sync")
 
 
 def react(uow: UnitOfWork, changes: Sequence[PersonChange], /) -> Iterable[str]:
-    """The module's consequences of one page's persons: one label per consequence (counted in
-    the sync report). The example only names who stopped being published; replace it with the
-    module's rules (e.g. a death ends an entitlement)."""
+    """個人住民税 changes nothing when a person moves or dies during the year: the tax of a 年度
+    follows the 賦課期日 (1月1日), which is read as of that day. The replica serves the current
+    address for mail; this only counts who stopped being published."""
     return ["宛名の削除" for change in changes if change.record is None and change.before]
 
 
@@ -37,4 +47,44 @@ CONSUMER = Consumer(
     functions=FUNCTIONS,
     react=react,
     client_name="個人住民税システム",
+    scopes=(TOPIC, "support_measure", *domain.ATENA_SCOPES),
 )
+
+
+def _credentials(db: Database, tenant: Scope | str) -> tuple[str, str, str]:
+    with db.unit_of_work(tenant) as uow:
+        state = link(uow, CONSUMER)
+        if state is None:
+            raise CONSUMER.not_connected()
+        return state.base_url, state.client_id, state.client_secret
+
+
+def as_of_records(
+    db: Database,
+    tenant: Scope | str,
+    as_of: date,
+    *,
+    base_url: str | None = None,
+    page_size: int = 500,
+    options: ClientOptions | None = None,
+) -> Iterator[Mapping[str, str]]:
+    """The register as it stood on `as_of`, person by person, page by page over HTTP."""
+    url, client_id, secret = _credentials(db, tenant)
+    opts = options or ClientOptions()
+    with opts.client(base_url or url, client_id, secret) as api:
+        for page in api.full_pages(as_of=as_of, limit=page_size):
+            yield from page.records
+
+
+@contextmanager
+def atena_query(
+    db: Database,
+    tenant: Scope | str,
+    base_url: str | None = None,
+    options: ClientOptions | None = None,
+) -> Iterator[AtenaQuery]:
+    """宛名管理's published interface with this tenant's linkage client."""
+    url, client_id, secret = _credentials(db, tenant)
+    opts = options or ClientOptions()
+    with opts.client(base_url or url, client_id, secret) as api:
+        yield AtenaQuery(api)

@@ -16,6 +16,7 @@ MODULE = ModuleDescriptor(
     migrations="migrations",
     functions="functions.toml",
     linkage_consumers=("kikan.juminzei.linkage:CONSUMER",),
+    linkage_scopes="kikan.juminzei.domain:LINKAGE_SCOPES",
 )
 
 #: the module's 機能ID catalogue (functions.toml), read once: `FUNCTIONS.entry("juminzei.…")`

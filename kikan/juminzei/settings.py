@@ -9,7 +9,7 @@ from kikan.linkage.consumer import ConsumerSettings
 
 
 class JuminzeiSettings(ConsumerSettings):
-    """`KIKAN_JUMINZEI_SYNC_INTERVAL` and `KIKAN_JUMINZEI_LINKAGE_URL` come from the consumer kit."""
+    """`KIKAN_JUMINZEI_SYNC_INTERVAL` and `KIKAN_JUMINZEI_LINKAGE_URL` come from the kit."""
 
     model_config = SettingsConfigDict(env_prefix="KIKAN_JUMINZEI_", extra="ignore")
 

@@ -18,18 +18,6 @@ depends_on = "0016_input_model"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "juminzei_items",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("label", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("tenant_code", sa.String(length=8), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_juminzei_items")),
-    )
-    op.create_index(
-        op.f("ix_juminzei_items_tenant_code"), "juminzei_items", ["tenant_code"], unique=False
-    )
-    enable_rls(op.get_bind(), "juminzei_items")
     # the linkage-consumer kit's tables (kikan.linkage.consumer.replica mixins)
     op.create_table(
         "juminzei_persons",
@@ -83,5 +71,3 @@ def downgrade() -> None:
     for table in ("juminzei_link", "juminzei_persons"):
         op.drop_index(op.f(f"ix_{table}_tenant_code"), table_name=table)
         op.drop_table(table)
-    op.drop_index(op.f("ix_juminzei_items_tenant_code"), table_name="juminzei_items")
-    op.drop_table("juminzei_items")
