@@ -421,7 +421,7 @@ def forward(
 class ReturnIn(BaseModel):
     fiscal_year: FiscalYear
     atena_number: AtenaNumber
-    figures: casebuild.DeclaredFigures = Field(  # type: ignore[valid-type]
+    figures: casebuild.DeclaredFigures = Field(
         description="申告の内容（docs/juminzei-calc.md の項目。age・sex を除く）。書いた項目だけが"
         "給与支払報告書などの値に代わる"
     )

@@ -391,9 +391,10 @@ def fucho_plan(total: int, due_dates: Sequence[date], unit: int) -> list[Period]
 
 
 def tokucho_due(fiscal_year: int, month: int) -> date:
-    """特別徴収: the employer pays a month's amount by the 10th of the next month."""
-    following = month % 12 + 1
-    return _month_day(fiscal_year if following != 4 else fiscal_year + 1, following, 10)
+    """特別徴収: the employer pays a month's amount by the 10th of the next month (地方税法
+    第321条の5第1項). The months run June to the next May, past the 年度's end in March."""
+    year = fiscal_year if month >= 6 else fiscal_year + 1
+    return date(year + (month == 12), month % 12 + 1, 10)
 
 
 def tokucho_plan(total: int, rules: CollectionRules) -> list[Period]:

@@ -96,6 +96,7 @@ class AssessYear:
 
     fiscal_year: int
     on: date
+    after: str = ""
     limit: int = 500
 
 
