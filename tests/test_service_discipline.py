@@ -302,6 +302,9 @@ SHAPED_MODULES = {
     "linkage/service.py": "linkage/service.py",
     "electoral_roll/service.py": "electoral_roll/service.py",
     "electoral_roll/overseas.py": "electoral_roll/overseas.py",
+    "juminzei/service/records.py": "juminzei/service/commands.py",
+    "juminzei/service/assessment.py": "juminzei/service/commands.py",
+    "juminzei/service/notices.py": "juminzei/service/commands.py",
 }
 
 #: Public functions taking `uow` first that are not use cases, and why. None of them is called by
@@ -352,6 +355,14 @@ NOT_USE_CASES = {
         "register_rows": "loads register entries by 宛名番号, a step of the roll and of react",
         "add_history": "appends one historied step to a register entry",
         "strike_entry": "the 抹消 step shared by the use cases and react",
+    },
+    "juminzei/service/records.py": {
+        "municipality": "the tenant's profile and 納期, a step of every 賦課",
+        "on_kijitsu": "one person of the 賦課期日 list, a step of matching, 賦課 and notices",
+        "income_of": "the income records in force for one taxpayer, the 賦課's sources",
+    },
+    "juminzei/service/assessment.py": {
+        "assessment_view": "one assessment version with its 期割, for the views and the notices",
     },
     # ADR 0013 "Not done yet": the pull API answers as the OAuth/pull protocol says
     "linkage/service.py": {

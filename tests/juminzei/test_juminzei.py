@@ -69,7 +69,9 @@ def kyuyo_csv(*rows: str) -> bytes:
 
 ICHIRO = "1234567890123,見本商事株式会社,0,1,課税　一郎,カゼイ イチロウ,1980-04-01,見本市本町一丁目5番地,5000000,700000,0,0,0"
 HANAKO = "1234567890123,見本商事株式会社,0,2,課税 花子,カゼイ ハナコ,昭和57年8月15日,見本市,2000000,280000,0,0,0"
-STRANGER = "9999999999999,他社,0,1,見知らぬ　人,ミシラヌ ヒト,1990-01-01,遠い市,3000000,400000,0,0,0"
+STRANGER = (
+    "9999999999999,他社,0,1,見知らぬ　人,ミシラヌ ヒト,1990-01-01,遠い市,3000000,400000,0,0,0"
+)
 
 
 def _setup(db: Database) -> str:
@@ -87,7 +89,9 @@ def _load(db: Database, tenant: str, content: bytes, kind: str = "kyuyo") -> rec
     return view
 
 
-def _assess_all(db: Database, tenant: str, on: date = ASSESSED_ON, limit: int = 500) -> dict[str, int]:
+def _assess_all(
+    db: Database, tenant: str, on: date = ASSESSED_ON, limit: int = 500
+) -> dict[str, int]:
     totals = {"assessed": 0, "corrected": 0, "unchanged": 0, "errors": 0}
     after = ""
     while True:
@@ -130,15 +134,25 @@ def test_every_row_is_accounted_for_and_bad_rows_get_japanese_reasons(db: Databa
     reasons = {r.row_no: r.reasons for r in view.rejects}
     assert set(reasons) == {5, 6, 7}
     assert any("支払金額が数字ではありません" in r for r in reasons[5])
-    assert any("生年月日が日付として読めません" in r for r in reasons[5])  # every fault, not the first
+    assert any(
+        "生年月日が日付として読めません" in r for r in reasons[5]
+    )  # every fault, not the first
     assert reasons[6] == ("支払金額が負の値です",)
     assert reasons[7] == ("受給者氏名がありません",)
     # the same file again: refused whole, nothing written
     with db.unit_of_work(tenant) as uow:
         before = uow.session.scalar(select(func.count(IncomeRow.id)))
         with pytest.raises(ConflictError) as again:
-            records.load_income(uow, CTX, cmd.LoadIncome(YEAR, "kyuyo", "f.csv", kyuyo_csv(
-                ICHIRO, HANAKO, STRANGER, bad_amount, negative, no_name, "")))
+            records.load_income(
+                uow,
+                CTX,
+                cmd.LoadIncome(
+                    YEAR,
+                    "kyuyo",
+                    "f.csv",
+                    kyuyo_csv(ICHIRO, HANAKO, STRANGER, bad_amount, negative, no_name, ""),
+                ),
+            )
         assert "取込済み" in again.value.message
         assert uow.session.scalar(select(func.count(IncomeRow.id))) == before
 
@@ -146,18 +160,32 @@ def test_every_row_is_accounted_for_and_bad_rows_get_japanese_reasons(db: Databa
 def test_duplicates_from_one_employer_are_refused_and_a_correction_supersedes(db: Database) -> None:
     tenant = _setup(db)
     _load(db, tenant, kyuyo_csv(ICHIRO))
-    twice = _load(db, tenant, kyuyo_csv(ICHIRO.replace("5000000", "5100000"),
-                                        HANAKO, HANAKO.replace("2000000", "2100000")))
+    twice = _load(
+        db,
+        tenant,
+        kyuyo_csv(
+            ICHIRO.replace("5000000", "5100000"), HANAKO, HANAKO.replace("2000000", "2100000")
+        ),
+    )
     assert (twice.accepted, twice.rejected) == (1, 2)
     reasons = {r.row_no: " ".join(r.reasons) for r in twice.rejects}
     assert "既に取り込まれています" in reasons[2] and "3 行目にもあります" in reasons[4]
-    corrected = _load(db, tenant, kyuyo_csv(ICHIRO.replace(",0,1,", ",1,1,").replace("5000000", "5200000")))
+    corrected = _load(
+        db, tenant, kyuyo_csv(ICHIRO.replace(",0,1,", ",1,1,").replace("5000000", "5200000"))
+    )
     assert (corrected.accepted, corrected.rejected) == (1, 0)
     with db.unit_of_work(tenant) as uow:
-        rows = list(uow.session.scalars(select(IncomeRow).where(
-            IncomeRow.atena_number == "000000000000201").order_by(IncomeRow.id)))
+        rows = list(
+            uow.session.scalars(
+                select(IncomeRow)
+                .where(IncomeRow.atena_number == "000000000000201")
+                .order_by(IncomeRow.id)
+            )
+        )
         assert [(r.active, r.figures["salary"]) for r in rows] == [
-            (False, 5000000), (True, 5200000)]
+            (False, 5000000),
+            (True, 5200000),
+        ]
         assert rows[1].supersedes == rows[0].id
 
 
@@ -166,10 +194,20 @@ def test_files_that_cannot_be_read_are_refused_whole(db: Database) -> None:
     with db.unit_of_work(tenant) as uow:
         with pytest.raises(InvalidError) as missing:
             records.load_income(uow, CTX, cmd.LoadIncome(YEAR, "kyuyo", "x.csv", b"a,b\n1,2\n"))
-        assert "必須の列がありません" in missing.value.message and "支払金額" in missing.value.message
+        assert (
+            "必須の列がありません" in missing.value.message and "支払金額" in missing.value.message
+        )
         with pytest.raises(InvalidError) as mynumber:
-            records.load_income(uow, CTX, cmd.LoadIncome(
-                YEAR, "kyuyo", "x.csv", ("個人番号," + HEADER + "123456789018," + ICHIRO).encode()))
+            records.load_income(
+                uow,
+                CTX,
+                cmd.LoadIncome(
+                    YEAR,
+                    "kyuyo",
+                    "x.csv",
+                    ("個人番号," + HEADER + "123456789018," + ICHIRO).encode(),
+                ),
+            )
         assert "個人番号の列" in mynumber.value.message
         with pytest.raises(InvalidError) as kind:
             records.load_income(uow, CTX, cmd.LoadIncome(YEAR, "bonus", "x.csv", kyuyo_csv(ICHIRO)))
@@ -215,8 +253,12 @@ def test_intake_before_the_kijitsu_list_matches_once_it_is_taken(db: Database) -
     assert view.rematched == 1
 
 
-def _expected(case: dict[str, object], profile: calc.MunicipalityProfile | None = None) -> calc.Assessment:
-    return calc.assess(calc.parse_case(case), rules.load_rules(YEAR), profile or calc.MunicipalityProfile())
+def _expected(
+    case: dict[str, object], profile: calc.MunicipalityProfile | None = None
+) -> calc.Assessment:
+    return calc.assess(
+        calc.parse_case(case), rules.load_rules(YEAR), profile or calc.MunicipalityProfile()
+    )
 
 
 def test_assessment_uses_the_engine_and_splits_into_installments(db: Database) -> None:
@@ -230,12 +272,20 @@ def test_assessment_uses_the_engine_and_splits_into_installments(db: Database) -
         hanako = assessment.taxpayer(uow, CTX, cmd.TaxpayerQuery(YEAR, "000000000000202"))
         uow.commit()
     # 一郎: born 1980-04-01 → 45 on 2025-12-31; the engine's own figures, stored as they came
-    want = _expected({"age": 45, "sex": "male", "salary_revenue": 5_000_000,
-                      "social_insurance": 700_000, "housing_loan_credit": 0, "dependants": []})
+    want = _expected(
+        {
+            "age": 45,
+            "sex": "male",
+            "salary_revenue": 5_000_000,
+            "social_insurance": 700_000,
+            "housing_loan_credit": 0,
+            "dependants": [],
+        }
+    )
     (v1,) = ichiro.versions
     assert v1.annual_tax == want.annual_tax and v1.result == want.to_json()
     assert (v1.method, v1.employer_key, v1.reason) == (domain.TOKUCHO, "1234567890123", "当初")
-    months = [i for i in v1.installments]
+    months = list(v1.installments)
     assert [i.label for i in months][:2] == ["6月分", "7月分"] and len(months) == 12
     assert sum(i.amount for i in months) == v1.annual_tax
     assert all(i.amount % 100 == 0 for i in months[1:])  # the remainder sits in June
@@ -243,8 +293,12 @@ def test_assessment_uses_the_engine_and_splits_into_installments(db: Database) -
     # 花子: 普通徴収 (徴収区分 2) in 4 期, the remainder below 1,000円 in 第1期
     (h1,) = hanako.versions
     assert h1.method == domain.FUCHO
-    assert [i.due_date for i in h1.installments] == [date(2026, 6, 30), date(2026, 8, 31),
-                                                     date(2026, 10, 31), date(2027, 1, 31)]
+    assert [i.due_date for i in h1.installments] == [
+        date(2026, 6, 30),
+        date(2026, 8, 31),
+        date(2026, 10, 31),
+        date(2027, 1, 31),
+    ]
     amounts = [i.amount for i in h1.installments]
     assert sum(amounts) == h1.annual_tax and all(a % 1000 == 0 for a in amounts[1:])
     assert amounts[0] - amounts[1] < 4000
@@ -265,10 +319,12 @@ def test_a_correction_keeps_both_versions_and_adds_only_the_difference(db: Datab
         diffs = second.installments
         assert {d.kind for d in diffs} == {"更正"}
         assert {d.due_date for d in diffs} == {date(2026, 10, 31), date(2027, 1, 31)}
-        charged = uow.session.scalars(select(InstallmentRow).where(
-            InstallmentRow.notice_no == second.notice_no))
+        charged = uow.session.scalars(
+            select(InstallmentRow).where(InstallmentRow.notice_no == second.notice_no)
+        )
         per_period = domain.sum_by_period(
-            (r.method, domain.Period(r.period, r.label, r.due_date, r.amount)) for r in charged)
+            (r.method, domain.Period(r.period, r.label, r.due_date, r.amount)) for r in charged
+        )
         assert sum(p.amount for p in per_period.values()) == second.annual_tax
         # the passed 期 keep what they were
         assert per_period[(domain.FUCHO, 1)].amount == first.installments[0].amount
@@ -282,21 +338,33 @@ def test_a_reduction_after_every_due_date_is_one_overpayment(db: Database) -> No
     _load(db, tenant, kyuyo_csv(HANAKO.replace(",0,2,", ",1,2,").replace("2000000", "1500000")))
     _assess_all(db, tenant, on=date(2027, 3, 1))
     with db.unit_of_work(tenant) as uow:
-        first, second = assessment.taxpayer(uow, CTX, cmd.TaxpayerQuery(YEAR, "000000000000202")).versions
+        first, second = assessment.taxpayer(
+            uow, CTX, cmd.TaxpayerQuery(YEAR, "000000000000202")
+        ).versions
     (diff,) = second.installments
     assert diff.amount == second.annual_tax - first.annual_tax < 0
-    assert (diff.period, diff.label, diff.due_date) == (99, "過誤納（還付・充当）", date(2027, 4, 30))
+    assert (diff.period, diff.label, diff.due_date) == (
+        99,
+        "過誤納（還付・充当）",
+        date(2027, 4, 30),
+    )
 
 
 def test_returns_replace_what_they_state_and_bad_figures_are_refused(db: Database) -> None:
     tenant = _setup(db)
     _load(db, tenant, kyuyo_csv(ICHIRO))
     with db.unit_of_work(tenant) as uow:
-        records.file_return(uow, CTX, cmd.FileReturn(
-            YEAR, "000000000000201", {"medical_deduction": 150_000, "furusato_donation": 30_000}))
+        records.file_return(
+            uow,
+            CTX,
+            cmd.FileReturn(
+                YEAR, "000000000000201", {"medical_deduction": 150_000, "furusato_donation": 30_000}
+            ),
+        )
         with pytest.raises(InvalidError) as negative:
-            records.file_return(uow, CTX, cmd.FileReturn(
-                YEAR, "000000000000201", {"medical_deduction": -1}))
+            records.file_return(
+                uow, CTX, cmd.FileReturn(YEAR, "000000000000201", {"medical_deduction": -1})
+            )
         assert "医療費控除額" in negative.value.message
         with pytest.raises(InvalidError) as age:
             records.file_return(uow, CTX, cmd.FileReturn(YEAR, "000000000000201", {"age": 30}))
@@ -307,9 +375,18 @@ def test_returns_replace_what_they_state_and_bad_figures_are_refused(db: Databas
     _assess_all(db, tenant)
     with db.unit_of_work(tenant) as uow:
         (v,) = assessment.taxpayer(uow, CTX, cmd.TaxpayerQuery(YEAR, "000000000000201")).versions
-    want = _expected({"age": 45, "sex": "male", "salary_revenue": 5_000_000,
-                      "social_insurance": 700_000, "housing_loan_credit": 0, "dependants": [],
-                      "medical_deduction": 150_000, "furusato_donation": 30_000})
+    want = _expected(
+        {
+            "age": 45,
+            "sex": "male",
+            "salary_revenue": 5_000_000,
+            "social_insurance": 700_000,
+            "housing_loan_credit": 0,
+            "dependants": [],
+            "medical_deduction": 150_000,
+            "furusato_donation": 30_000,
+        }
+    )
     assert v.result == want.to_json()
 
 
@@ -333,8 +410,9 @@ def test_installments_for_collection_and_the_notices(db: Database, tmp_path: Pat
     assert len(first) == 10 and len(rest) == 12 + 4 - 10
     assert [i.id for i in first + rest] == sorted(i.id for i in first + rest)
     with db.unit_of_work(tenant) as uow:
-        a = uow.session.scalars(select(AssessmentRow).where(
-            AssessmentRow.atena_number == "000000000000202")).one()
+        a = uow.session.scalars(
+            select(AssessmentRow).where(AssessmentRow.atena_number == "000000000000202")
+        ).one()
         notice = notices.notice_pdf(uow, CTX, cmd.AssessmentQuery(a.id))
         uow.commit()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(notice.pdf)).pages)
@@ -354,8 +432,12 @@ def test_installments_for_collection_and_the_notices(db: Database, tmp_path: Pat
             uow.commit()
     assert (step.written, step.total, step.employer_lists) == (2, 2, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        f"{YEAR}000000000000201-1.pdf", f"{YEAR}000000000000202-1.pdf", "tokucho-1234567890123.pdf"]
+        f"{YEAR}000000000000201-1.pdf",
+        f"{YEAR}000000000000202-1.pdf",
+        "tokucho-1234567890123.pdf",
+    ]
     with db.unit_of_work(tenant) as uow:
-        printed = uow.session.scalar(select(func.count(AuditRecordRow.id)).where(
-            AuditRecordRow.category == "print"))
+        printed = uow.session.scalar(
+            select(func.count(AuditRecordRow.id)).where(AuditRecordRow.category == "print")
+        )
     assert printed and printed >= 3

@@ -156,10 +156,14 @@ def test_employer_csv_to_assessment_notice_and_installments_for_collection(
     assert len(mine) == 12 and {i["kind"] for i in mine} == {"当初"}
     assert sum(i["amount"] for i in mine) == v1["annual_tax"]
     fucho = [i for i in first if i["atena_number"] == zeio]
-    assert [i["label"] for i in fucho][:1] == ["第1期"] and {i["method"] for i in fucho} == {"fucho"}
+    assert [i["label"] for i in fucho][:1] == ["第1期"] and {i["method"] for i in fucho} == {
+        "fucho"
+    }
 
     # 7. a corrected report (訂正) after the notice → 更正; 収納 reads only the difference
-    fix = _csv(f"{EMPLOYER},1,1,住民　税子,ジュウミン ゼイコ,1985-03-03,日和市,4800000,690000,0,0,0")
+    fix = _csv(
+        f"{EMPLOYER},1,1,住民　税子,ジュウミン ゼイコ,1985-03-03,日和市,4800000,690000,0,0,0"
+    )
     r = o.http.post(f"{API}/intake/kyuyo", params={"fiscal_year": YEAR, "filename": "fix.csv"},
                     content=fix, headers={**o.clerk, "Content-Type": "text/csv"})  # fmt: skip
     assert r.status_code == 201 and r.json()["matched"] == 1

@@ -28,6 +28,7 @@ from kikan.juminzei.service.commands import (
     InstallmentsAfter,
     TaxpayerQuery,
 )
+from kikan.juminzei.service.common import log
 from kikan.juminzei.store import AssessmentRow, IncomeRow, InstallmentRow, KijitsuRow
 from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
@@ -274,7 +275,7 @@ def assess_year(uow: UnitOfWork, ctx: Context, command: AssessYear) -> RunReport
     numbers = _taxpayers_after(uow, y.fiscal_year, command.after, command.limit)
     counts = _chunk(uow, ctx, y, numbers)
     changed = [n for n in numbers if n not in dict(y.errors)]
-    records._audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.assess",
@@ -312,7 +313,7 @@ def assess_person(uow: UnitOfWork, ctx: Context, command: AssessPerson) -> Taxpa
     outcome = _assess_one(
         uow, ctx, y, command.atena_number, rows=rows, person=person, current=current
     )
-    records._audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.assess",
@@ -446,7 +447,7 @@ def _taxpayer_view(uow: UnitOfWork, year: int, atena_number: str) -> TaxpayerVie
         person.name if person else "",
         person.address if person else "",
         tuple(assessment_view(uow, v) for v in versions),
-        tuple(records._income_view(r) for r in income),
+        tuple(records.income_view(r) for r in income),
     )
 
 
@@ -457,7 +458,7 @@ def taxpayer(uow: UnitOfWork, ctx: Context, query: TaxpayerQuery) -> TaxpayerVie
             "juminzei.taxpayer",
             f"宛名番号 {query.atena_number} の{query.fiscal_year}年度の課税はありません。",
         )
-    records._audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.read",
@@ -472,9 +473,7 @@ def get_assessment(uow: UnitOfWork, ctx: Context, query: AssessmentQuery) -> Ass
     row = uow.session.get(AssessmentRow, query.assessment_id)
     if row is None or row.tenant_code != uow.tenant:
         raise NotFoundError("juminzei.assessment", "指定された賦課はありません。")
-    records._audit(
-        uow, ctx, "juminzei.audit.read", "inquiry", subjects=[row.atena_number], assessment=row.id
-    )
+    log(uow, ctx, "juminzei.audit.read", "inquiry", subjects=[row.atena_number], assessment=row.id)
     return assessment_view(uow, row)
 
 
@@ -492,7 +491,7 @@ def installments_after(
         )
     )
     if rows:
-        records._audit(
+        log(
             uow,
             ctx,
             "juminzei.audit.installments",

@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, select
 
 from kikan.errors import ConflictError, InvalidError, NotFoundError
 from kikan.juminzei import calc, casebuild, domain
-from kikan.juminzei.module import FUNCTIONS
 from kikan.juminzei.service.commands import (
     Assign,
     BatchQuery,
@@ -33,6 +32,7 @@ from kikan.juminzei.service.commands import (
     TakeKijitsu,
     Worklist,
 )
+from kikan.juminzei.service.common import log
 from kikan.juminzei.store import (
     BatchRow,
     IncomeRow,
@@ -41,7 +41,6 @@ from kikan.juminzei.store import (
     ProfileRow,
     RejectRow,
 )
-from kikan.platform import audit
 from kikan.platform.context import Context
 from kikan.platform.uow import UnitOfWork
 
@@ -49,29 +48,6 @@ from kikan.platform.uow import UnitOfWork
 RESIDENT_STATUSES = ("10", "11")
 #: rows written per flush while loading a file
 CHUNK = 1000
-
-
-def _audit(
-    uow: UnitOfWork,
-    ctx: Context,
-    key: str,
-    action: str,
-    *,
-    subjects: Sequence[str] = (),
-    category: str = "operation",
-    **detail: object,
-) -> None:
-    audit.append(
-        uow,
-        ctx.actor,
-        audit.AuditEvent(
-            category=category,
-            action=action,
-            function=FUNCTIONS.entry(key),
-            subjects=list(subjects),
-            detail=dict(detail),
-        ),
-    )
 
 
 # ---------------------------------------------------------------- profile
@@ -106,7 +82,7 @@ def set_profile(uow: UnitOfWork, ctx: Context, command: SetProfile) -> ProfileVi
     row.profile = profile.model_dump(mode="json")
     row.due_dates = list(due)
     row.updated_by = ctx.actor.id
-    _audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.profile",
@@ -186,7 +162,7 @@ def take_kijitsu(uow: UnitOfWork, ctx: Context, command: TakeKijitsu) -> Kijitsu
     )
     uow.session.flush()  # the list is queried by the re-matching below
     rematched = _rematch(uow, year)
-    _audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.kijitsu",
@@ -372,7 +348,7 @@ def load_income(uow: UnitOfWork, ctx: Context, command: LoadIncome) -> BatchView
             )
         )
     )
-    _audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.intake",
@@ -543,7 +519,7 @@ class IncomeView:
     figures: dict[str, Any]
 
 
-def _income_view(row: IncomeRow) -> IncomeView:
+def income_view(row: IncomeRow) -> IncomeView:
     p = row.person
     return IncomeView(
         row.id,
@@ -577,7 +553,7 @@ def worklist(uow: UnitOfWork, ctx: Context, query: Worklist) -> list[IncomeView]
             .limit(query.limit)
         )
     )
-    _audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.read",
@@ -585,14 +561,14 @@ def worklist(uow: UnitOfWork, ctx: Context, query: Worklist) -> list[IncomeView]
         fiscal_year=query.fiscal_year,
         worklist=len(rows),
     )
-    return [_income_view(r) for r in rows]
+    return [income_view(r) for r in rows]
 
 
 def get_income(uow: UnitOfWork, ctx: Context, query: IncomeQuery) -> IncomeView:
     row = uow.session.get(IncomeRow, query.income_id)
     if row is None or row.tenant_code != uow.tenant:
         raise NotFoundError("juminzei.income", "指定された課税資料はありません。")
-    return _income_view(row)
+    return income_view(row)
 
 
 def _open_income(uow: UnitOfWork, income_id: int) -> IncomeRow:
@@ -632,7 +608,7 @@ def assign(uow: UnitOfWork, ctx: Context, command: Assign) -> IncomeView:
     state = _taxable_number(uow, row.fiscal_year, command.atena_number, command.jutogai)
     row.atena_number, row.match_state = command.atena_number, state
     row.match_note = "職員が照合" if state == domain.MATCHED else "住登外者（宛名管理で確認）"
-    _audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.match",
@@ -641,7 +617,7 @@ def assign(uow: UnitOfWork, ctx: Context, command: Assign) -> IncomeView:
         income=row.id,
         state=state,
     )
-    return _income_view(row)
+    return income_view(row)
 
 
 def forward(uow: UnitOfWork, ctx: Context, command: Forward) -> IncomeView:
@@ -652,8 +628,8 @@ def forward(uow: UnitOfWork, ctx: Context, command: Forward) -> IncomeView:
         )
     row.match_state, row.match_note = domain.FORWARDED, f"回送: {command.note.strip()}"[:400]
     row.atena_number = ""
-    _audit(uow, ctx, "juminzei.audit.match", "change.modify", income=row.id, state=domain.FORWARDED)
-    return _income_view(row)
+    log(uow, ctx, "juminzei.audit.match", "change.modify", income=row.id, state=domain.FORWARDED)
+    return income_view(row)
 
 
 # ---------------------------------------------------------------- 申告
@@ -709,7 +685,7 @@ def file_return(uow: UnitOfWork, ctx: Context, command: FileReturn) -> IncomeVie
         row.supersedes = earlier.id
     uow.session.add(row)
     uow.session.flush()  # the id is returned and audited
-    _audit(
+    log(
         uow,
         ctx,
         "juminzei.audit.return",
@@ -718,7 +694,7 @@ def file_return(uow: UnitOfWork, ctx: Context, command: FileReturn) -> IncomeVie
         income=row.id,
         amended=earlier is not None,
     )
-    return _income_view(row)
+    return income_view(row)
 
 
 def income_of(uow: UnitOfWork, year: int, atena_number: str) -> list[IncomeRow]:
