@@ -142,6 +142,7 @@ def take_kijitsu(
                 staff.scope,
                 domain.kijitsu(body.fiscal_year),
                 base_url=settings.linkage_url or None,
+                page_size=settings.page_size,
             )
         )
     except LinkageError as exc:

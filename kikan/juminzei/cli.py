@@ -79,7 +79,11 @@ def kijitsu_verb(tenant: Tenant, year: Year) -> None:
             rows = []
             for n, record in enumerate(
                 as_of_records(
-                    db, code, domain.kijitsu(fiscal_year), base_url=settings.linkage_url or None
+                    db,
+                    code,
+                    domain.kijitsu(fiscal_year),
+                    base_url=settings.linkage_url or None,
+                    page_size=settings.page_size,
                 ),
                 1,
             ):

@@ -13,4 +13,6 @@ class JuminzeiSettings(ConsumerSettings):
 
     model_config = SettingsConfigDict(env_prefix="KIKAN_JUMINZEI_", extra="ignore")
 
-    page_size: int = Field(default=100, ge=1, le=1000, description="個人住民税: 一覧の件数")
+    page_size: int = Field(
+        default=500, ge=1, le=1000, description="個人住民税: 賦課期日の全件を読む1頁の件数"
+    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from kikan.errors import DomainError, NotFoundError
 from kikan.juminzei import calc, casebuild, domain, rules
@@ -31,6 +31,7 @@ from kikan.juminzei.service.commands import (
 from kikan.juminzei.service.common import log
 from kikan.juminzei.store import AssessmentRow, IncomeRow, InstallmentRow, KijitsuRow
 from kikan.platform.context import Context
+from kikan.platform.db import utcnow
 from kikan.platform.uow import UnitOfWork
 
 TAX_ITEM = "個人住民税"
@@ -124,6 +125,100 @@ def _charged(uow: UnitOfWork, notice_no: str) -> dict[tuple[str, int], domain.Pe
     )
 
 
+@dataclass(frozen=True)
+class _Computed:
+    """One taxpayer's new assessment, computed before anything is written (a refused case
+    leaves nothing behind, without a savepoint per person)."""
+
+    values: dict[str, Any]
+    plan: tuple[domain.Period, ...]
+
+
+def _compute(
+    ctx: Context,
+    y: _Year,
+    atena_number: str,
+    *,
+    rows: Sequence[IncomeRow],
+    person: KijitsuRow | None,
+    current: AssessmentRow | None,
+) -> _Computed | None:
+    """None when the taxpayer's records are those of the current version (nothing to do)."""
+    sources = [r.id for r in rows]
+    if current is not None and list(current.sources) == sources:
+        return None
+    case = casebuild.build_case(rows, person, y.fiscal_year)
+    result = calc.assess(case, y.rules, y.profile)
+    method, employer_key, employer_name = _method(rows, result.annual_tax)
+    values = {
+        "fiscal_year": y.fiscal_year,
+        "atena_number": atena_number,
+        "version": (current.version + 1) if current is not None else 1,
+        "reason": domain.CORRECTION if current is not None else domain.INITIAL,
+        "notice_no": domain.notice_number(y.fiscal_year, atena_number),
+        "case": case.model_dump(mode="json"),
+        "result": result.to_json(),
+        "sources": sources,
+        "annual_tax": result.annual_tax,
+        "city_total": result.city_total,
+        "pref_total": result.pref_total,
+        "forest_tax": result.forest_tax,
+        "method": method,
+        "employer_key": employer_key,
+        "employer_name": employer_name,
+        "assessed_on": y.on,
+        "current": True,
+        "created_by": ctx.actor.id,
+    }
+    return _Computed(values, tuple(_plan(y, method, result.annual_tax)))
+
+
+def _write_initial(uow: UnitOfWork, done: Sequence[_Computed]) -> None:
+    """当初 assessments and their 期割 as two bulk INSERTs (the ids come back in order)."""
+    if not done:
+        return
+    ids = uow.session.scalars(
+        insert(AssessmentRow).returning(AssessmentRow.id, sort_by_parameter_order=True),
+        [{"tenant_code": uow.tenant, **c.values} for c in done],
+    ).all()
+    installments = [
+        _installment_values(uow, assessment_id, c.values, c.values["method"], p, domain.INITIAL)
+        for assessment_id, c in zip(ids, done, strict=True)
+        for p in c.plan
+    ]
+    if installments:
+        uow.session.execute(insert(InstallmentRow), installments)
+
+
+def _write_correction(
+    uow: UnitOfWork, y: _Year, computed: _Computed, current: AssessmentRow
+) -> None:
+    """A 更正: the new version, the old one no longer current, the 期割 difference."""
+    values = computed.values
+    current.current = False
+    uow.session.flush()  # the old version stops being current before the new one is written
+    row = AssessmentRow(tenant_code=uow.tenant, **values)
+    uow.session.add(row)
+    uow.session.flush()  # the id goes on the 期割
+    method = values["method"]
+    unit = y.collection.tokucho_unit if method == domain.TOKUCHO else y.collection.fucho_unit
+    diffs = domain.correction(
+        _charged(uow, values["notice_no"]),
+        [(method, p) for p in computed.plan],
+        values["annual_tax"],
+        on=y.on,
+        unit=unit,
+        extra_due=domain.extra_due_date(y.on),
+    )
+    for d in diffs:
+        period = domain.Period(d.period, d.label, d.due_date, d.amount)
+        uow.session.add(
+            InstallmentRow(
+                **_installment_values(uow, row.id, values, d.method, period, domain.CORRECTION)
+            )
+        )
+
+
 def _assess_one(
     uow: UnitOfWork,
     ctx: Context,
@@ -135,85 +230,39 @@ def _assess_one(
     current: AssessmentRow | None,
 ) -> str:
     """One taxpayer: "unchanged", "assessed" (当初) or "corrected" (更正)."""
-    sources = [r.id for r in rows]
-    if current is not None and list(current.sources) == sources:
+    computed = _compute(ctx, y, atena_number, rows=rows, person=person, current=current)
+    if computed is None:
         return "unchanged"
-    case = casebuild.build_case(rows, person, y.fiscal_year)
-    result = calc.assess(case, y.rules, y.profile)
-    method, employer_key, employer_name = _method(rows, result.annual_tax)
-    notice_no = domain.notice_number(y.fiscal_year, atena_number)
-    version = (current.version + 1) if current is not None else 1
-    row = AssessmentRow(
-        tenant_code=uow.tenant,
-        fiscal_year=y.fiscal_year,
-        atena_number=atena_number,
-        version=version,
-        reason=domain.CORRECTION if current is not None else domain.INITIAL,
-        notice_no=notice_no,
-        case=case.model_dump(mode="json"),
-        result=result.to_json(),
-        sources=sources,
-        annual_tax=result.annual_tax,
-        city_total=result.city_total,
-        pref_total=result.pref_total,
-        forest_tax=result.forest_tax,
-        method=method,
-        employer_key=employer_key,
-        employer_name=employer_name,
-        assessed_on=y.on,
-        current=True,
-        created_by=ctx.actor.id,
-    )
-    if current is not None:
-        current.current = False
-        uow.session.flush()  # the old version stops being current before the new one is written
-    uow.session.add(row)
-    uow.session.flush()  # the id goes on the 期割
-    plan = _plan(y, method, result.annual_tax)
     if current is None:
-        for p in plan:
-            _installment(uow, row, method, p.period, p.label, p.due_date, p.amount, domain.INITIAL)
+        _write_initial(uow, [computed])
         return "assessed"
-    unit = y.collection.tokucho_unit if method == domain.TOKUCHO else y.collection.fucho_unit
-    diffs = domain.correction(
-        _charged(uow, notice_no),
-        [(method, p) for p in plan] if plan else [],
-        result.annual_tax,
-        on=y.on,
-        unit=unit,
-        extra_due=domain.extra_due_date(y.on),
-    )
-    for d in diffs:
-        _installment(uow, row, d.method, d.period, d.label, d.due_date, d.amount, domain.CORRECTION)
+    _write_correction(uow, y, computed, current)
     return "corrected"
 
 
-def _installment(  # noqa: PLR0917 - one 期割 row's facts, in the columns' order
+def _installment_values(  # noqa: PLR0917 - one 期割 row's facts, in the columns' order
     uow: UnitOfWork,
-    row: AssessmentRow,
+    assessment_id: int,
+    values: dict[str, Any],
     method: str,
-    period: int,
-    label: str,
-    due: date,
-    amount: int,
+    p: domain.Period,
     kind: str,
-) -> None:
-    uow.session.add(
-        InstallmentRow(
-            tenant_code=uow.tenant,
-            assessment_id=row.id,
-            fiscal_year=row.fiscal_year,
-            atena_number=row.atena_number,
-            notice_no=row.notice_no,
-            method=method,
-            period=period,
-            label=label,
-            due_date=due,
-            amount=amount,
-            kind=kind,
-            employer_key=row.employer_key if method == domain.TOKUCHO else "",
-        )
-    )
+) -> dict[str, Any]:
+    return {
+        "tenant_code": uow.tenant,
+        "assessment_id": assessment_id,
+        "fiscal_year": values["fiscal_year"],
+        "atena_number": values["atena_number"],
+        "notice_no": values["notice_no"],
+        "method": method,
+        "period": p.period,
+        "label": p.label,
+        "due_date": p.due_date,
+        "amount": p.amount,
+        "kind": kind,
+        "employer_key": values["employer_key"] if method == domain.TOKUCHO else "",
+        "created_at": utcnow(),
+    }
 
 
 def _chunk(uow: UnitOfWork, ctx: Context, y: _Year, numbers: Sequence[str]) -> dict[str, int]:
@@ -250,22 +299,25 @@ def _chunk(uow: UnitOfWork, ctx: Context, y: _Year, numbers: Sequence[str]) -> d
             )
         )
     }
+    initial: list[_Computed] = []
     for number in numbers:
+        current = currents.get(number)
         try:
-            with uow.session.begin_nested():  # a refused person leaves nothing half-written
-                outcome = _assess_one(
-                    uow,
-                    ctx,
-                    y,
-                    number,
-                    rows=by_person[number],
-                    person=persons.get(number),
-                    current=currents.get(number),
-                )
+            computed = _compute(
+                ctx, y, number, rows=by_person[number], person=persons.get(number), current=current
+            )
         except DomainError as exc:
             y.errors.append((number, exc.message))
             continue
-        counts[outcome] += 1
+        if computed is None:
+            counts["unchanged"] += 1
+        elif current is None:
+            initial.append(computed)
+            counts["assessed"] += 1
+        else:
+            _write_correction(uow, y, computed, current)
+            counts["corrected"] += 1
+    _write_initial(uow, initial)
     return counts
 
 
