@@ -524,3 +524,57 @@ def test_r8_specific_relative_special_deduction() -> None:
     assert run(2026, case).step("deduction.specific_relative").amount == 450_000
     with pytest.raises(KeyError):
         run(2025, case).step("deduction.specific_relative")
+
+
+def test_okayama_r6_pension_couple_designated_city() -> None:
+    """https://www.city.okayama.jp/kurashi/0000005501.html (市県民税額の算出例【年金所得】, 令和6年度;
+    岡山市 = 指定都市). 夫70歳 年金収入 250万, 妻64歳 年金収入 50万, 夫の社会保険料 30万, 一般生命
+    保険 (平成24年契約 = 新) 3万. The stored excerpt stops at the inputs; worked by hand:
+    夫 2,500,000 − 1,100,000 = 1,400,000; 妻 500,000 − 600,000 → 0 (同一生計配偶者, 64歳: 33万);
+    生命 30,000 × 1/2 + 6,000 = 21,000; 控除 300,000 + 21,000 + 330,000 + 430,000 = 1,081,000;
+    課税 319,000; 市 8 % 25,520, 県 2 % 6,380; 差 5万 + 5万 = 10万 ≤ 319,000 → 4,000 / 1,000 →
+    21,520 / 5,380; 定額減税 2万: 県 20,000 × 5,380 / 26,900 = 4,000, 市 16,000 → 5,500 / 1,300."""
+    a = run(
+        2024,
+        {
+            "pension_revenue": 2_500_000,
+            "age": 70,
+            "social_insurance": 300_000,
+            "life_insurance": {"general_new": 30_000},
+            "spouse": {"age": 64, "total_income": 0},
+        },
+        DESIGNATED,
+    )
+    assert a.step("pension_income").amount == 1_400_000
+    assert a.income_deductions == 1_081_000
+    assert a.taxable_income == 319_000
+    adjustment = a.step("adjustment_credit")
+    assert (adjustment.city, adjustment.pref) == (4_000, 1_000)
+    assert (a.teigaku_city, a.teigaku_pref) == (16_000, 4_000)
+    assert (a.shotokuwari_city, a.shotokuwari_pref) == (5_500, 1_300)
+
+
+def test_gifu_furusato_at_the_five_percent_rate() -> None:
+    """岐阜市 FAQ (https://gifu.ficsc.info/gifu/search.htm?…key=特例控除): ふるさと納税 50,000,
+    所得税率 5 %: 基本分 … 1,920円 (県 4 %), 特例分 (50,000 − 2,000) × (90 % − 5 % × 1.021) split
+    市 3/5・県 2/5; formula also on https://www.pref.gifu.lg.jp/kurashi/zeikin/kenzei/11110/gifuken_kifukoujo.html.
+    The page's taxpayer is not shown; worked here for 令和7年度, 事業所得 4,060,000, 配偶者 and two
+    特定扶養 (控除 166万): 課税 2,400,000; 差 46万 → 課税 − 差 = 1,940,000 ≤ 195万 → 5 %;
+    144,000 / 96,000; 調整控除 (46万 − 40万) × 3 % / 2 % = 1,800 / 1,200 → 142,200 / 94,800;
+    基本分 48,000 × 6 % = 2,880, × 4 % = 1,920; 特例分 48,000 × 84.895 % = 40,749.6 → 市 24,449.76
+    → 24,450, 県 16,299.84 → 16,300 (caps 28,440 / 18,960 not reached); 114,870 → 114,800;
+    76,580 → 76,500; total 117,800 + 77,500 + 1,000 = 196,300."""
+    a = run(
+        2025,
+        {
+            "business_income": 4_060_000,
+            "age": 50,
+            "spouse": {"age": 50},
+            "dependants": [{"age": 20}, {"age": 21}],
+            "furusato_donation": 50_000,
+        },
+    )
+    basic, special = a.step("donation_basic"), a.step("donation_special")
+    assert (basic.city, basic.pref) == (2_880, 1_920)
+    assert (special.city, special.pref) == (24_450, 16_300)
+    assert a.annual_tax == 196_300
