@@ -15,10 +15,12 @@ Order (地方税法 and its 附則, see docs/juminzei-calc.md): 所得 → 総�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
 from kikan.errors import InvalidError
 from kikan.juminzei.rules import CityPref, LinearBand, PremiumBand, RuleYear, Split, Tier
@@ -51,6 +53,37 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Person(_Input):
+    """A person given by `age` (at 12月31日 of the income year) or by `birth_date`.
+
+    The age at 12月31日 is income year − birth year, plus one for a 1月1日 birthday: under 年齢
+    計算ニ関スル法律 a year of age is completed at the end of the day before the birthday, so
+    someone born on 1月1日 is already a year older on 12月31日 (国税庁: 令和5年分の70歳以上 =
+    昭和29年1月1日以前生まれ). The income year comes from the validation context
+    (`parse_case(data, fiscal_year)`), so a birth date needs the 年度."""
+
+    birth_date: date | None = Field(None, title="生年月日")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _age_from_birth_date(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or data.get("birth_date") in (None, ""):
+            return data
+        try:
+            born = date.fromisoformat(str(data["birth_date"]))
+        except ValueError:
+            raise PydanticCustomError("birth_date", "生年月日") from None
+        income_year = (info.context or {}).get("income_year")
+        if income_year is None:
+            raise PydanticCustomError("needs_year", "年度")
+        age = income_year - born.year + (1 if (born.month, born.day) == (1, 1) else 0)
+        if age < 0:
+            raise PydanticCustomError("birth_date", "生年月日")
+        if data.get("age") is not None and data["age"] != age:
+            raise PydanticCustomError("age_mismatch", "年齢")
+        return {**data, "age": age, "birth_date": born}
+
+
 class LifeInsurancePremiums(_Input):
     """支払保険料 (年額) per 区分; 新 = 平成24年1月以後の契約, 旧 = それ以前."""
 
@@ -66,14 +99,14 @@ class EarthquakePremiums(_Input):
     old_long_term: Money = Field(0, title="旧長期損害保険料")
 
 
-class SpouseInput(_Input):
+class SpouseInput(_Person):
     age: Age = Field(title="配偶者の年齢")
     total_income: Money = Field(0, title="配偶者の合計所得金額")
     disability: DisabilityLevel = Field("none", title="配偶者の障害")
     abroad: Flag = Field(False, title="配偶者の国外居住")
 
 
-class DependantInput(_Input):
+class DependantInput(_Person):
     age: Age = Field(title="扶養親族の年齢")
     total_income: Money = Field(0, title="扶養親族の合計所得金額")
     cohabiting_parent: Flag = Field(False, title="同居老親等")
@@ -81,7 +114,7 @@ class DependantInput(_Input):
     abroad: Flag = Field(False, title="扶養親族の国外居住")
 
 
-class TaxCase(_Input):
+class TaxCase(_Person):
     """One taxpayer's previous-year figures (the JSON input; docs/juminzei-calc.md).
 
     Ages are at 12月31日 of the income year. Other 所得 are amounts after expenses and cannot
@@ -159,7 +192,14 @@ _PYDANTIC_MESSAGES = {
     "list_type": "一覧で入力してください",
     "decimal_parsing": "数値で入力してください",
     "decimal_type": "数値で入力してください",
+    "date_from_datetime_parsing": "日付は YYYY-MM-DD で入力してください",
+    "birth_date": "生年月日は YYYY-MM-DD の過去の日付で入力してください",
+    "needs_year": "生年月日から年齢を出すには年度が必要です",
+    "age_mismatch": "年齢が生年月日（12月31日現在）と合いません",
 }
+
+
+_PERSON_ERRORS = frozenset({"birth_date", "needs_year", "age_mismatch"})
 
 
 def _title_of(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
@@ -185,15 +225,22 @@ def _title_of(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
 
 def _japanese(model: type[BaseModel], error: ValidationError) -> InvalidError:
     first = error.errors()[0]
-    item = _title_of(model, tuple(first["loc"]))
+    loc = tuple(first["loc"])
+    item = _title_of(model, loc)
+    if first["type"] in _PERSON_ERRORS:  # raised for the whole person: name the person's item
+        item = f"{item}の{first['msg']}" if loc else first["msg"]
     text = _PYDANTIC_MESSAGES.get(first["type"], "値が正しくありません")
     return InvalidError("juminzei.invalid_case", f"{item}: {text}", item)
 
 
-def parse_case(data: Any) -> TaxCase:
-    """A `TaxCase` from JSON-shaped data; a bad field → InvalidError naming it in Japanese."""
+def parse_case(data: Any, fiscal_year: int | None = None) -> TaxCase:
+    """A `TaxCase` from JSON-shaped data; a bad field → InvalidError naming it in Japanese.
+
+    `fiscal_year` (the 年度 as a Western year) is needed only when people are given by birth date:
+    their age is taken at 12月31日 of the income year, the year before the 年度."""
+    context = {"income_year": fiscal_year - 1} if fiscal_year is not None else {}
     try:
-        return TaxCase.model_validate(data)
+        return TaxCase.model_validate(data, context=context)
     except ValidationError as exc:
         raise _japanese(TaxCase, exc) from None
 

@@ -51,7 +51,8 @@ def calc_verb(
         Path | None, typer.Option("--out", help="結果の JSON の出力先（省略時は標準出力）")
     ] = None,
 ) -> None:
-    rules = load_rules(parse_fiscal_year(year))
+    fiscal_year = parse_fiscal_year(year)
+    rules = load_rules(fiscal_year)
     data = _read_json(input_path, "課税資料")
     if not isinstance(data, dict):
         raise InvalidError("juminzei.bad_json", "課税資料は JSON のオブジェクトにしてください")
@@ -61,7 +62,7 @@ def calc_verb(
         profile = parse_municipality(_read_json(municipality_path, "団体の設定"))
     elif embedded is not None:
         profile = parse_municipality(embedded)
-    result = assess(parse_case(data), rules, profile).to_json()
+    result = assess(parse_case(data, fiscal_year), rules, profile).to_json()
     text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     if out_path is None:
         typer.echo(text, nl=False)

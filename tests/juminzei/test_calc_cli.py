@@ -125,3 +125,17 @@ def test_missing_input_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "課税資料" in result.stderr
     assert "読めません" in flat(result.stderr)
+
+
+def test_birth_dates_through_the_cli(tmp_path: Path) -> None:
+    """The CLI passes the 年度 so birth dates work: 1979-06-01 → 44 at 令和5年12月31日 (same tax
+    as age 44)."""
+    by_date = {**KAWASAKI_CASE, "birth_date": "1979-06-01"}
+    del by_date["age"]
+    case = write(tmp_path, "case.json", by_date)
+    result = invoke("--year", "R6", "--input", str(case))
+    assert result.exit_code == 0, result.output
+    by_age = write(tmp_path, "age.json", {**KAWASAKI_CASE, "age": 44})
+    assert json.loads(result.stdout) == json.loads(
+        invoke("--year", "R6", "--input", str(by_age)).stdout
+    )

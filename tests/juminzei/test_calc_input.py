@@ -108,3 +108,47 @@ def test_bad_municipality() -> None:
 def test_non_object_case() -> None:
     with pytest.raises(InvalidError):
         parse_case([1, 2])
+
+
+def test_birth_dates_give_ages_at_31_december() -> None:
+    """令和6年度 → 令和5年12月31日. 1月1日生まれ is a year older (年齢計算ニ関スル法律; 国税庁:
+    令和5年分の70歳以上 = 昭和29年1月1日以前生まれ)."""
+    case = parse_case(
+        {
+            "birth_date": "1954-01-01",
+            "spouse": {"birth_date": "1954-01-02"},
+            "dependants": [{"birth_date": "2004-12-31"}, {"birth_date": "2008-01-01"}],
+        },
+        2024,
+    )
+    assert case.age == 70
+    assert case.spouse is not None
+    assert case.spouse.age == 69
+    assert [d.age for d in case.dependants] == [19, 16]
+
+
+@pytest.mark.parametrize(
+    ("data", "fiscal_year", "message"),
+    [
+        ({"birth_date": "1980-05-01"}, None, "年度: 生年月日から年齢を出すには年度が必要です"),
+        (
+            {"birth_date": "1980-13-01"},
+            2024,
+            "生年月日: 生年月日は YYYY-MM-DD の過去の日付で入力してください",
+        ),
+        (
+            {"birth_date": "1980-05-01", "age": 40},
+            2024,
+            "年齢: 年齢が生年月日（12月31日現在）と合いません",
+        ),
+        (
+            {"age": 30, "dependants": [{"birth_date": "2030-01-01"}]},
+            2024,
+            "扶養親族の生年月日: 生年月日は YYYY-MM-DD の過去の日付で入力してください",
+        ),
+    ],
+)
+def test_bad_birth_dates(data: dict[str, Any], fiscal_year: int | None, message: str) -> None:
+    with pytest.raises(InvalidError) as caught:
+        parse_case(data, fiscal_year)
+    assert caught.value.message == message
