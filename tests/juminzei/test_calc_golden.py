@@ -578,3 +578,88 @@ def test_gifu_furusato_at_the_five_percent_rate() -> None:
     assert (basic.city, basic.pref) == (2_880, 1_920)
     assert (special.city, special.pref) == (24_450, 16_300)
     assert a.annual_tax == 196_300
+
+
+@pytest.mark.parametrize(
+    ("own", "spouse_income", "spouse_age", "key", "amount", "diff"),
+    [
+        # 本人 ≤ 900万: 配偶者控除 33万 (差 5万); 老人 38万 (差 10万)
+        (4_000_000, 0, 50, "deduction.spouse", 330_000, 50_000),
+        (4_000_000, 0, 70, "deduction.spouse", 380_000, 100_000),
+        # 配偶者特別控除: 48万超50万未満 33万 (差 5万); 50万以上55万未満 (差 3万); 100万 33万 (差 0);
+        # 100万超105万以下 31万; 130万超133万以下 3万; 133万超 none
+        (4_000_000, 490_000, 50, "deduction.spouse_special", 330_000, 50_000),
+        (4_000_000, 520_000, 50, "deduction.spouse_special", 330_000, 30_000),
+        (4_000_000, 1_000_000, 50, "deduction.spouse_special", 330_000, 0),
+        (4_000_000, 1_000_001, 50, "deduction.spouse_special", 310_000, 0),
+        (4_000_000, 1_330_000, 50, "deduction.spouse_special", 30_000, 0),
+        # 本人 900万超950万以下: 配偶者控除 22万 (差 4万), 老人 26万 (差 6万); 特別 110万 → 18万
+        (9_200_000, 0, 50, "deduction.spouse", 220_000, 40_000),
+        (9_200_000, 0, 72, "deduction.spouse", 260_000, 60_000),
+        (9_200_000, 1_100_000, 50, "deduction.spouse_special", 180_000, 0),
+        # 本人 950万超1,000万以下: 11万 (差 2万)
+        (9_800_000, 0, 50, "deduction.spouse", 110_000, 20_000),
+    ],
+)
+def test_spouse_deductions(
+    own: int, spouse_income: int, spouse_age: int, key: str, amount: int, diff: int
+) -> None:
+    """令和7年度 配偶者控除・配偶者特別控除 and their 人的控除差 (tables in 2025.toml, partly [?]).
+    事業所得 only, so 合計所得 = `own`; 差 = 基礎 5万 + the spouse's."""
+    a = run(
+        2025,
+        {
+            "business_income": own,
+            "age": 50,
+            "spouse": {"age": spouse_age, "total_income": spouse_income},
+        },
+    )
+    assert a.step(key).amount == amount
+    assert a.step("personal_deduction_diff").amount == 50_000 + diff
+
+
+def test_no_spouse_deduction_above_ten_million_or_1330000() -> None:
+    for own, spouse_income in ((10_000_001, 0), (4_000_000, 1_330_001)):
+        a = run(
+            2025,
+            {
+                "business_income": own,
+                "age": 50,
+                "spouse": {"age": 50, "total_income": spouse_income},
+            },
+        )
+        keys = {s.key for s in a.steps}
+        assert "deduction.spouse" not in keys
+        assert "deduction.spouse_special" not in keys
+
+
+@pytest.mark.parametrize(
+    ("income", "basic"),
+    [
+        (24_000_000, 430_000),
+        (24_000_001, 290_000),
+        (24_500_000, 290_000),
+        (24_500_001, 150_000),
+        (25_000_000, 150_000),
+        (25_000_001, 0),
+    ],
+)
+def test_basic_deduction_taper(income: int, basic: int) -> None:
+    """住民税 基礎控除: 43万 / 29万 / 15万 / 0 by 合計所得 2,400万 / 2,450万 / 2,500万."""
+    assert run(2025, {"business_income": income, "age": 50}).income_deductions == basic
+
+
+def test_adjustment_stops_above_25_million() -> None:
+    """調整控除 none when 合計所得 > 2,500万; at 2,500万 the 5万 floor: 1,500 / 1,000."""
+    at = run(2025, {"business_income": 25_000_000, "age": 50}).step("adjustment_credit")
+    assert (at.city, at.pref) == (1_500, 1_000)
+    above = run(2025, {"business_income": 25_000_001, "age": 50}).step("adjustment_credit")
+    assert (above.city, above.pref) == (0, 0)
+
+
+def test_teigaku_stops_above_18_05_million() -> None:
+    """令和6年度 定額減税 only when 合計所得 ≤ 1,805万: 1万 → 県 4,000 (4 % / 10 %), 市 6,000."""
+    at = run(2024, {"business_income": 18_050_000, "age": 50})
+    assert (at.teigaku_city, at.teigaku_pref) == (6_000, 4_000)
+    above = run(2024, {"business_income": 18_050_001, "age": 50})
+    assert (above.teigaku_city, above.teigaku_pref) == (0, 0)
