@@ -663,3 +663,34 @@ def test_teigaku_stops_above_18_05_million() -> None:
     assert (at.teigaku_city, at.teigaku_pref) == (6_000, 4_000)
     above = run(2024, {"business_income": 18_050_001, "age": 50})
     assert (above.teigaku_city, above.teigaku_pref) == (0, 0)
+
+
+def test_niigata_r8_designated_city() -> None:
+    """https://www.city.niigata.lg.jp/kurashi/zei/siraberu/kojin/keisanrei.html (給与所得者の場合(1),
+    令和7年中の収入 → 令和8年度; 新潟市 = 指定都市). 夫婦・子2人 (配偶者収入なし、子18歳と14歳),
+    給与収入 5,000,000, 社会保険料 500,000. Every figure asserted is printed on the page."""
+    a = run(
+        2026,
+        {
+            "salary_revenue": 5_000_000,
+            "age": 45,
+            "social_insurance": 500_000,
+            "spouse": {"age": 45},
+            "dependants": [{"age": 18}, {"age": 14}],
+        },
+        DESIGNATED,
+    )
+    assert a.step("salary_income").amount == 3_560_000  # A
+    assert a.step("deduction.spouse").amount == 330_000
+    assert a.step("deduction.dependants").amount == 330_000
+    assert a.income_deductions == 1_590_000  # B
+    assert a.taxable_income == 1_970_000  # C
+    computed = a.step("computed_shotokuwari")
+    assert (computed.city, computed.pref) == (157_600, 39_400)  # D E
+    assert a.step("personal_deduction_diff").amount == 150_000
+    adjustment = a.step("adjustment_credit")
+    assert (adjustment.city, adjustment.pref) == (6_000, 1_500)  # F G
+    assert (a.shotokuwari_city, a.shotokuwari_pref) == (151_600, 37_900)  # H I
+    assert (a.kintowari_city, a.kintowari_pref, a.forest_tax) == (3_000, 1_000, 1_000)  # J K L
+    assert (a.city_total, a.pref_total) == (154_600, 38_900)
+    assert a.annual_tax == 194_500  # M
