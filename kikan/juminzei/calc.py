@@ -117,7 +117,8 @@ class DependantInput(_Person):
 class TaxCase(_Person):
     """One taxpayer's previous-year figures (the JSON input; docs/juminzei-calc.md).
 
-    Ages are at 12月31日 of the income year. Other 所得 are amounts after expenses and cannot
+    Ages are at 12月31日 of the income year, given directly or as `birth_date` (see `_Person`).
+    Other 所得 are amounts after expenses and cannot
     be negative (損益通算・繰越控除・分離課税 are outside this engine). Life and earthquake
     insurance come either as premiums (the engine applies the 住民税 tables) or as the
     deduction amount (checked against its cap), never both."""
