@@ -56,7 +56,7 @@ def expected() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("year", ["令和6", "R6", "2024"])
-def test_round_trip_with_municipality_file(tmp_path: Path, year: int) -> None:
+def test_round_trip_with_municipality_file(tmp_path: Path, year: str) -> None:
     case = write(tmp_path, "case.json", KAWASAKI_CASE)
     profile = write(tmp_path, "profile.json", KAWASAKI_PROFILE)
     result = invoke("--year", year, "--input", str(case), "--municipality", str(profile))

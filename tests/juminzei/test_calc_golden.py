@@ -78,11 +78,12 @@ def test_mitsuke_example_up_to_adjustment() -> None:
     """https://www.city.mitsuke.niigata.jp/soshiki/5/2908.html (令和3〜5年度の計算例).
 
     本人・妻・子2人 (19歳と16歳, 所得なし), 給与収入 437万, 国保 42万, 旧一般生命保険 10万.
-    The income-side law is the same in 令和6年度 (給与所得控除 令和2年分〜, 基礎控除 43万), so the
-    令和6年度 rules reproduce the page up to 調整控除. The page truncates 所得割 to 100円 before
-    調整控除 (63,500 − 9,900); on these figures that gives the same 53,600 / 35,700."""
+    The 所得割 law is the same in 令和7年度 (給与所得控除 令和2年分〜, 基礎控除 43万; the only
+    定額減税 then is for a spouse of someone above 1,000万), so the 令和7年度 rules reproduce the
+    page's 所得割. The page truncates to 100円 before 調整控除 (63,500 − 9,900); on these figures
+    that gives the same 53,600 / 35,700 as truncating at the end."""
     a = run(
-        2024,
+        2025,
         {
             "salary_revenue": 4_370_000,
             "age": 45,
@@ -101,7 +102,8 @@ def test_mitsuke_example_up_to_adjustment() -> None:
     adjustment = a.step("adjustment_credit")
     assert (adjustment.city, adjustment.pref) == (9_900, 6_600)  # (G) (H)
     after = a.step("shotokuwari_after_adjustment")
-    assert (after.city // 100 * 100, after.pref // 100 * 100) == (53_600, 35_700)
+    assert (after.city, after.pref) == (53_640, 35_760)  # 63,540 − 9,900; 42,360 − 6,600
+    assert (a.shotokuwari_city, a.shotokuwari_pref) == (53_600, 35_700)
 
 
 def test_anjo_salary_income() -> None:
