@@ -516,14 +516,21 @@ def test_r8_dependant_limit_58man() -> None:
 
 
 def test_r8_specific_relative_special_deduction() -> None:
-    """令和8年度 特定親族特別控除: 子20歳 合計所得 900,000 → 45万 (RULES.md: max 45万; the row
-    table is marked [?] in 2026.toml), none in 令和7年度."""
+    """令和8年度 特定親族特別控除 (table on
+    https://www.city.tsugaru.aomori.jp/soshiki/zaisei/zeimu/kojinshiminzei/zeiseikaisei/10578.html):
+    子20歳 合計所得 900,000 → 45万, 960,000 → 41万, 1,230,000 → 3万, 1,230,001 → none;
+    none in 令和7年度."""
     case = {
         "business_income": 3_000_000,
         "age": 45,
         "dependants": [{"age": 20, "total_income": 900_000}],
     }
     assert run(2026, case).step("deduction.specific_relative").amount == 450_000
+    for income, amount in ((960_000, 410_000), (1_230_000, 30_000)):
+        relative = {**case, "dependants": [{"age": 20, "total_income": income}]}
+        assert run(2026, relative).step("deduction.specific_relative").amount == amount
+    over = {**case, "dependants": [{"age": 20, "total_income": 1_230_001}]}
+    assert "deduction.specific_relative" not in {s.key for s in run(2026, over).steps}
     with pytest.raises(KeyError):
         run(2025, case).step("deduction.specific_relative")
 
