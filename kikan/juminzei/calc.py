@@ -155,6 +155,9 @@ class TaxCase(_Person):
 
     housing_loan_credit: Money = Field(0, title="住宅借入金等特別税額控除（所得税控除残額）")
     housing_loan_kind: Literal["standard", "specified"] = Field("standard", title="住宅ローン区分")
+    income_tax_taxable_income: Money | None = Field(
+        None, title="所得税の課税総所得金額等"
+    )  # the 住宅ローン limit is a share of the 所得税 figure, not of the 住民税 課税標準
     furusato_donation: Money = Field(0, title="ふるさと納税額")
     other_donation: Money = Field(0, title="条例指定寄附金")
 
@@ -429,6 +432,12 @@ def validate_case(case: TaxCase, rules: RuleYear) -> None:
         raise _cap_error("地震保険料控除額", d.earthquake.total_cap)
     if case.medical_deduction > d.medical_cap:
         raise _cap_error("医療費控除額", d.medical_cap)
+    if case.housing_loan_credit and case.income_tax_taxable_income is None:
+        raise InvalidError(
+            "juminzei.invalid_case",
+            "住宅借入金等特別税額控除には所得税の課税総所得金額等が必要です",
+            "所得税の課税総所得金額等",
+        )
     if case.widow and case.single_parent:
         raise InvalidError("juminzei.invalid_case", "寡婦とひとり親は同時に選べません", "寡婦")
     if case.single_parent and case.sex is None:
@@ -720,7 +729,8 @@ def _dividend_and_loan(s: _State) -> None:
     city = pref = 0
     if case.housing_loan_credit:
         kind = s.rules.housing_loan.kinds[case.housing_loan_kind]
-        credit = min(case.housing_loan_credit, _floor(s.taxable * kind.rate), kind.cap)
+        base = case.income_tax_taxable_income or 0
+        credit = min(case.housing_loan_credit, _floor(base * kind.rate), kind.cap)
         city = _ceil(credit * s.pick(s.rules.housing_loan.city_share).city)
         pref = credit - city
     s.credit("housing_loan_credit", "住宅借入金等特別税額控除", city, pref)

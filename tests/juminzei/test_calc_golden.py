@@ -487,21 +487,47 @@ def test_furusato_donation_within_and_over_the_cap() -> None:
 def test_dividend_and_housing_loan_credits() -> None:
     """令和7年度, 給与 5,000,000 (→ 3,560,000), 配当 200,000, 社保 700,000: 課税 2,630,000;
     157,800 / 105,200 − 1,500 / 1,000 = 156,300 / 104,200; 配当控除 200,000 × 1.6 % = 3,200,
-    × 1.2 % = 2,400; 住宅ローン 150,000 → min(2,630,000 × 5 % = 131,500, 97,500) = 97,500, 市 3/5
-    58,500, 県 39,000; 94,600 / 62,800; total 97,600 + 63,800 + 1,000 = 162,400."""
-    a = run(
-        2025,
-        {
-            "salary_revenue": 5_000_000,
-            "dividend_income": 200_000,
-            "age": 40,
-            "social_insurance": 700_000,
-            "housing_loan_credit": 150_000,
-        },
-    )
+    × 1.2 % = 2,400; 住宅ローン 150,000, limited to 5 % of the 所得税の課税総所得金額等 (not the
+    住民税 課税標準: https://www.city.utsunomiya.lg.jp/faq/zei/shiminzei/1001687.html), here
+    3,760,000 − 700,000 − 所得税の基礎控除 480,000 = 2,580,000 → 129,000, capped 97,500;
+    市 3/5 58,500, 県 39,000 (https://www.city.onomichi.hiroshima.jp/soshiki/4/2252.html);
+    94,600 / 62,800; total 97,600 + 63,800 + 1,000 = 162,400.
+    With a 所得税 課税総所得 of 1,000,000 the 5 % binds: 50,000 → 30,000 / 20,000."""
+    case = {
+        "salary_revenue": 5_000_000,
+        "dividend_income": 200_000,
+        "age": 40,
+        "social_insurance": 700_000,
+        "housing_loan_credit": 150_000,
+        "income_tax_taxable_income": 2_580_000,
+    }
+    a = run(2025, case)
     dividend, loan = a.step("dividend_credit"), a.step("housing_loan_credit")
     assert (dividend.city, dividend.pref, loan.city, loan.pref) == (3_200, 2_400, 58_500, 39_000)
     assert a.annual_tax == 162_400
+    low = run(2025, {**case, "income_tax_taxable_income": 1_000_000}).step("housing_loan_credit")
+    assert (low.city, low.pref) == (30_000, 20_000)
+
+
+def test_niigata_dividend_credit_designated_city() -> None:
+    """新潟市 FAQ (https://www.4894.call.city.niigata.jp/faq.asp?faqno=A0269706): 雑所得 6,000,000,
+    配当所得 6,000,000, 社会保険料 50,000 → 課税総所得金額等 11,520,000; 1,000万超の部分
+    1,520,000 × 1.12 % = 17,024 (市), × 0.28 % = 4,256 (県); 1,000万以下の部分 4,480,000 ×
+    2.24 % = 100,352, × 0.56 % = 25,088. 配当控除 市 117,376, 県 29,344 (sums of the page's ①–④)."""
+    a = run(
+        2025,
+        {
+            "misc_income": 6_000_000,
+            "dividend_income": 6_000_000,
+            "age": 50,
+            "social_insurance": 50_000,
+        },
+        DESIGNATED,
+    )
+    assert a.income_deductions == 480_000
+    assert a.taxable_income == 11_520_000
+    dividend = a.step("dividend_credit")
+    assert (dividend.city, dividend.pref) == (17_024 + 100_352, 4_256 + 25_088)
 
 
 def test_r8_dependant_limit_58man() -> None:

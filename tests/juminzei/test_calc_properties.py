@@ -58,6 +58,7 @@ def cases(draw: st.DrawFn) -> TaxCase:
         sex="female" if single_parent else None,
         working_student=draw(st.booleans()),
         housing_loan_credit=draw(st.integers(0, 300_000)),
+        income_tax_taxable_income=draw(st.integers(0, 20_000_000)),
         furusato_donation=draw(st.integers(0, 1_000_000)),
         other_donation=draw(st.integers(0, 100_000)),
     )
