@@ -729,3 +729,37 @@ def test_niigata_r8_designated_city() -> None:
     assert (a.kintowari_city, a.kintowari_pref, a.forest_tax) == (3_000, 1_000, 1_000)  # J K L
     assert (a.city_total, a.pref_total) == (154_600, 38_900)
     assert a.annual_tax == 194_500  # M
+
+
+def test_hadano_furusato_kanagawa() -> None:
+    """https://www.city.hadano.kanagawa.jp/www/contents/1001000000234/index.html (秦野太郎さん):
+    給与所得 5,200,000 (給与収入 7,000,000 × 90 % − 1,100,000), 所得控除 800,000 + 28,000 + 330,000
+    + 780,000 + 430,000 = 2,368,000, 課税総所得 2,832,000, 税率 10.025 % (神奈川県 +0.025 %),
+    ふるさと納税 60,000 — the page's figures stop there in the stored excerpt. Worked on (令和7年度
+    rules, no 定額減税 for this family): 市 169,920, 県 2,832,000 × 4.025 % = 113,988; 差 = 基礎 5万
+    + 配偶者 5万 + 一般 5万 + 特定 18万 = 33万 → floor 5万 → 1,500 / 1,000 → 168,420 / 112,988;
+    基本分 58,000 × 6 % = 3,480, × 4 % = 2,320; 課税 − 差 = 2,502,000 → 所得税率 10 % → 79.79 %;
+    58,000 × 79.79 % = 46,278.2 → 市 27,766.92 → 27,767, 県 18,511.28 → 18,512 (caps 33,684 /
+    22,597 not reached)."""
+    kanagawa = MunicipalityProfile(extra_rate_pref=Decimal("0.025"), extra_kintowari_pref=300)
+    a = run(
+        2025,
+        {
+            "salary_revenue": 7_000_000,
+            "age": 45,
+            "social_insurance": 800_000,
+            "life_insurance_deduction": 28_000,
+            "spouse": {"age": 45},
+            "dependants": [{"age": 17}, {"age": 20}],
+            "furusato_donation": 60_000,
+        },
+        kanagawa,
+    )
+    assert a.total_income == 5_200_000
+    assert a.income_deductions == 2_368_000
+    assert a.taxable_income == 2_832_000
+    computed = a.step("computed_shotokuwari")
+    assert (computed.city, computed.pref) == (169_920, 113_988)
+    basic, special = a.step("donation_basic"), a.step("donation_special")
+    assert (basic.city, basic.pref) == (3_480, 2_320)
+    assert (special.city, special.pref) == (27_767, 18_512)
