@@ -575,7 +575,9 @@ def _insurance(s: _State) -> list[tuple[str, str, int]]:
 def _personal(s: _State) -> list[tuple[str, str, int]]:
     """障害者・寡婦・ひとり親・勤労学生 with their 人的控除差."""
     case, d, adj = s.case, s.rules.deductions, s.rules.adjustment
-    people: list[DisabilityLevel] = [case.disability]
+    # 同居特別障害者 is a relative living with the taxpayer: for the taxpayer it is 特別障害者
+    own: DisabilityLevel = "special" if case.disability == "cohabiting_special" else case.disability
+    people: list[DisabilityLevel] = [own]
     if s.spouse_in_household and case.spouse is not None:
         people.append(case.spouse.disability)
     people += [dep.disability for dep in s.qualified]

@@ -763,3 +763,10 @@ def test_hadano_furusato_kanagawa() -> None:
     basic, special = a.step("donation_basic"), a.step("donation_special")
     assert (basic.city, basic.pref) == (3_480, 2_320)
     assert (special.city, special.pref) == (27_767, 18_512)
+
+
+def test_cohabiting_special_for_the_taxpayer_is_special() -> None:
+    """同居特別障害者 describes a relative; the taxpayer's own 障害 counts as 特別障害者 (30万, 差 10万)."""
+    a = run(2025, {"business_income": 3_000_000, "age": 50, "disability": "cohabiting_special"})
+    assert a.step("deduction.disability").amount == 300_000
+    assert a.step("personal_deduction_diff").amount == 50_000 + 100_000
