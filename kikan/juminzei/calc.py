@@ -432,12 +432,6 @@ def validate_case(case: TaxCase, rules: RuleYear) -> None:
         raise _cap_error("地震保険料控除額", d.earthquake.total_cap)
     if case.medical_deduction > d.medical_cap:
         raise _cap_error("医療費控除額", d.medical_cap)
-    if case.housing_loan_credit and case.income_tax_taxable_income is None:
-        raise InvalidError(
-            "juminzei.invalid_case",
-            "住宅借入金等特別税額控除には所得税の課税総所得金額等が必要です",
-            "所得税の課税総所得金額等",
-        )
     if case.widow and case.single_parent:
         raise InvalidError("juminzei.invalid_case", "寡婦とひとり親は同時に選べません", "寡婦")
     if case.single_parent and case.sex is None:
@@ -731,7 +725,13 @@ def _dividend_and_loan(s: _State) -> None:
     city = pref = 0
     if case.housing_loan_credit:
         kind = s.rules.housing_loan.kinds[case.housing_loan_kind]
-        base = case.income_tax_taxable_income or 0
+        if case.income_tax_taxable_income is not None:
+            base = case.income_tax_taxable_income
+            label = "住宅ローン控除限度額の基礎（所得税の課税総所得金額等）"
+        else:  # not given (給与支払報告書): 課税標準 − 人的控除差, as the 寄附金 特例分 does
+            base = max(0, s.taxable - s.diff)
+            label = "住宅ローン控除限度額の基礎（推計: 課税標準 − 人的控除差）"
+        s.steps.add("housing_loan_limit_base", label, base)
         credit = min(case.housing_loan_credit, _floor(base * kind.rate), kind.cap)
         city = _ceil(credit * s.pick(s.rules.housing_loan.city_share).city)
         pref = credit - city

@@ -507,6 +507,10 @@ def test_dividend_and_housing_loan_credits() -> None:
     assert a.annual_tax == 162_400
     low = run(2025, {**case, "income_tax_taxable_income": 1_000_000}).step("housing_loan_credit")
     assert (low.city, low.pref) == (30_000, 20_000)
+    # Not given: estimated as 課税標準 − 人的控除差 = 2,630,000 − 50,000 → 5 % = 128,950 → 97,500
+    estimated = run(2025, {**case, "income_tax_taxable_income": None})
+    assert estimated.step("housing_loan_limit_base").amount == 2_580_000
+    assert estimated.step("housing_loan_credit").amount == 97_500
 
 
 def test_niigata_dividend_credit_designated_city() -> None:

@@ -92,10 +92,6 @@ def test_amounts_at_the_caps_are_accepted() -> None:
             "寡婦とひとり親は同時に選べません",
         ),
         ({"single_parent": True}, "ひとり親の場合は性別を入力してください"),
-        (
-            {"housing_loan_credit": 10_000},
-            "住宅借入金等特別税額控除には所得税の課税総所得金額等が必要です",
-        ),
     ],
 )
 def test_inconsistent_fields(data: dict[str, Any], message: str) -> None:
