@@ -199,7 +199,7 @@ def build_case(
             if given in figures:  # one form of the deduction: the 申告's
                 case.pop(replaced, None)
         case.update(figures)
-    return calc.parse_case(case)
+    return calc.parse_case(case, fiscal_year)
 
 
 #: the items a 申告 may state (TaxCase without age and sex), for the API's input model: a 申告

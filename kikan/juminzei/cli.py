@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from kikan.errors import InvalidError
 from kikan.juminzei import domain
+from kikan.juminzei.calc import MunicipalityProfile, assess, parse_case, parse_municipality
 from kikan.juminzei.linkage import CONSUMER, as_of_records
+from kikan.juminzei.rules import load_rules, parse_fiscal_year
 from kikan.juminzei.service import assessment, notices, records
 from kikan.juminzei.service import commands as cmd
 from kikan.juminzei.settings import JuminzeiSettings
@@ -69,7 +72,7 @@ def profile_verb(
 @juminzei_app.command("kijitsu", help="賦課期日（1月1日）現在の住民を住民記録から取得する。")
 @console.cli_errors(LinkageError)
 def kijitsu_verb(tenant: Tenant, year: Year) -> None:
-    fiscal_year = domain.parse_year(year)
+    fiscal_year = parse_fiscal_year(year)
     db = console.open_db()
     try:
         code = console.check_tenant(db, tenant)
@@ -114,7 +117,7 @@ def intake_verb(
         Path | None, typer.Option("--rejects", help="取り込めなかった行の一覧（CSV）の出力先")
     ] = None,
 ) -> None:
-    fiscal_year = domain.parse_year(year)
+    fiscal_year = parse_fiscal_year(year)
     db = console.open_db()
     try:
         code = console.check_tenant(db, tenant)
@@ -149,7 +152,7 @@ def assess_verb(
     year: Year,
     chunk: Annotated[int, typer.Option("--chunk", min=1, max=5000, help="1回に確定する人数")] = 500,
 ) -> None:
-    fiscal_year = domain.parse_year(year)
+    fiscal_year = parse_fiscal_year(year)
     ctx = _context()
     db = console.open_db()
     totals = {"assessed": 0, "corrected": 0, "unchanged": 0}
@@ -192,7 +195,7 @@ def notices_verb(
     out_dir: Annotated[Path, typer.Option("--out", help="PDF の出力先フォルダ")],
     run: Annotated[int | None, typer.Option("--run", help="中断した作成の番号（続きから）")] = None,
 ) -> None:
-    fiscal_year = domain.parse_year(year)
+    fiscal_year = parse_fiscal_year(year)
     ctx = _context()
     db = console.open_db()
     try:
@@ -221,3 +224,53 @@ def notices_verb(
         f"課税なし（通知なし） {view.no_notice} 人、特別徴収義務者用 {view.employer_lists} 通 → "
         f"{view.out_dir}"
     )
+
+
+def _read_json(path: Path, what: str) -> Any:
+    """A JSON file's content; a missing or broken file is bad input (Japanese, exit 2)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError:
+        raise InvalidError("juminzei.unreadable", f"{what}「{path}」を読めません", what) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidError(
+            "juminzei.bad_json",
+            f"{what}「{path}」は JSON として読めません（{exc.lineno}行{exc.colno}列）",
+            what,
+        ) from None
+
+
+@juminzei_app.command(
+    "calc", help="課税資料の JSON から税額を計算して JSON で出力する（データベースは使わない）。"
+)
+@console.cli_errors()
+def calc_verb(
+    year: Annotated[str, typer.Option("--year", help="年度（令和6 / R6 / 2024）")],
+    input_path: Annotated[Path, typer.Option("--input", help="課税資料の JSON ファイル")],
+    municipality_path: Annotated[
+        Path | None,
+        typer.Option("--municipality", help="団体の設定の JSON（指定都市・級地・超過課税）"),
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="結果の JSON の出力先（省略時は標準出力）")
+    ] = None,
+) -> None:
+    fiscal_year = parse_fiscal_year(year)
+    rules = load_rules(fiscal_year)
+    data = _read_json(input_path, "課税資料")
+    if not isinstance(data, dict):
+        raise InvalidError("juminzei.bad_json", "課税資料は JSON のオブジェクトにしてください")
+    embedded = data.pop("municipality", None)
+    profile = MunicipalityProfile()
+    if municipality_path is not None:
+        profile = parse_municipality(_read_json(municipality_path, "団体の設定"))
+    elif embedded is not None:
+        profile = parse_municipality(embedded)
+    result = assess(parse_case(data, fiscal_year), rules, profile).to_json()
+    text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    if out_path is None:
+        typer.echo(text, nl=False)
+    else:
+        out_path.write_text(text, encoding="utf-8")

@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from kikan.calendar import RegisterDate, default_era_table
+from kikan.calendar import RegisterDate
 from kikan.errors import InvalidError
 
 KYUYO, NENKIN, SHINKOKU = "kyuyo", "nenkin", "shinkoku"
@@ -496,20 +496,3 @@ def notice_number(fiscal_year: int, atena_number: str) -> str:
     """通知書番号: the 年度 and the 宛名番号 (stable across 更正: the number names the taxpayer's
     notice for the year; the version says which)."""
     return f"{fiscal_year}{atena_number}"
-
-
-def parse_year(text: str) -> int:
-    """A 年度 as staff write it: 令和8 / 令和8年度 / R8 / 2026 → 2026 (the era table decides
-    where an era starts; no era is named in code)."""
-    raw = unicodedata.normalize("NFKC", (text or "").strip()).removesuffix("年度")
-    if re.fullmatch(r"\d{4}", raw):
-        return check_fiscal_year(int(raw))
-    m = re.fullmatch(r"(\D+?)(元|\d{1,2})", raw)
-    if m:
-        era_text, num = m[1], 1 if m[2] == "元" else int(m[2])
-        for era in default_era_table().eras:
-            if era_text in (era.name, era.abbr, era.abbr.lower()):
-                return check_fiscal_year(era.start.year + num - 1)
-    raise InvalidError(
-        "juminzei.year", f"年度が読めません: {text[:20]}（例: 令和8、R8、2026）", "year"
-    )

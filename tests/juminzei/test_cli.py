@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kikan.juminzei.service import records
 from kikan.juminzei.service import commands as cmd
+from kikan.juminzei.service import records
 from kikan.platform.settings import get_settings
 from kikan.platform.uow import Database
 from tests.conftest import Backend, create_tenant
@@ -65,6 +65,6 @@ def test_intake_assess_and_notices_from_the_command_line(
         )
         assert nowhere.exit_code == 2
         garbled = runner.invoke(app, ["juminzei", "assess", "--tenant", tenant, "--year", "来年"])
-        assert garbled.exit_code == 2 and "年度が読めません" in garbled.output
+        assert garbled.exit_code == 2 and "を読めません" in garbled.output
     finally:
         get_settings.cache_clear()
