@@ -386,7 +386,7 @@ def get_jutogai(
     db: DbDep,
 ) -> JutogaiOut:
     with db.unit_of_work(staff.scope) as uow:
-        detail = register.jutogai_detail(uow, ctx, atena_number)
+        detail = register.jutogai_detail(uow, ctx, register.JutogaiQuery(atena_number))
         out = _jutogai_out(detail.row, detail.states)
         uow.commit()
     return out

@@ -101,7 +101,7 @@ def test_register_under_an_existing_number_keeps_history(
         uow.commit()
     assert result.result == "registered"
     with db.unit_of_work(town) as uow:
-        detail = register.jutogai_detail(uow, ctx, numbered)
+        detail = register.jutogai_detail(uow, ctx, register.JutogaiQuery(numbered))
         assert detail.row.version == 2 and len(detail.states) == 2
         old = query.who(uow, ctx, query.Who(numbered, date(2025, 1, 1)))
         assert old.address.startswith("大阪府")

@@ -474,8 +474,16 @@ def worklist(uow: UnitOfWork, ctx: Context, query: Worklist) -> list[WorkItem]:
     return items
 
 
-def candidate(uow: UnitOfWork, ctx: Context, candidate_id: int) -> WorkItem:
-    row = uow.session.get(CandidateRow, candidate_id)
+@dataclass(frozen=True)
+class CandidateQuery:
+    """One pair of the worklist, by its id."""
+
+    candidate_id: int
+
+
+def candidate(uow: UnitOfWork, ctx: Context, query: CandidateQuery) -> WorkItem:
+    """One pair with its evidence and both sides' current facts (the read is audited)."""
+    row = uow.session.get(CandidateRow, query.candidate_id)
     if row is None:
         raise NotFoundError("not-found", "名寄せ候補が見つかりません。")
     protected = protected_numbers(uow, (row.atena_a, row.atena_b))

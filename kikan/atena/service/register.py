@@ -29,7 +29,6 @@ from kikan.atena import domain
 from kikan.atena.service import nayose, search
 from kikan.atena.service.common import (
     blind_index,
-    current_state,
     ensure_togo,
     identity,
     jutogai_row,
@@ -344,7 +343,16 @@ class JutogaiDetail:
     states: list[StateRow]
 
 
-def jutogai_detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> JutogaiDetail:
+@dataclass(frozen=True)
+class JutogaiQuery:
+    """One 住登外者 to read, with every recorded state."""
+
+    atena_number: str
+
+
+def jutogai_detail(uow: UnitOfWork, ctx: Context, query: JutogaiQuery) -> JutogaiDetail:
+    """住登外者照会: the register row and its states, oldest first (the read is audited)."""
+    atena_number = query.atena_number
     row = jutogai_row(uow, atena_number)
     if row is None:
         raise NotFoundError("not-found", "住登外者が見つかりません。")
@@ -356,12 +364,3 @@ def jutogai_detail(uow: UnitOfWork, ctx: Context, atena_number: str) -> JutogaiD
     log(uow, ctx.actor, "atena.audit.read", "read", subjects=[atena_number],
         detail={"what": "住登外者"})  # fmt: skip
     return JutogaiDetail(row, states)
-
-
-def current_facts(uow: UnitOfWork, atena_number: str) -> domain.Facts | None:
-    state = current_state(uow, atena_number)
-    return (
-        domain.Facts(state.name, state.kana, state.birth, state.sex, state.address)
-        if state
-        else None
-    )

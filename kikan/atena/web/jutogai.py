@@ -262,8 +262,8 @@ def detail_page(
     """住登外者照会: the current items and every recorded state (newest first)."""
     shell.uses(db, user, FUNCTIONS.entry("atena.jutogai_read"))
     ctx = context(request, user)
-    outcome = run(db, user, ctx,
-                  lambda uow, ctx: register.jutogai_detail(uow, ctx, atena_number))  # fmt: skip
+    query = register.JutogaiQuery(atena_number)
+    outcome = run(db, user, ctx, lambda uow, ctx: register.jutogai_detail(uow, ctx, query))
     if not outcome.ok:
         return shell.render(request, user, "atena_refused.html", status=outcome.status,
                             title="住登外者", message=outcome.error)  # fmt: skip
@@ -325,7 +325,7 @@ def _current_values(row: JutogaiRow) -> dict[str, str]:
 
 def _load_row(db: shell.Database, user: shell.PageUser, ctx: Context, atena_number: str) -> Outcome:
     def fn(uow: UnitOfWork, ctx: Context) -> JutogaiRow:
-        return register.jutogai_detail(uow, ctx, atena_number).row
+        return register.jutogai_detail(uow, ctx, register.JutogaiQuery(atena_number)).row
 
     return run(db, user, ctx, fn)
 

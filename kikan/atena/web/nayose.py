@@ -148,7 +148,8 @@ def _pair_page(
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     ctx = context(request, user)
-    outcome = run(db, user, ctx, lambda uow, ctx: nayose.candidate(uow, ctx, candidate_id))
+    query = nayose.CandidateQuery(candidate_id)
+    outcome = run(db, user, ctx, lambda uow, ctx: nayose.candidate(uow, ctx, query))
     if not outcome.ok:
         return shell.render(request, user, "atena_refused.html", status=outcome.status,
                             title="名寄せ候補", message=outcome.error)  # fmt: skip
