@@ -155,7 +155,7 @@ def merged(current: domain.EntryFacts, notice: domain.EntryFacts) -> domain.Entr
     )
 
 
-def match(uow: UnitOfWork, notice: Notice) -> FuhyoEntryRow | None:
+def _match(uow: UnitOfWork, notice: Notice) -> FuhyoEntryRow | None:
     """The one current entry the notice is about, or None (then staff decide)."""
     facts = notice.facts
     if facts.juminhyo_code:
@@ -195,7 +195,7 @@ def _checked(notice: Notice) -> Notice:
 def receive(uow: UnitOfWork, ctx: Context, command: Notice) -> NoticeResult:
     """Take one 附票記載事項通知: apply it to the entry it matches, or keep it for staff."""
     notice = _checked(command)
-    entry = match(uow, notice)
+    entry = _match(uow, notice)
     if entry is not None:
         record = records.record_row(uow, entry.record_id, for_update=True)
         entry = records.current_entry(uow, record.id, entry.entry_no)

@@ -325,7 +325,7 @@ class RecordView:
     events: tuple[RecordEvent, ...] = field(default=())
 
 
-def view(uow: UnitOfWork, row: FuhyoRecordRow, *, history: bool = False) -> RecordView:
+def _view(uow: UnitOfWork, row: FuhyoRecordRow, *, history: bool = False) -> RecordView:
     entries = tuple(EntryVersion.of(e) for e in current_entries(uow, row.id))
     past: tuple[EntryVersion, ...] = ()
     events: tuple[RecordEvent, ...] = ()
@@ -426,7 +426,7 @@ def get_record(uow: UnitOfWork, ctx: Context, query: RecordQuery) -> RecordView:
         subjects=_subjects(uow, row.id),
         detail={"record_id": row.id},
     )
-    return view(uow, row, history=True)
+    return _view(uow, row, history=True)
 
 
 def find_records(uow: UnitOfWork, ctx: Context, query: FindRecords) -> list[RecordView]:
@@ -451,7 +451,7 @@ def find_records(uow: UnitOfWork, ctx: Context, query: FindRecords) -> list[Reco
         "search",
         detail={"count": len(rows), "record_type": query.record_type},
     )
-    return [view(uow, r) for r in rows]
+    return [_view(uow, r) for r in rows]
 
 
 def _head_key(head: str) -> str:
@@ -501,7 +501,7 @@ def create_record(uow: UnitOfWork, ctx: Context, command: CreateRecord) -> Recor
         "create",
         detail={"record_id": row.id, "reason": reason},
     )
-    return view(uow, row)
+    return _view(uow, row)
 
 
 def checked_facts(facts: domain.EntryFacts) -> domain.EntryFacts:
@@ -642,4 +642,4 @@ def remake(uow: UnitOfWork, ctx: Context, command: Remake) -> RecordView:
         "create",
         detail={"record_id": new.id, "replaces": old.id, "reason": reason},
     )
-    return view(uow, new)
+    return _view(uow, new)
