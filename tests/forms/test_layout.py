@@ -28,9 +28,9 @@ def test_bundled_registry_lists_the_forms_with_low_confidence_ids() -> None:
     names = {e.name for e in forms.values()}
     assert {"住民票の写し（世帯連記式）", "住民票の写し（個人票）", "住民票記載事項証明書",
             "住民票の除票の写し", "転出証明書", "住民異動届受理通知"} <= names  # fmt: skip
-    # 業務コード + serial: 001 住民記録, 002 印鑑登録 (kikan/seal), 004 戸籍の附票, 006 選挙人名簿
-    # (assumed, confidence low)
-    assert all(fid[:3] in {"001", "002", "004", "006"} and len(fid) == 7 for fid in forms)
+    # 業務コード + serial: 001 住民記録, 002 印鑑登録 (kikan/seal), 004 戸籍の附票, 006 選挙人名簿,
+    # 010 個人住民税 (assumed, confidence low)
+    assert all(fid[:3] in {"001", "002", "004", "006", "010"} and len(fid) == 7 for fid in forms)
     assert {e.confidence for e in forms.values()} == {"low"}
 
 

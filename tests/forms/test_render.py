@@ -114,8 +114,12 @@ def test_every_registered_form_renders(tmp_path: Path) -> None:
     from kikan.forms import default_registry
 
     for form_id, entry in default_registry().forms.items():
-        if entry.layout_file in ("fuhyo.toml", "senkyoninmeibo_shohon.toml"):
-            continue  # rendered with their own documents by tests/fuhyo and tests/electoral_roll
+        if entry.layout_file in (
+            "fuhyo.toml",
+            "senkyoninmeibo_shohon.toml",
+            "juminzei_tsuchi.toml",
+        ):
+            continue  # rendered with their own documents by tests/fuhyo, electoral_roll, juminzei
         layout_fields = {
             "juminhyo_setai.toml": None,
             "juminhyo_kojin.toml": {
