@@ -217,6 +217,7 @@ def test_assign_and_forward_from_the_worklist(
     )
     assert r.status_code == 200 and "照合しました" in r.text
     assert "見知らぬ　人" not in r.text and "旅人　三郎" in r.text
+    assert re.search(rf'id="atena-{wanderer}"[^>]*autofocus', r.text)  # the next row is ready
     assert _income(db, office)["見知らぬ　人"] == (domain.MATCHED, "000000000000204", "職員が照合")
     # 回送 needs its 回送先 (the service's message), then closes the record
     r = client.post(
@@ -289,6 +290,7 @@ def test_the_taxpayer_page_shows_each_step_the_kiwari_and_the_notice(
     )
     assert rows == kiwari and total == annual
     assert "見本商事株式会社" in r.text and "支払金額：5,000,000" in r.text  # the record
+    assert "徴収区分：特別徴収" in r.text  # a code shown as the layout names it
     # the read is audited with the taxpayer as subject
     with db.unit_of_work(office) as uow:
         reads = list(
@@ -321,3 +323,52 @@ def test_the_taxpayer_page_shows_each_step_the_kiwari_and_the_notice(
     assert r.status_code == 200 and link not in r.text
     denied = client.get(f"/ui/juminzei/assessments/{assessment_id}/notice.pdf")
     assert denied.status_code == 403
+
+
+def test_a_correction_shows_both_versions_and_the_difference_as_new_kiwari(
+    client: TestClient, office: str, db: Database
+) -> None:
+    csrf = login(client, office, "madoguchi")
+    assert _upload(client, csrf, kyuyo_csv(ICHIRO)).status_code == 200
+    _assess(db, office)
+    # a 訂正 of the employer's report (訂正区分 1, a higher salary), then the 賦課 again
+    fixed = ICHIRO.replace(",0,1,", ",1,1,").replace("5000000", "5600000")
+    assert _upload(client, csrf, kyuyo_csv(fixed)).status_code == 200
+    with db.unit_of_work(office) as uow:
+        assessment.assess_person(uow, CTX, cmd.AssessPerson(YEAR, ICHIRO_NUMBER, ASSESSED_ON))
+        uow.commit()
+    with db.unit_of_work(office) as uow:
+        versions = {
+            a.version: (a.id, a.annual_tax) for a in uow.session.scalars(select(AssessmentRow))
+        }
+        added = [
+            f"{int(k.amount):,}"
+            for k in uow.session.scalars(
+                select(InstallmentRow)
+                .where(InstallmentRow.assessment_id == versions[2][0])
+                .order_by(InstallmentRow.id)
+            )
+        ]
+    assert versions[2][1] > versions[1][1] and added
+    r = client.get("/ui/juminzei", params={"atena": ICHIRO_NUMBER, "year": "2026"})
+    assert r.status_code == 200
+    assert "第2版　更正（現在の賦課）" in r.text and "第1版　当初（前の版）" in r.text
+    assert r.text.index('id="version-2"') < r.text.index('id="version-1"')  # newest first
+    difference = re.search(r'id="kiwari-2".*?</table>', r.text, re.S)
+    assert difference and "：差額" in difference.group(0)
+    amounts = re.findall(r'<td class="num">(-?[\d,]+)</td><td>更正</td>', difference.group(0))
+    assert amounts == added
+    assert "訂正前（履歴）" in r.text and "支払金額：5,600,000" in r.text  # both records shown
+    for version, (assessment_id, _) in versions.items():  # each version's notice
+        assert (
+            f'/ui/juminzei/assessments/{assessment_id}/notice.pdf" id="notice-{version}"' in r.text
+        )
+
+
+def test_the_upload_path_takes_a_64_mb_file_and_other_pages_keep_the_default_limit() -> None:
+    from kikan.juminzei.web.intake import MAX_CSV
+    from kikan.platform.limits import DEFAULT_LIMIT, limit_for
+
+    assert limit_for("/ui/juminzei/intake") > MAX_CSV == 64 * 1024 * 1024
+    assert limit_for("/ui/juminzei/worklist") == DEFAULT_LIMIT
+    assert limit_for("/ui/juminzei/income/1/assign") == DEFAULT_LIMIT

@@ -40,30 +40,35 @@ ATENA_DIGITS = 15
 
 
 @cache
-def figure_labels() -> dict[str, dict[str, str]]:
-    """Each report kind's figure keys as the form prints them (the layout's column headings)."""
+def figure_columns() -> dict[str, dict[str, domain.Column]]:
+    """Each report kind's figure keys and their columns (the heading the form prints, and the
+    meaning of a choice's codes)."""
     return {
-        kind: {c.key: c.header for c in domain.layout(kind).columns}
+        kind: {c.key: c for c in domain.layout(kind).columns}
         for kind in (domain.KYUYO, domain.NENKIN)
     }
 
 
-def _figure_text(value: Any) -> str:
+def _figure_text(value: Any, column: domain.Column | None = None) -> str:
     if isinstance(value, bool):
         return "有" if value else ""
     if isinstance(value, int):
         return f"{value:,}" if value else ""
-    return str(value or "")
+    text = str(value or "")
+    return column.choices.get(text, text) if column is not None and text else text
 
 
 def income_rows(items: tuple[IncomeView, ...]) -> list[dict[str, Any]]:
     """The income records as the table shows them: kind, payer, state, the figures that are set."""
-    labels = figure_labels()
+    columns = figure_columns()
     out = []
     for i in items:
-        names = labels.get(i.kind, {})
+        known = columns.get(i.kind, {})
+        shown = ((known.get(k), k, v) for k, v in i.figures.items())
         figures = [
-            (names.get(k, k), _figure_text(v)) for k, v in i.figures.items() if _figure_text(v)
+            (col.header if col else key, _figure_text(value, col))
+            for col, key, value in shown
+            if _figure_text(value, col)
         ]
         out.append(
             {
