@@ -7,14 +7,21 @@ The demo has no 賦課期日 list for 個人住民税 (it is read over 庁内デ
 connect), so every accepted row goes to the worklist with that reason — which is what a clerk
 sees before `kikan juminzei kijitsu` has run.
 
-The server is `kikan serve` in a subprocess: run from a git worktree, put the worktree first on
-PYTHONPATH so that the subprocess serves the code under test.
+The server is `kikan serve` in a subprocess: the module's fixture puts this checkout first on its
+PYTHONPATH, so that it serves the code under test even when the console script's environment has
+another copy of Kikan installed (a git worktree next to the main checkout).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from playwright.sync_api import Page, expect
 
+import kikan
 from kikan.platform.demo import DEMO_TENANT
 from tests.juminzei.test_juminzei import STRANGER, kyuyo_csv
 from tests.web.test_browser import (  # noqa: F401 - fixtures
@@ -26,6 +33,20 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures
     server,
     shot,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def serve_this_checkout() -> Iterator[None]:
+    """Before the module's server starts: the subprocess imports Kikan from this checkout."""
+    root = str(Path(kikan.__file__).resolve().parents[1])
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, before) if p)
+    yield
+    if before is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = before
+
 
 NEGATIVE = STRANGER.replace("見知らぬ　人", "負の　額").replace(",3000000,", ",-1,")
 
