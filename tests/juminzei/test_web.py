@@ -105,7 +105,7 @@ def test_pages_render_for_counter_staff_and_the_menu_names_them(
     assert intake.status_code == 200 and 'enctype="multipart/form-data"' in intake.text
     assert '<option value="nenkin"' in intake.text and "公的年金等支払報告書" in intake.text
     bad_year = client.get("/ui/juminzei/worklist", params={"year": "平成99x"})
-    assert bad_year.status_code == 422 and "年度が読めません" in bad_year.text
+    assert bad_year.status_code == 422 and "年度「平成99x」を読めません" in bad_year.text
     login(client, office, "shinsa")  # 審査 too
     for path in ("/ui/juminzei", "/ui/juminzei/worklist", "/ui/juminzei/intake"):
         assert client.get(path).status_code == 200, path

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from kikan.calendar import to_wareki
 from kikan.calendar.wareki import written
 from kikan.errors import DomainError
-from kikan.juminzei import domain
+from kikan.juminzei import domain, rules
 from kikan.juminzei.module import FUNCTIONS
 from kikan.platform.context import Context
 from kikan.platform.errors import KikanError, as_problem
@@ -115,7 +115,7 @@ def read_year(text: str, ctx: Context) -> Outcome:
     if not text.strip():
         return Outcome(value=default_year(ctx))
     try:
-        return Outcome(value=domain.parse_year(text))
+        return Outcome(value=domain.check_fiscal_year(rules.parse_fiscal_year(text)))
     except DomainError as exc:
         return refused(exc)
 
