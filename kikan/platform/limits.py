@@ -38,6 +38,7 @@ ROUTE_CLASSES: tuple[RouteClass, ...] = (
     RouteClass("/ui/login", 16 * KIB, "the login form"),
     RouteClass("/ui/it/conformance", 201 * MIB, "vendor CSV files for the conformance checker"),
     RouteClass("/ui/juminzei/intake", 65 * MIB, "a tax income-report CSV (64 MB) as multipart"),
+    RouteClass("/api/v1/juminzei/intake/", 64 * MIB, "a tax income-report CSV (text/csv body)"),
     RouteClass("/api/v1/residents/certifier", 9 * MIB, "two official seal PNGs as Base64"),
     RouteClass("/api/v1/seal/registrations", 2 * MIB, "a seal impression image as Base64"),
 )
