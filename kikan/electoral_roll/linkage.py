@@ -27,7 +27,8 @@ from kikan.electoral_roll.service import (
 )
 from kikan.electoral_roll.settings import ElectoralRollSettings
 from kikan.electoral_roll.store import ElectoralRollLinkRow, ElectoralRollPersonRow
-from kikan.linkage.consumer import ClientOptions, Consumer, PersonChange, link
+from kikan.linkage.consumer import ClientOptions, Consumer, PersonChange
+from kikan.linkage.consumer import as_of_records as kit_as_of_records
 from kikan.platform import audit
 from kikan.platform.context import JST
 from kikan.platform.db import utcnow
@@ -126,13 +127,6 @@ def as_of_records(
 ) -> Iterator[Mapping[str, str]]:
     """The register as it stood on `as_of`, person by person in 宛名番号 order, read page by page
     over HTTP with this tenant's linkage client (`kikan electoral_roll connect`)."""
-    with db.unit_of_work(tenant) as uow:
-        state = link(uow, CONSUMER)
-        if state is None:
-            raise CONSUMER.not_connected()
-        url = base_url or state.base_url
-        client_id, secret = state.client_id, state.client_secret
-    opts = options or ClientOptions()
-    with opts.client(url, client_id, secret) as api:
-        for page in api.full_pages(as_of=as_of, limit=page_size):
-            yield from page.records
+    return kit_as_of_records(
+        db, CONSUMER, tenant, as_of, base_url=base_url, page_size=page_size, options=options
+    )

@@ -21,7 +21,8 @@ from kikan.juminzei import domain
 from kikan.juminzei.module import FUNCTIONS
 from kikan.juminzei.settings import JuminzeiSettings
 from kikan.juminzei.store import JuminzeiLinkRow, JuminzeiPersonRow
-from kikan.linkage.consumer import ClientOptions, Consumer, PersonChange, link
+from kikan.linkage import consumer as kit
+from kikan.linkage.consumer import ClientOptions, Consumer, PersonChange
 from kikan.linkage.consumer.atena import AtenaQuery
 from kikan.linkage.consumer.sync import TOPIC
 from kikan.platform import audit
@@ -51,14 +52,6 @@ CONSUMER = Consumer(
 )
 
 
-def _credentials(db: Database, tenant: Scope | str) -> tuple[str, str, str]:
-    with db.unit_of_work(tenant) as uow:
-        state = link(uow, CONSUMER)
-        if state is None:
-            raise CONSUMER.not_connected()
-        return state.base_url, state.client_id, state.client_secret
-
-
 def as_of_records(
     db: Database,
     tenant: Scope | str,
@@ -68,12 +61,11 @@ def as_of_records(
     page_size: int = 500,
     options: ClientOptions | None = None,
 ) -> Iterator[Mapping[str, str]]:
-    """The register as it stood on `as_of`, person by person, page by page over HTTP."""
-    url, client_id, secret = _credentials(db, tenant)
-    opts = options or ClientOptions()
-    with opts.client(base_url or url, client_id, secret) as api:
-        for page in api.full_pages(as_of=as_of, limit=page_size):
-            yield from page.records
+    """The register as it stood on `as_of` (the 賦課期日), read over HTTP with this tenant's
+    client (`kikan juminzei connect`)."""
+    return kit.as_of_records(
+        db, CONSUMER, tenant, as_of, base_url=base_url, page_size=page_size, options=options
+    )
 
 
 @contextmanager
@@ -84,7 +76,7 @@ def atena_query(
     options: ClientOptions | None = None,
 ) -> Iterator[AtenaQuery]:
     """宛名管理's published interface with this tenant's linkage client."""
-    url, client_id, secret = _credentials(db, tenant)
+    url, client_id, secret = kit.credentials(db, CONSUMER, tenant)
     opts = options or ClientOptions()
     with opts.client(base_url or url, client_id, secret) as api:
         yield AtenaQuery(api)

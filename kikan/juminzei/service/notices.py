@@ -70,6 +70,22 @@ def _form_of(row: AssessmentRow) -> str:
     return FORM_TOKUCHO if row.method == domain.TOKUCHO else FORM_FUCHO
 
 
+def _certification(uow: UnitOfWork, ctx: Context) -> Certification:
+    """The 通知者 (the mayor, e.g. 日和市長), the 通知日 and the 教示; the 公印 where the tenant has
+    one, 公印省略 otherwise."""
+    tenant = tenancy.get_tenant(uow, uow.tenant)
+    place, title = tenant.name, tenant.mayor_title or "市長"
+    office = place + title[1:] if place and title.startswith(place[-1]) else place + title
+    return Certification(
+        text=KYOJI,
+        issue_date=ctx.today,
+        certifier_title=office,
+        certifier_name=tenant.mayor_name,
+        seal_png=tenancy.official_seal_image(uow, uow.tenant),
+        notice="" if tenant.has_seal else "公印省略",
+    )
+
+
 def _render(uow: UnitOfWork, ctx: Context, row: AssessmentRow) -> Notice:
     view = assessment.assessment_view(uow, row)
     person = records.on_kijitsu(uow, row.fiscal_year, row.atena_number)
@@ -104,7 +120,6 @@ def _render(uow: UnitOfWork, ctx: Context, row: AssessmentRow) -> Notice:
                 "total": _yen(inst.amount),
             }
         )
-    tenant = tenancy.get_tenant(uow, uow.tenant)
     difference = "" if previous is None else _yen(int(row.annual_tax) - int(previous.annual_tax))
     doc = FormDocument(
         header={
@@ -124,14 +139,7 @@ def _render(uow: UnitOfWork, ctx: Context, row: AssessmentRow) -> Notice:
             "col_total": "合計・金額",
         },
         entries=tuple(entries),
-        certification=Certification(
-            text=KYOJI,
-            issue_date=ctx.today,
-            certifier_title=tenant.mayor_title,
-            certifier_name=tenant.mayor_name,
-            seal_png=tenancy.official_seal_image(uow, uow.tenant),
-            notice="" if tenant.has_seal else "公印省略",
-        ),
+        certification=_certification(uow, ctx),
         issue_number=row.notice_no,
     )
     form_id = _form_of(row)
@@ -302,7 +310,6 @@ def _employer_lists(uow: UnitOfWork, ctx: Context, run: NoticeRunRow) -> int:
         .order_by(AssessmentRow.employer_key, AssessmentRow.atena_number)
     ):
         by_employer[row.employer_key].append(row)
-    tenant = tenancy.get_tenant(uow, uow.tenant)
     for key, rows in by_employer.items():
         entries = []
         for row in rows:
@@ -343,14 +350,7 @@ def _employer_lists(uow: UnitOfWork, ctx: Context, run: NoticeRunRow) -> int:
                 "col_total": "翌月以降",
             },
             entries=tuple(entries),
-            certification=Certification(
-                text=KYOJI,
-                issue_date=ctx.today,
-                certifier_title=tenant.mayor_title,
-                certifier_name=tenant.mayor_name,
-                seal_png=tenancy.official_seal_image(uow, uow.tenant),
-                notice="" if tenant.has_seal else "公印省略",
-            ),
+            certification=_certification(uow, ctx),
             issue_number=f"{run.fiscal_year}-{key}",
         )
         result = render(FORM_TOKUCHO, doc)

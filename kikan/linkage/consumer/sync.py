@@ -20,7 +20,7 @@ import dataclasses
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -405,6 +405,36 @@ class ClientOptions:
         if self.rng is not None:
             api.rng = self.rng
         return api
+
+
+def credentials(db: Database, consumer: Consumer, tenant: Scope | str) -> tuple[str, str, str]:
+    """(base URL, client id, secret) of the linkage client this tenant registered for the
+    consumer (`kikan <module> connect`); not connected → the consumer's Japanese 404."""
+    with db.unit_of_work(tenant) as uow:
+        state = link(uow, consumer)
+        if state is None:
+            raise consumer.not_connected()
+        return state.base_url, state.client_id, state.client_secret
+
+
+def as_of_records(
+    db: Database,
+    consumer: Consumer,
+    tenant: Scope | str,
+    as_of: date,
+    *,
+    base_url: str | None = None,
+    page_size: int = FULL_LIMIT,
+    options: ClientOptions | None = None,
+) -> Iterator[Mapping[str, str]]:
+    """The register as it stood on `as_of`, person by person in 宛名番号 order, read page by
+    page over HTTP (全件 with `as_of`) with the tenant's client of this consumer — what a
+    選挙人名簿's base date or a tax's 賦課期日 is judged on. Nothing is stored."""
+    url, client_id, secret = credentials(db, consumer, tenant)
+    opts = options or ClientOptions()
+    with opts.client(base_url or url, client_id, secret) as api:
+        for page in api.full_pages(as_of=as_of, limit=page_size):
+            yield from page.records
 
 
 def sync_tenant(
