@@ -441,3 +441,27 @@ def test_installments_for_collection_and_the_notices(db: Database, tmp_path: Pat
             select(func.count(AuditRecordRow.id)).where(AuditRecordRow.category == "print")
         )
     assert printed and printed >= 3
+
+
+NENKIN_HEADER = (
+    "支払者番号,支払者名称,訂正区分,受給者氏名,受給者氏名カナ,生年月日,住所（1月1日現在）,"
+    "支払金額,社会保険料の金額\n"
+)
+
+
+def test_pension_reports_are_taken_and_assessed_as_pension_income(db: Database) -> None:
+    tenant = _setup(db)
+    content = (
+        NENKIN_HEADER
+        + "0000000001,日本年金機構,0,年金　太郎,ネンキン タロウ,1955-01-20,見本市,2400000,180000\n"
+        + "0000000001,日本年金機構,0,年金　太郎,ネンキン タロウ,1955-01-20,見本市,-1,0\n"
+    ).encode()
+    view = _load(db, tenant, content, kind="nenkin")
+    assert (view.rows, view.accepted, view.rejected, view.matched) == (2, 1, 1, 1)
+    _assess_all(db, tenant)
+    with db.unit_of_work(tenant) as uow:
+        (v,) = assessment.taxpayer(uow, CTX, cmd.TaxpayerQuery(YEAR, "000000000000203")).versions
+    # born 1955-01-20: 70 at 2025-12-31 — the engine's 65-and-over pension deduction applies
+    want = _expected({"age": 70, "sex": "male", "pension_revenue": 2_400_000,
+                      "social_insurance": 180_000})  # fmt: skip
+    assert v.result == want.to_json() and v.method == domain.FUCHO
