@@ -461,6 +461,9 @@ def test_random_sequences_of_changes_keep_the_invariants(db: Database) -> None:
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            # the same sequences every run: a random draw once missed every successful 出生
+            # (CI 2026-12-08) and failed the coverage check below without any fault in the code
+            derandomize=True,
         ),
     )
     # the machine must really have exercised the use cases, not only refused or skipped them
