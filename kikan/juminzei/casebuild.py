@@ -23,7 +23,6 @@ Why a rule of its own: a person may have several 給与支払報告書 (two empl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any, Protocol
 
 from pydantic import ConfigDict, create_model
@@ -37,7 +36,7 @@ ELDERLY_SPOUSE_AGE, SPOUSE_AGE = 72, 40
 #: 住民税's 地震保険料控除 cap (地方税法 第314条の2第1項第5号の5)
 EARTHQUAKE_CAP = 25_000
 #: items a 申告 may not state (they come from 宛名)
-NOT_DECLARED = frozenset({"age", "sex"})
+NOT_DECLARED = frozenset({"age", "birth_date", "sex"})
 
 
 class IncomeRecord(Protocol):
@@ -68,14 +67,15 @@ def check_return(figures: Mapping[str, Any]) -> dict[str, Any]:
     return dict(figures)
 
 
-def _age(birth_iso: str, fiscal_year: int) -> int:
-    age = domain.age_on(birth_iso, date(domain.income_year(fiscal_year), 12, 31))
-    if age is None or age < 0:
+def _birth(birth_iso: str) -> str:
+    """The 生年月日 the engine ages at 12月31日 (年齢計算ニ関スル法律: a 1月1日 birthday counts a
+    year older — the engine's rule, not restated here)."""
+    if not birth_iso:
         raise InvalidError(
             "juminzei.birth_date",
             "生年月日が不明なため年齢を判定できません（宛名を確認してください）。",
         )
-    return age
+    return birth_iso
 
 
 def _sex(code: str) -> str | None:
@@ -143,7 +143,7 @@ def build_case(
             (str(r.person.get("birth_date") or "") for r in rows if r.person.get("birth_date")), ""
         )
     )
-    case: dict[str, Any] = {"age": _age(birth, fiscal_year)}
+    case: dict[str, Any] = {"birth_date": _birth(birth)}
     sex = _sex(person.sex) if person else None
     if sex:
         case["sex"] = sex

@@ -121,13 +121,6 @@ def kana_key(kana: str, birth: str) -> str:
     return f"{normal_kana(kana)}|{birth}" if kana else ""
 
 
-def age_on(birth_iso: str, day: date) -> int | None:
-    if not birth_iso:
-        return None
-    born = date.fromisoformat(birth_iso)
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 # ---------------------------------------------------------------- layouts and rows
 
 
